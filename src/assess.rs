@@ -1,0 +1,154 @@
+//! Stage 3, assess: each target of the plan against the indicators → status, gap and the
+//! annual change still required. A target is `on_track` when its latest value is at or beyond
+//! the straight line from the baseline to the target in the latest year.
+
+use std::collections::BTreeMap;
+
+use crate::error::Result;
+use crate::frame::{self, Column, DataFrame, IntoLazy, col, lit};
+use crate::spec::TargetSpec;
+
+/// Columns of `targets.parquet`, in order.
+pub const COLUMNS: &[&str] = &[
+    "indicator", "region_code", "region_name", "target_year", "comparator", "target_value", "baseline_year", "baseline_value",
+    "latest_year", "latest_value", "status", "gap", "required_annual_change", "source",
+];
+
+/// One assessed target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub target: TargetSpec,
+    pub region_name: Option<String>,
+    pub baseline_value: Option<f64>,
+    pub latest: Option<(i32, f64)>,
+    pub status: &'static str,
+    pub gap: Option<f64>,
+    pub required_annual_change: Option<f64>,
+}
+
+/// Does `value` satisfy `comparator target`?
+fn meets(comparator: &str, value: f64, target: f64) -> bool {
+    match comparator {
+        ">=" => value >= target,
+        "<=" => value <= target,
+        _ => (value - target).abs() < 1e-9,
+    }
+}
+
+/// Assess one target given its indicator's series `year → value` (total, all areas).
+pub fn assess_one(target: &TargetSpec, series: &BTreeMap<i32, f64>, region_name: Option<String>) -> Assessment {
+    let baseline_value = series.get(&target.baseline_year).copied();
+    let latest = series.range(..=target.target_year).next_back().map(|(y, v)| (*y, *v));
+    let (status, gap, required) = match latest {
+        None => ("no_data", None, None),
+        Some((year, value)) => {
+            let gap = value - target.value;
+            let remaining = target.target_year - year;
+            let required = (remaining > 0).then(|| (target.value - value) / remaining as f64);
+            let status = if meets(&target.comparator, value, target.value) {
+                "achieved"
+            } else if remaining <= 0 {
+                "off_track"
+            } else {
+                match baseline_value {
+                    Some(base) if year > target.baseline_year && target.target_year > target.baseline_year => {
+                        let share = (year - target.baseline_year) as f64 / (target.target_year - target.baseline_year) as f64;
+                        let line = base + (target.value - base) * share;
+                        if target.comparator != "==" && meets(&target.comparator, value, line) { "on_track" } else { "off_track" }
+                    }
+                    _ => "off_track",
+                }
+            };
+            (status, Some(gap), if status == "achieved" { None } else { required })
+        }
+    };
+    Assessment { target: target.clone(), region_name, baseline_value, latest, status, gap, required_annual_change: required }
+}
+
+/// Assess every target against `indicators` (the layout of `indicators.parquet`).
+pub fn assess(targets: &[TargetSpec], indicators: &DataFrame) -> Result<Vec<Assessment>> {
+    let mut out = Vec::new();
+    for t in targets {
+        let rows = frame::collect(
+            indicators
+                .clone()
+                .lazy()
+                .filter(
+                    col("indicator")
+                        .eq(lit(t.indicator.clone()))
+                        .and(col("region_code").eq(lit(t.region.clone())))
+                        .and(col("sex").eq(lit("total")))
+                        .and(col("area").eq(lit("total")))
+                        .and(col("value").is_not_null()),
+                )
+                .select([col("year"), col("value"), col("region_name")]),
+        )?;
+        let years = rows.column("year")?.i32()?.clone();
+        let values = rows.column("value")?.f64()?.clone();
+        let names = rows.column("region_name")?.str()?.clone();
+        let mut series = BTreeMap::new();
+        let mut name = None;
+        for i in 0..rows.height() {
+            if let (Some(y), Some(v)) = (years.get(i), values.get(i)) {
+                series.insert(y, v);
+            }
+            if name.is_none() {
+                name = names.get(i).map(str::to_string);
+            }
+        }
+        out.push(assess_one(t, &series, name));
+    }
+    Ok(out)
+}
+
+/// The `targets.parquet` frame.
+pub fn to_frame(assessments: &[Assessment]) -> Result<DataFrame> {
+    let a = assessments;
+    frame::frame(vec![
+        Column::new("indicator".into(), a.iter().map(|x| x.target.indicator.clone()).collect::<Vec<_>>()),
+        Column::new("region_code".into(), a.iter().map(|x| x.target.region.clone()).collect::<Vec<_>>()),
+        Column::new("region_name".into(), a.iter().map(|x| x.region_name.clone()).collect::<Vec<_>>()),
+        Column::new("target_year".into(), a.iter().map(|x| x.target.target_year).collect::<Vec<_>>()),
+        Column::new("comparator".into(), a.iter().map(|x| x.target.comparator.clone()).collect::<Vec<_>>()),
+        Column::new("target_value".into(), a.iter().map(|x| x.target.value).collect::<Vec<_>>()),
+        Column::new("baseline_year".into(), a.iter().map(|x| x.target.baseline_year).collect::<Vec<_>>()),
+        Column::new("baseline_value".into(), a.iter().map(|x| x.baseline_value).collect::<Vec<_>>()),
+        Column::new("latest_year".into(), a.iter().map(|x| x.latest.map(|l| l.0)).collect::<Vec<_>>()),
+        Column::new("latest_value".into(), a.iter().map(|x| x.latest.map(|l| l.1)).collect::<Vec<_>>()),
+        Column::new("status".into(), a.iter().map(|x| x.status.to_string()).collect::<Vec<_>>()),
+        Column::new("gap".into(), a.iter().map(|x| x.gap).collect::<Vec<_>>()),
+        Column::new("required_annual_change".into(), a.iter().map(|x| x.required_annual_change).collect::<Vec<_>>()),
+        Column::new("source".into(), a.iter().map(|x| x.target.source.clone()).collect::<Vec<_>>()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(value: f64) -> TargetSpec {
+        TargetSpec {
+            id: "t".into(),
+            indicator: "ger_preschool".into(),
+            region: "450000".into(),
+            comparator: ">=".into(),
+            value,
+            target_year: 2020,
+            baseline_year: 2017,
+            source: "一（三）".into(),
+            wording: String::new(),
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        let s: BTreeMap<i32, f64> = [(2017, 80.0), (2018, 84.0)].into();
+        // line from 80 (2017) to 92 (2020): 84 in 2018; 84 >= 84 → on track; needs (92-84)/2 = 4 a year
+        let a = assess_one(&target(92.0), &s, None);
+        assert_eq!((a.status, a.gap, a.required_annual_change), ("on_track", Some(-8.0), Some(4.0)));
+        // line to 95: 80 + 15/3 = 85 in 2018; 84 < 85 → off track
+        assert_eq!(assess_one(&target(95.0), &s, None).status, "off_track");
+        assert_eq!(assess_one(&target(83.0), &s, None).status, "achieved");
+        assert_eq!(assess_one(&target(90.0), &BTreeMap::new(), None).status, "no_data");
+    }
+}

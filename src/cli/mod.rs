@@ -1,0 +1,102 @@
+//! The command line: one module per verb; this file parses flags, sets up logging and
+//! dispatches. Verbs return typed errors; `main` maps them to exit codes.
+
+mod explain;
+mod run;
+mod sample;
+mod targets;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+
+#[derive(Parser, Debug)]
+#[command(name = "edustat", version, about = "Education statistics pipeline: raw files -> indicators -> plan targets")]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log level filter (e.g. info, debug, edustat=debug). Overrides RUST_LOG.
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Ingest, compute, assess and publish a pipeline.
+    Run(run::Args),
+    /// Print the plan's targets and their status from a published run.
+    Targets(targets::Args),
+    /// Print the catalogue entry of an indicator.
+    Explain(explain::Args),
+    /// Write synthetic raw files shaped like real deliveries.
+    Sample(sample::Args),
+}
+
+/// Entry point used by `main`.
+pub fn main() -> Result<()> {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            print!("{e}");
+            return Ok(());
+        }
+        Err(e) => return Err(Error::Usage(e.to_string().trim_end().to_string())),
+    };
+    init_logging(cli.log_format, cli.log_level.as_deref());
+    match cli.command {
+        Command::Run(a) => run::execute(a),
+        Command::Targets(a) => targets::execute(a),
+        Command::Explain(a) => explain::execute(a),
+        Command::Sample(a) => sample::execute(a),
+    }
+}
+
+fn init_logging(format: LogFormat, level: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(l) => EnvFilter::new(l),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_target(false).try_init(),
+    };
+}
+
+/// Resolve a run folder: the one given, or `<out>/<pipeline>/latest` when exactly one pipeline
+/// has published under `out`.
+pub(crate) fn resolve_run(run: Option<PathBuf>, out: &std::path::Path) -> Result<PathBuf> {
+    if let Some(r) = run {
+        if r.join("manifest.json").is_file() {
+            return Ok(r);
+        }
+        if r.join("latest").join("manifest.json").is_file() {
+            return Ok(r.join("latest"));
+        }
+        return Err(Error::Usage(format!("{} is not a run folder (no manifest.json)", r.display())));
+    }
+    let mut latest: Vec<PathBuf> = std::fs::read_dir(out)
+        .map_err(|e| Error::Usage(format!("no published runs under {}: {e}", out.display())))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("latest"))
+        .filter(|p| p.join("manifest.json").is_file())
+        .collect();
+    latest.sort();
+    match latest.len() {
+        1 => Ok(latest.remove(0)),
+        0 => Err(Error::Usage(format!("no published runs under {}; run `edustat run <pipeline.toml>` first", out.display()))),
+        _ => Err(Error::Usage(format!("several pipelines under {}; name the run folder", out.display()))),
+    }
+}

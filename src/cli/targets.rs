@@ -1,0 +1,87 @@
+//! `edustat targets [<run-dir>]`: the plan's targets and their status, as a table.
+//!
+//! Example: `edustat targets out/guangxi-2018-2020/latest`
+
+use std::path::PathBuf;
+
+use crate::assess::Assessment;
+use crate::error::Result;
+use crate::frame;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A run folder (default: the latest run of the only pipeline under --out).
+    run: Option<PathBuf>,
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+pub fn execute(args: Args) -> Result<()> {
+    let dir = super::resolve_run(args.run, &args.out)?;
+    let df = frame::read_parquet(&dir.join("targets.parquet"))?;
+    let text = |c: &str, i: usize| df.column(c).ok().and_then(|s| s.get(i).ok()).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+    let num = |c: &str, i: usize| df.column(c).ok().and_then(|s| s.get(i).ok()).and_then(|v| v.extract::<f64>());
+    let mut rows = vec![header()];
+    for i in 0..df.height() {
+        rows.push(vec![
+            text("indicator", i),
+            format!("{} {}", text("region_code", i), text("region_name", i)),
+            format!("{} {}", text("comparator", i), fmt(num("target_value", i))),
+            format!("{} ({})", text("target_year", i), text("source", i)),
+            format!("{} {}", text("baseline_year", i), fmt(num("baseline_value", i))),
+            format!("{} {}", text("latest_year", i).replace("null", "-"), fmt(num("latest_value", i))),
+            text("status", i),
+            fmt(num("gap", i)),
+        ]);
+    }
+    println!("{}", table(&rows));
+    println!("run: {}", dir.display());
+    Ok(())
+}
+
+fn header() -> Vec<String> {
+    ["indicator", "region", "target", "by", "baseline", "latest", "status", "gap"].iter().map(|s| s.to_string()).collect()
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
+}
+
+/// The targets of a run as a text table.
+pub fn render(assessments: &[Assessment]) -> String {
+    let mut rows = vec![header()];
+    for a in assessments {
+        rows.push(vec![
+            a.target.indicator.clone(),
+            format!("{} {}", a.target.region, a.region_name.clone().unwrap_or_default()),
+            format!("{} {}", a.target.comparator, fmt(Some(a.target.value))),
+            format!("{} ({})", a.target.target_year, a.target.source),
+            format!("{} {}", a.target.baseline_year, fmt(a.baseline_value)),
+            a.latest.map(|(y, v)| format!("{y} {v:.1}")).unwrap_or_else(|| "-".into()),
+            a.status.to_string(),
+            fmt(a.gap),
+        ]);
+    }
+    table(&rows)
+}
+
+/// Display width: CJK and full-width characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if ('\u{1100}'..='\u{115F}').contains(&c) || ('\u{2E80}'..='\u{A4CF}').contains(&c) || ('\u{AC00}'..='\u{D7A3}').contains(&c) || ('\u{F900}'..='\u{FAFF}').contains(&c) || ('\u{FE30}'..='\u{FE4F}').contains(&c) || ('\u{FF00}'..='\u{FF60}').contains(&c) || ('\u{FFE0}'..='\u{FFE6}').contains(&c) { 2 } else { 1 }).sum()
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols).map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for (n, r) in rows.iter().enumerate() {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell}{}", " ".repeat(w - width(cell)))).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+        if n == 0 {
+            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+            out.push('\n');
+        }
+    }
+    out.trim_end().to_string()
+}

@@ -1,0 +1,53 @@
+//! The crate-wide error type and the mapping from errors to the README's exit codes.
+
+use std::path::PathBuf;
+
+/// Crate-wide result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every way edustat can fail. `main` maps each variant to an exit code with [`Error::exit_code`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad command line: unknown run folder, missing argument.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The pipeline file is malformed or refers to something that does not exist.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Spec { path: PathBuf, line: Option<usize>, message: String },
+
+    /// An input file cannot be read as a table at all (undecodable bytes, missing header column).
+    #[error("{}{}: {message}", file.display(), if location.is_empty() { String::new() } else { format!(":{location}") })]
+    Input { file: PathBuf, location: String, message: String },
+
+    /// A data-quality gate failed; nothing was published.
+    #[error("data-quality gate failed: {0}")]
+    Gate(String),
+
+    /// File-system failure while reading or publishing.
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+
+    /// polars refused a plan or an operation: a bug in edustat, not in the data.
+    #[error("query engine: {0}")]
+    Engine(#[from] polars::error::PolarsError),
+
+    /// Any other internal failure.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code documented in the README.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Spec { .. } => 2,
+            Error::Input { .. } | Error::Gate(_) => 3,
+            Error::Io { .. } | Error::Engine(_) | Error::Internal(_) => 1,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

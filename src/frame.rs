@@ -1,0 +1,110 @@
+//! The one door to polars: re-exports of the DSL edustat uses and every call whose API has
+//! churned between polars releases (file IO, joins, unpivot, frame construction).
+//! A polars upgrade should need changes in this file only.
+
+use std::fs::File;
+use std::path::Path;
+
+pub use polars::prelude::{
+    Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, PlSmallStr, SortMultipleOptions,
+    col, concat_list, lit, when,
+};
+use polars::prelude::{
+    JoinArgs, JoinType, KeyValueMetadata, ParquetCompression, ParquetReader, ParquetWriter,
+    SerReader, StatisticsOptions, UnionArgs, UniqueKeepStrategy, UnpivotArgsDSL, cols,
+};
+
+use crate::error::{Error, Result};
+
+/// Left join on equally named key columns.
+pub fn left_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    join(left, right, on, JoinType::Left)
+}
+
+/// Inner join on equally named key columns.
+pub fn inner_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    join(left, right, on, JoinType::Inner)
+}
+
+/// Full outer join on equally named key columns, keys coalesced.
+pub fn full_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    let mut args = JoinArgs::new(JoinType::Full);
+    args.coalesce = polars::prelude::JoinCoalesce::CoalesceColumns;
+    left.join(right, keys.clone(), keys, args)
+}
+
+/// Rows of `left` whose keys do not occur in `right`.
+pub fn anti_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    join(left, right, on, JoinType::Anti)
+}
+
+fn join(left: LazyFrame, right: LazyFrame, on: &[&str], how: JoinType) -> LazyFrame {
+    let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    left.join(right, keys.clone(), keys, JoinArgs::new(how))
+}
+
+/// Wide → long: every column in `on` becomes a row with its name in `variable` and its cell in `value`.
+pub fn unpivot(frame: LazyFrame, index: &[String], on: &[String], variable: &str, value: &str) -> LazyFrame {
+    frame.unpivot(UnpivotArgsDSL {
+        on: Some(cols(on.iter().map(String::as_str))),
+        index: cols(index.iter().map(String::as_str)),
+        variable_name: Some(variable.into()),
+        value_name: Some(value.into()),
+    })
+}
+
+/// Distinct rows, first occurrence kept, order kept.
+pub fn distinct(frame: LazyFrame) -> LazyFrame {
+    frame.unique_stable(None, UniqueKeepStrategy::First)
+}
+
+/// Vertical concatenation of frames with identical schemas.
+pub fn concat(frames: Vec<LazyFrame>) -> Result<LazyFrame> {
+    if frames.is_empty() {
+        return Err(Error::Internal("concat of no frames".into()));
+    }
+    Ok(polars::prelude::concat(frames, UnionArgs::default())?)
+}
+
+/// Ascending sort on the given columns, nulls first, stable.
+pub fn sort_by(frame: LazyFrame, by: &[&str]) -> LazyFrame {
+    frame.sort(by.iter().map(|s| PlSmallStr::from(*s)).collect::<Vec<_>>(), SortMultipleOptions::default().with_maintain_order(true))
+}
+
+/// A text column from optional strings.
+pub fn text_column(name: &str, values: Vec<Option<String>>) -> Column {
+    Column::new(name.into(), values)
+}
+
+/// Build a frame from columns of equal length.
+pub fn frame(columns: Vec<Column>) -> Result<DataFrame> {
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// An empty frame with the given typed columns.
+pub fn empty_frame(columns: &[(&str, DataType)]) -> Result<DataFrame> {
+    frame(columns.iter().map(|(n, t)| Column::new_empty((*n).into(), t)).collect())
+}
+
+/// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata.
+pub fn write_parquet(frame: &mut DataFrame, path: &Path, metadata: &[(String, String)]) -> Result<u64> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let bytes = ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata.to_vec())))
+        .finish(frame)?;
+    Ok(bytes)
+}
+
+/// Read a whole Parquet file.
+pub fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok(ParquetReader::new(file).finish()?)
+}
+
+/// Execute a plan.
+pub fn collect(frame: LazyFrame) -> Result<DataFrame> {
+    Ok(frame.collect()?)
+}

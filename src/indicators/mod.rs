@@ -1,0 +1,121 @@
+//! Stage 2, compute: indicator families over the division hierarchy. Every family returns rows
+//! in the long layout of `indicators.parquet`; counts are rolled up county → city → province
+//! by summing numerators and denominators, then dividing.
+
+pub mod gross_enrolment;
+
+use crate::divisions::Divisions;
+use crate::error::Result;
+use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when};
+use crate::ingest::Ingested;
+use crate::spec::Pipeline;
+
+/// Columns of `indicators.parquet`, in order.
+pub const COLUMNS: &[&str] = &[
+    "indicator", "year", "region_code", "region_level", "region_name", "sex", "area", "value", "numerator", "denominator", "unit",
+    "flags", "coverage",
+];
+
+/// Below this share of reporting units a value is flagged `low_coverage`.
+pub const LOW_COVERAGE: f64 = 0.95;
+
+/// Compute every indicator the pipeline declares.
+pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) -> Result<DataFrame> {
+    let hierarchy = Hierarchy::new(divisions)?;
+    let mut parts = Vec::new();
+    for g in &pipeline.gross_enrolment {
+        parts.push(gross_enrolment::compute(g, pipeline, ingested, &hierarchy)?);
+    }
+    let all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
+    let level_order = when(col("region_level").eq(lit("province")))
+        .then(lit(0))
+        .otherwise(when(col("region_level").eq(lit("city"))).then(lit(1)).otherwise(lit(2)))
+        .alias("__level");
+    let sex_order = when(col("sex").eq(lit("total"))).then(lit(0)).otherwise(when(col("sex").eq(lit("female"))).then(lit(1)).otherwise(lit(2))).alias("__sex");
+    let sorted = frame::sort_by(all.with_columns([level_order, sex_order]), &["indicator", "year", "__level", "region_code", "__sex", "area"]);
+    frame::collect(sorted.select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
+}
+
+fn empty() -> Result<DataFrame> {
+    let mut cols: Vec<(&str, DataType)> = Vec::new();
+    for c in COLUMNS {
+        let t = match *c {
+            "year" => DataType::Int32,
+            "value" | "numerator" | "denominator" | "coverage" => DataType::Float64,
+            "flags" => DataType::List(Box::new(DataType::String)),
+            _ => DataType::String,
+        };
+        cols.push((c, t));
+    }
+    frame::empty_frame(&cols)
+}
+
+/// The division hierarchy as frames for joins.
+pub struct Hierarchy {
+    /// `from_code, region_code, region_level`: every current code under itself and its ancestors.
+    pub rollup: DataFrame,
+    /// `region_code, region_name`
+    pub names: DataFrame,
+    /// `region_code, __expected`: number of current counties under each region.
+    pub counties: DataFrame,
+}
+
+impl Hierarchy {
+    pub fn new(divisions: &Divisions) -> Result<Self> {
+        let rollup = divisions.rollup()?;
+        let counties = frame::collect(
+            rollup
+                .clone()
+                .lazy()
+                .filter(col("from_level").eq(lit("county")))
+                .group_by([col("region_code")])
+                .agg([col("from_code").n_unique().cast(DataType::Float64).alias("__expected")]),
+        )?;
+        Ok(Hierarchy { rollup, names: divisions.names()?, counties })
+    }
+
+    /// Sum `value_cols` of rows keyed by `from_code` (a county, city or the province) into
+    /// that region and every region above it, grouped additionally by `by`.
+    pub fn roll_up(&self, data: LazyFrame, by: &[&str], value_cols: &[&str]) -> LazyFrame {
+        let joined = frame::inner_join(data, self.rollup.clone().lazy(), &["from_code"]);
+        let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+        keys.push(col("region_code"));
+        keys.push(col("region_level"));
+        joined.group_by(keys).agg(value_cols.iter().map(|c| col(*c).sum()).collect::<Vec<_>>())
+    }
+
+    /// Share of each region's counties covered by data reported at `from_code`, per `by`.
+    /// Data reported for a city or the province covers every county under it.
+    pub fn coverage(&self, reported: LazyFrame, by: &[&str]) -> LazyFrame {
+        let county_rows = self.rollup.clone().lazy().filter(col("from_level").eq(lit("county"))).select([col("from_code"), col("region_code")]);
+        let mut sel: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+        sel.push(col("from_code").alias("region_code"));
+        let reported = frame::distinct(reported.select(sel));
+        // (by, reporting code, county under it) → distinct (by, county)
+        let covered = frame::inner_join(reported, county_rows.clone(), &["region_code"]);
+        let mut sel: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+        sel.push(col("from_code"));
+        let covered = frame::distinct(covered.select(sel));
+        let up = frame::inner_join(covered, county_rows, &["from_code"]);
+        let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+        keys.push(col("region_code"));
+        let counted = up.group_by(keys).agg([col("from_code").n_unique().cast(DataType::Float64).alias("__covered")]);
+        let mut out: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+        out.push(col("region_code"));
+        out.push((col("__covered") / col("__expected")).alias("coverage"));
+        frame::left_join(counted, self.counties.clone().lazy(), &["region_code"]).select(out)
+    }
+}
+
+/// The `flags` list column from optional flag expressions (each a string or null).
+pub fn flags(candidates: Vec<Expr>) -> Result<Expr> {
+    if candidates.is_empty() {
+        return Ok(lit(NULL).cast(DataType::List(Box::new(DataType::String))).alias("flags"));
+    }
+    Ok(concat_list(candidates)?.list().drop_nulls().alias("flags"))
+}
+
+/// `Some(name)` where `cond` holds.
+pub fn flag_if(cond: Expr, name: &str) -> Expr {
+    when(cond).then(lit(name.to_string())).otherwise(lit(NULL).cast(DataType::String))
+}

@@ -1,0 +1,286 @@
+//! Stage 1, ingest: raw files → canonical tables + quarantine. Decodes, reads, types and checks
+//! every source of the pipeline; checks keys across all files of a table and references
+//! between tables; reshapes wide layouts to long. For every file: read = accepted + quarantined.
+
+pub mod decode;
+pub mod quarantine;
+pub mod read;
+mod rows;
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::divisions::Divisions;
+use crate::error::{Error, Result};
+use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
+use crate::spec::{Grade, Pipeline, SourceSpec};
+use crate::tables::{Kind, TABLES, TableDef};
+
+use rows::ValueCol;
+
+/// What ingest says about one input file (goes into the manifest).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub table: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub encoding: Option<String>,
+    pub sheet: Option<String>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+}
+
+/// Canonical tables, quarantine rows and per-file accounting.
+pub struct Ingested {
+    pub tables: BTreeMap<&'static str, DataFrame>,
+    pub quarantine: DataFrame,
+    pub files: Vec<FileReport>,
+}
+
+struct Typed<'a> {
+    source: &'a SourceSpec,
+    report: FileReport,
+    accepted: DataFrame,
+    values: Vec<ValueCol>,
+}
+
+/// Ingest every source of the pipeline.
+pub fn ingest(pipeline: &Pipeline, divisions: &Divisions) -> Result<Ingested> {
+    let code_map = divisions.code_map()?;
+    let mut tables: BTreeMap<&'static str, DataFrame> = BTreeMap::new();
+    let mut quarantine: Vec<DataFrame> = Vec::new();
+    let mut files = Vec::new();
+
+    for table in TABLES.iter().copied() {
+        let mut typed = Vec::new();
+        for source in pipeline.sources.iter().filter(|s| s.table.name == table.name) {
+            let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
+            let raw = read::read(source)?;
+            let t = rows::type_rows(source, &raw, &code_map, pipeline.years)?;
+            let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
+            let q = (early.height() + t.quarantine.height()) as u64;
+            quarantine.push(early);
+            quarantine.push(t.quarantine);
+            tracing::info!(file = %source.display, table = table.name, rows = raw.rows_read, quarantined = q, "read");
+            typed.push(Typed {
+                source,
+                report: FileReport {
+                    path: source.display.clone(),
+                    table: table.name.into(),
+                    bytes: bytes.len() as u64,
+                    sha256: crate::spec::hex(&Sha256::digest(&bytes)),
+                    encoding: raw.encoding.map(str::to_string),
+                    sheet: raw.sheet.clone(),
+                    rows_read: raw.rows_read as u64,
+                    rows_accepted: 0,
+                    rows_quarantined: q,
+                },
+                accepted: t.accepted,
+                values: t.values,
+            });
+        }
+        if typed.is_empty() {
+            continue;
+        }
+        quarantine.extend(reject_duplicates(table, &mut typed)?);
+        if let Some((other, keys)) = table.references {
+            let target = tables.get(other).ok_or_else(|| Error::Internal(format!("{} references {other}, which has no source", table.name)))?;
+            quarantine.extend(reject_dangling(table, &mut typed, target, keys)?);
+        }
+        let mut long = Vec::new();
+        for t in &mut typed {
+            t.report.rows_accepted = t.accepted.height() as u64;
+            if t.report.rows_accepted + t.report.rows_quarantined != t.report.rows_read {
+                return Err(Error::Internal(format!(
+                    "{}: rows read {} != accepted {} + quarantined {}",
+                    t.report.path, t.report.rows_read, t.report.rows_accepted, t.report.rows_quarantined
+                )));
+            }
+            long.push(to_canonical(table, t, &pipeline.last_grade)?);
+            files.push(t.report.clone());
+        }
+        let staged = frame::collect(frame::sort_by(frame::concat(long)?, &table.keys()))?;
+        tracing::info!(table = table.name, rows = staged.height(), "staged");
+        tables.insert(table.name, staged);
+    }
+    let mut all = frame::empty_frame(quarantine::COLUMNS)?.lazy();
+    if !quarantine.is_empty() {
+        let mut parts = vec![all];
+        parts.extend(quarantine.into_iter().map(|q| q.lazy()));
+        all = frame::concat(parts)?;
+    }
+    let quarantine = frame::collect(frame::sort_by(all, &["source_file", "line"]))?;
+    Ok(Ingested { tables, quarantine, files })
+}
+
+/// Rows whose key (from raw columns and constants) repeats an earlier row of any file of the
+/// same table are quarantined; the first occurrence stays.
+fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFrame>> {
+    let keys = table.row_keys();
+    let mut parts = Vec::new();
+    for (i, t) in typed.iter().enumerate() {
+        let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        sel.push(col("__line"));
+        sel.push(lit(i as u32).alias("__src"));
+        parts.push(t.accepted.clone().lazy().select(sel));
+    }
+    let all = frame::sort_by(frame::concat(parts)?, &["__src", "__line"]);
+    let key_exprs: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let dups = frame::collect(
+        all.with_columns([
+            col("__src").first().over(key_exprs.clone())?.alias("__first_src"),
+            col("__line").first().over(key_exprs.clone())?.alias("__first_line"),
+        ])
+        .filter(col("__src").neq(col("__first_src")).or(col("__line").neq(col("__first_line")))),
+    )?;
+    if dups.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let src = dups.column("__src")?.u32()?.clone();
+    let line = dups.column("__line")?.i64()?.clone();
+    let first_src = dups.column("__first_src")?.u32()?.clone();
+    let first_line = dups.column("__first_line")?.i64()?.clone();
+    let key_text: Vec<String> = (0..dups.height())
+        .map(|r| {
+            keys.iter()
+                .map(|k| dups.column(k).ok().and_then(|c| c.get(r).ok()).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" / ")
+        })
+        .collect();
+    let displays: Vec<String> = typed.iter().map(|t| t.source.display.clone()).collect();
+    let mut out = Vec::new();
+    for (i, t) in typed.iter_mut().enumerate() {
+        let mut lines = Vec::new();
+        let mut rows = Vec::new();
+        for r in 0..dups.height() {
+            if src.get(r) != Some(i as u32) {
+                continue;
+            }
+            let (l, fs, fl) = (line.get(r).unwrap_or(0), first_src.get(r).unwrap_or(0) as usize, first_line.get(r).unwrap_or(0));
+            let where_first = if fs == i { format!("line {fl}") } else { format!("{} line {fl}", displays[fs]) };
+            lines.push(l);
+            rows.push(quarantine::Rejected::new(
+                l,
+                None,
+                &keys.join(", "),
+                &key_text[r],
+                "key.duplicate",
+                format!("same {} as {where_first}", keys.join(", ")),
+            ));
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        let mut q = quarantine::from_rejected(&t.source.display, &rows)?;
+        if let Some(sheet) = t.report.sheet.clone() {
+            q = frame::collect(q.lazy().with_column(lit(sheet).alias("sheet")))?;
+        }
+        out.push(q);
+        t.report.rows_quarantined += rows.len() as u64;
+        let drop = frame::frame(vec![Column::new("__line".into(), lines)])?;
+        t.accepted = frame::collect(frame::anti_join(t.accepted.clone().lazy(), drop.lazy(), &["__line"]))?;
+    }
+    Ok(out)
+}
+
+/// Rows referring to a key that the referenced table does not hold (enrolment of a school
+/// missing from that year's register) are quarantined.
+fn reject_dangling(table: &TableDef, typed: &mut [Typed], target: &DataFrame, keys: &[&str]) -> Result<Vec<DataFrame>> {
+    let known = frame::distinct(target.clone().lazy().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()));
+    let mut out = Vec::new();
+    for t in typed.iter_mut() {
+        let dangling = frame::collect(frame::anti_join(t.accepted.clone().lazy(), known.clone(), keys))?;
+        if dangling.height() == 0 {
+            continue;
+        }
+        let column = t.source.columns.iter().find(|(c, _)| c == keys[keys.len() - 1]).map(|(_, h)| h.clone()).unwrap_or_default();
+        let q = frame::collect(
+            dangling
+                .clone()
+                .lazy()
+                .with_columns([
+                    lit("ref.unknown_target").alias("__rule"),
+                    lit(column).alias("__column"),
+                    col(keys[keys.len() - 1]).cast(DataType::String).alias("__raw"),
+                    lit(format!("{} has no {} row with this {} (referenced by {})", keys.join(" + "), "matching", keys.join(" and "), table.name)).alias("__message"),
+                ])
+                .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
+        )?;
+        let q = frame::collect(q.lazy().with_column(
+            when(lit(keys.contains(&"school_id"))).then(lit("ref.unknown_school")).otherwise(col("rule")).alias("rule"),
+        ))?;
+        t.report.rows_quarantined += q.height() as u64;
+        out.push(q);
+        t.accepted = frame::collect(frame::anti_join(t.accepted.clone().lazy(), dangling.lazy().select([col("__line")]), &["__line"]))?;
+    }
+    Ok(out)
+}
+
+/// Accepted wide rows → the canonical long table with one column per measure.
+fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>) -> Result<crate::frame::LazyFrame> {
+    let row_cols: Vec<String> = table.columns.iter().filter(|c| !c.from_values && t.accepted.column(c.name).is_ok()).map(|c| c.name.to_string()).collect();
+    let typed_col = |name: &str, kind: Kind| -> Expr {
+        let dtype = match kind {
+            Kind::Year | Kind::Int { .. } => DataType::Int32,
+            Kind::Count => DataType::Int64,
+            _ => DataType::String,
+        };
+        lit(NULL).cast(dtype).alias(name)
+    };
+    if table.measures.is_empty() {
+        let sel: Vec<Expr> = table
+            .columns
+            .iter()
+            .map(|c| if t.accepted.column(c.name).is_ok() { col(c.name) } else { typed_col(c.name, c.kind) })
+            .collect();
+        return Ok(t.accepted.clone().lazy().select(sel));
+    }
+    // The value map: one row per value column with the keys it implies.
+    let n = t.values.len();
+    let value_map = frame::frame(vec![
+        Column::new("__var".into(), t.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>()),
+        Column::new("__measure".into(), t.values.iter().map(|v| v.measure.clone()).collect::<Vec<_>>()),
+        Column::new("__sex".into(), t.values.iter().map(|v| v.sex.clone()).collect::<Vec<_>>()),
+        Column::new("__grade".into(), t.values.iter().map(|v| match v.grade { Some(Grade::Fixed(g)) => Some(g as i32), _ => None }).collect::<Vec<_>>()),
+        Column::new("__grade_last".into(), t.values.iter().map(|v| v.grade == Some(Grade::Last)).collect::<Vec<_>>()),
+        Column::new("__category".into(), t.values.iter().map(|v| v.category.clone()).collect::<Vec<_>>()),
+    ])?;
+    debug_assert_eq!(value_map.height(), n);
+    let value_names: Vec<String> = t.values.iter().map(|v| v.name.clone()).collect();
+    let long = frame::unpivot(t.accepted.clone().lazy(), &row_cols, &value_names, "__var", "__value");
+    let long = frame::left_join(long, value_map.lazy(), &["__var"]).filter(col("__value").is_not_null());
+    let last = if table.column("stage").is_some() {
+        last_grade.iter().rev().fold(lit(NULL).cast(DataType::Int32), |acc, (stage, g)| {
+            when(col("stage").eq(lit(stage.clone()))).then(lit(*g as i32)).otherwise(acc)
+        })
+    } else {
+        lit(NULL).cast(DataType::Int32)
+    };
+    let long = long.with_column(when(col("__grade_last")).then(last).otherwise(col("__grade")).alias("__grade"));
+    // Keys and attributes, in schema order.
+    let mut group: Vec<Expr> = Vec::new();
+    for c in table.columns {
+        let e = match c.name {
+            "sex" if c.from_values => col("__sex").alias("sex"),
+            "grade" if c.from_values => col("__grade").alias("grade"),
+            "category" if c.from_values => col("__category").alias("category"),
+            name if t.accepted.column(name).is_ok() => col(name),
+            name => typed_col(name, c.kind),
+        };
+        group.push(e);
+    }
+    let aggs: Vec<Expr> = table
+        .measures
+        .iter()
+        .map(|m| {
+            let of_m = col("__measure").eq(lit(*m));
+            when(of_m.clone().any(false)).then(col("__value").filter(of_m).sum()).otherwise(lit(NULL).cast(DataType::Int64)).alias(*m)
+        })
+        .collect();
+    let names: Vec<String> = table.columns.iter().map(|c| c.name.to_string()).collect();
+    Ok(long.with_columns(group).group_by(names.iter().map(|s| col(s.as_str())).collect::<Vec<_>>()).agg(aggs))
+}

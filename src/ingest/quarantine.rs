@@ -1,0 +1,65 @@
+//! Quarantine: the rows ingest refused, each with where it was, what was wrong and which rule
+//! said so. Ends up as `quarantine.parquet`.
+
+use crate::error::Result;
+use crate::frame::{Column, DataFrame, DataType, Expr, col, frame, lit};
+
+/// Columns of `quarantine.parquet`, in order.
+pub const COLUMNS: &[(&str, DataType)] = &[
+    ("source_file", DataType::String),
+    ("sheet", DataType::String),
+    ("line", DataType::Int64),
+    ("column", DataType::String),
+    ("raw_value", DataType::String),
+    ("rule", DataType::String),
+    ("message", DataType::String),
+];
+
+/// One record refused before it could be typed (blank, ragged).
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub line: i64,
+    pub sheet: Option<String>,
+    pub column: String,
+    pub raw_value: String,
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl Rejected {
+    pub fn new(line: i64, sheet: Option<&str>, column: &str, raw_value: &str, rule: &'static str, message: String) -> Self {
+        Rejected { line, sheet: sheet.map(str::to_string), column: column.into(), raw_value: raw_value.into(), rule, message }
+    }
+}
+
+/// Quarantine rows for records rejected while reading.
+pub fn from_rejected(file: &str, rows: &[Rejected]) -> Result<DataFrame> {
+    let n = rows.len();
+    frame(vec![
+        Column::new("source_file".into(), vec![file.to_string(); n]),
+        Column::new("sheet".into(), rows.iter().map(|r| r.sheet.clone()).collect::<Vec<_>>()),
+        Column::new("line".into(), rows.iter().map(|r| r.line).collect::<Vec<_>>()),
+        Column::new("column".into(), rows.iter().map(|r| r.column.clone()).collect::<Vec<_>>()),
+        Column::new("raw_value".into(), rows.iter().map(|r| r.raw_value.clone()).collect::<Vec<_>>()),
+        Column::new("rule".into(), rows.iter().map(|r| r.rule.to_string()).collect::<Vec<_>>()),
+        Column::new("message".into(), rows.iter().map(|r| r.message.clone()).collect::<Vec<_>>()),
+    ])
+}
+
+/// The selection that turns a frame with `__line`, `__rule`, `__column`, `__raw`, `__message`
+/// into quarantine rows.
+pub fn select_exprs(file: &str, sheet: Option<&str>) -> Vec<Expr> {
+    vec![
+        lit(file.to_string()).alias("source_file"),
+        match sheet {
+            Some(s) => lit(s.to_string()),
+            None => lit(crate::frame::NULL).cast(DataType::String),
+        }
+        .alias("sheet"),
+        col("__line").cast(DataType::Int64).alias("line"),
+        col("__column").alias("column"),
+        col("__raw").alias("raw_value"),
+        col("__rule").alias("rule"),
+        col("__message").alias("message"),
+    ]
+}

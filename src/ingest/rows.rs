@@ -1,0 +1,273 @@
+//! Typing and row rules. A raw text table becomes typed canonical columns; every row that
+//! breaks a rule becomes one quarantine row naming the first rule it broke, the raw column
+//! and the raw value. All of it is one polars plan over the whole file, no per-row loop.
+
+use std::collections::BTreeMap;
+
+use super::quarantine;
+use super::read::RawTable;
+use crate::error::{Error, Result};
+use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
+use crate::spec::{Grade, SourceSpec};
+use crate::tables::Kind;
+
+/// Raw cells that mean "no value" in count columns.
+const MISSING_MARKERS: &[&str] = &["-", "--", "—", "－", "/", "／"];
+
+/// One typed value column of the accepted frame, ready to be unpivoted.
+#[derive(Debug, Clone)]
+pub struct ValueCol {
+    pub name: String,
+    pub measure: String,
+    pub sex: String,
+    pub grade: Option<Grade>,
+    pub category: Option<String>,
+}
+
+/// The result of typing one file.
+pub struct Typed {
+    /// `__line`, the typed canonical columns, and the `__v*` value columns.
+    pub accepted: DataFrame,
+    pub quarantine: DataFrame,
+    pub values: Vec<ValueCol>,
+}
+
+/// A rule: rows where `fail` is true are quarantined with this rule id.
+struct Rule {
+    fail: Expr,
+    id: &'static str,
+    column: String,
+    raw: Expr,
+    message: String,
+}
+
+/// `when(c1) v1 else when(c2) v2 ... else default`, first match wins.
+fn first_match(cases: Vec<(Expr, Expr)>, default: Expr) -> Expr {
+    cases.into_iter().rev().fold(default, |acc, (c, v)| when(c).then(v).otherwise(acc))
+}
+
+fn null_text() -> Expr {
+    lit(NULL).cast(DataType::String)
+}
+
+fn raw_name(i: usize) -> String {
+    format!("__c{i}")
+}
+
+/// Type `raw` as `source` declares. `code_map` is [`crate::divisions::Divisions::code_map`].
+pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, years: (i32, i32)) -> Result<Typed> {
+    let table = source.table;
+    let header_index = |h: &str| raw.headers.iter().position(|x| x == h);
+    let missing_header = |h: &str, what: &str| Error::Input {
+        file: source.path.clone(),
+        location: format!("{}", source.header_row),
+        message: format!("column {h:?} ({what}) is missing from the header; the header has: {}", raw.headers.join(", ")),
+    };
+
+    // Build the text frame: __line + one column per raw header.
+    let mut columns = vec![Column::new("__line".into(), raw.lines.clone())];
+    for (i, cells) in raw.cells.iter().enumerate() {
+        columns.push(Column::new(raw_name(i).into(), cells.clone()));
+    }
+    let mut lf = frame::frame(columns)?.lazy();
+
+    let used: Vec<&str> = source.columns.iter().map(|(_, h)| h.as_str()).chain(source.values.iter().map(|v| v.raw.as_str())).collect();
+    let unused: Vec<&String> = raw.headers.iter().filter(|h| !h.is_empty() && !used.contains(&h.as_str())).collect();
+    if !unused.is_empty() {
+        tracing::warn!(file = %source.display, columns = ?unused, "columns not in the mapping are ignored");
+    }
+
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut typed: Vec<Expr> = vec![col("__line")];
+    let mut needs_region_join: Option<(String, Expr)> = None;
+
+    // Canonical columns from raw headers or constants.
+    let mut sources: Vec<(String, String, Expr)> = Vec::new(); // (canonical, display column, raw expr)
+    for (canonical, header) in &source.columns {
+        let i = header_index(header).ok_or_else(|| missing_header(header, &format!("mapped to {canonical}")))?;
+        sources.push((canonical.clone(), header.clone(), col(raw_name(i))));
+    }
+    for (canonical, value) in &source.constants {
+        sources.push((canonical.clone(), format!("(constant {canonical})"), lit(value.clone())));
+    }
+    for (canonical, display, raw_expr) in sources {
+        let Some(def) = table.column(&canonical) else { continue };
+        let mut raw_expr = raw_expr;
+        for suffix in source.strip_suffixes.get(&canonical).into_iter().flatten() {
+            raw_expr = raw_expr.str().strip_suffix(lit(suffix.clone()));
+        }
+        let missing = Rule {
+            fail: raw_expr.clone().is_null(),
+            id: "value.missing",
+            column: display.clone(),
+            raw: null_text(),
+            message: format!("{display}: required value is empty"),
+        };
+        if def.key {
+            rules.push(missing);
+        }
+        match def.kind {
+            Kind::Text => typed.push(raw_expr.alias(def.name)),
+            Kind::Region => needs_region_join = Some((display, raw_expr)),
+            Kind::Year | Kind::Int { .. } => {
+                let (min, max, range_rule) = match def.kind {
+                    Kind::Int { min, max } => (min, max, "value.out_of_range"),
+                    _ => (years.0 as i64, years.1 as i64, "year.out_of_range"),
+                };
+                let parsed = raw_expr.clone().cast(DataType::Int64);
+                rules.push(Rule {
+                    fail: raw_expr.clone().is_not_null().and(parsed.clone().is_null()),
+                    id: "value.not_integer",
+                    column: display.clone(),
+                    raw: raw_expr.clone(),
+                    message: format!("{display}: not a whole number"),
+                });
+                rules.push(Rule {
+                    fail: parsed.clone().lt(lit(min)).or(parsed.clone().gt(lit(max))),
+                    id: range_rule,
+                    column: display.clone(),
+                    raw: raw_expr.clone(),
+                    message: format!("{display}: outside {min}..={max}"),
+                });
+                typed.push(parsed.cast(DataType::Int32).alias(def.name));
+            }
+            Kind::Coded(allowed) => {
+                let cases: Vec<(Expr, Expr)> = match source.codes.get(&canonical) {
+                    Some(map) => map.iter().map(|(k, v)| (raw_expr.clone().eq(lit(k.clone())), lit(v.clone()))).collect(),
+                    None => allowed.iter().map(|a| (raw_expr.clone().eq(lit(*a)), lit(*a))).collect(),
+                };
+                let mapped = first_match(cases, null_text());
+                let known: Vec<String> = match source.codes.get(&canonical) {
+                    Some(map) => map.keys().cloned().collect(),
+                    None => allowed.iter().map(|s| s.to_string()).collect(),
+                };
+                rules.push(Rule {
+                    fail: raw_expr.clone().is_not_null().and(mapped.clone().is_null()),
+                    id: "code.unknown_value",
+                    column: display.clone(),
+                    raw: raw_expr.clone(),
+                    message: format!("{display}: not one of {}", known.join(" / ")),
+                });
+                typed.push(mapped.alias(def.name));
+            }
+            Kind::Count => {
+                return Err(Error::Internal(format!("{canonical} is a count; counts come from value columns")));
+            }
+        }
+    }
+
+    // Region codes: join the division code map.
+    if let Some((display, raw_expr)) = needs_region_join {
+        lf = lf.with_column(raw_expr.alias("__code"));
+        lf = frame::left_join(lf, code_map.clone().lazy(), &["__code"]);
+        rules.push(Rule {
+            fail: col("__code").is_not_null().and(col("__status").is_null()),
+            id: "code.unknown_region",
+            column: display.clone(),
+            raw: col("__code"),
+            message: format!("{display}: not a code of the division table"),
+        });
+        rules.push(Rule {
+            fail: col("__status").eq(lit("retired_no_successor")),
+            id: "code.retired_no_successor",
+            column: display.clone(),
+            raw: col("__code"),
+            message: format!("{display}: a retired code with no successor in the division table"),
+        });
+        typed.push(col("__canonical").alias("region_code"));
+    }
+
+    // Value columns: counts.
+    let mut values: Vec<ValueCol> = Vec::new();
+    let mut parsed_of: Vec<Expr> = Vec::new();
+    for (j, v) in source.values.iter().enumerate() {
+        let i = header_index(&v.raw).ok_or_else(|| missing_header(&v.raw, &format!("{} value", v.measure)))?;
+        let raw_expr = col(raw_name(i));
+        let markers = MISSING_MARKERS.iter().fold(lit(false), |acc, m| acc.or(raw_expr.clone().eq(lit(*m))));
+        let cleaned = when(markers).then(null_text()).otherwise(raw_expr.clone());
+        let parsed = cleaned.clone().cast(DataType::Int64);
+        rules.push(Rule {
+            fail: cleaned.is_not_null().and(parsed.clone().is_null()),
+            id: "count.not_integer",
+            column: v.raw.clone(),
+            raw: raw_expr.clone(),
+            message: format!("{}: a count must be a whole number", v.raw),
+        });
+        rules.push(Rule {
+            fail: parsed.clone().lt(lit(0i64)),
+            id: "count.negative",
+            column: v.raw.clone(),
+            raw: raw_expr.clone(),
+            message: format!("{}: a count cannot be negative", v.raw),
+        });
+        let name = format!("__v{j}");
+        typed.push(parsed.clone().alias(&name));
+        parsed_of.push(parsed);
+        values.push(ValueCol { name, measure: v.measure.clone(), sex: v.sex.clone(), grade: v.grade.clone(), category: v.category.clone() });
+    }
+
+    // Sex breakdowns: total / female / male of the same measure and keys must agree; a missing
+    // part is derived (male = total − female), and only the parts are kept when both exist.
+    let mut groups: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (j, v) in values.iter().enumerate() {
+        let key = format!("{}|{:?}|{:?}", v.measure, v.grade, v.category);
+        groups.entry(key).or_default().insert(v.sex.clone(), j);
+    }
+    let mut keep: Vec<usize> = Vec::new();
+    let mut derived: Vec<ValueCol> = Vec::new();
+    for parts in groups.values() {
+        let (t, f, m) = (parts.get("total").copied(), parts.get("female").copied(), parts.get("male").copied());
+        let raw_of = |j: usize| source.values[j].raw.clone();
+        if let (Some(t), Some(f)) = (t, f) {
+            rules.push(Rule {
+                fail: parsed_of[f].clone().gt(parsed_of[t].clone()),
+                id: "count.female_exceeds_total",
+                column: raw_of(f),
+                raw: col(raw_name(header_index(&raw_of(f)).unwrap_or(0))),
+                message: format!("{} exceeds its total {}", raw_of(f), raw_of(t)),
+            });
+        }
+        if let (Some(t), Some(f), Some(m)) = (t, f, m) {
+            rules.push(Rule {
+                fail: (parsed_of[f].clone() + parsed_of[m].clone()).neq(parsed_of[t].clone()),
+                id: "count.sex_sum_mismatch",
+                column: raw_of(t),
+                raw: col(raw_name(header_index(&raw_of(t)).unwrap_or(0))),
+                message: format!("{} + {} differs from {}", raw_of(m), raw_of(f), raw_of(t)),
+            });
+        }
+        match (t, f, m) {
+            (_, Some(f), Some(m)) => keep.extend([f, m]),
+            (Some(t), Some(f), None) | (Some(t), None, Some(f)) => {
+                let base = &values[f];
+                let other = if base.sex == "female" { "male" } else { "female" };
+                let name = format!("__v{}", values.len() + derived.len());
+                typed.push((parsed_of[t].clone() - parsed_of[f].clone()).alias(&name));
+                derived.push(ValueCol { name, sex: other.into(), ..base.clone() });
+                keep.push(f);
+            }
+            _ => keep.extend(parts.values().copied()),
+        }
+    }
+    let mut kept: Vec<ValueCol> = keep.into_iter().map(|j| values[j].clone()).collect();
+    kept.extend(derived);
+
+    // First failing rule per row.
+    let pick = |f: &dyn Fn(&Rule) -> Expr| first_match(rules.iter().map(|r| (r.fail.clone(), f(r))).collect(), null_text());
+    let rule_id = pick(&|r| lit(r.id));
+    let rule_col = pick(&|r| lit(r.column.clone()));
+    let rule_raw = pick(&|r| r.raw.clone().cast(DataType::String));
+    let rule_msg = pick(&|r| lit(r.message.clone()));
+    typed.extend([rule_id.alias("__rule"), rule_col.alias("__column"), rule_raw.alias("__raw"), rule_msg.alias("__message")]);
+
+    let all = frame::collect(lf.select(typed))?;
+    let keep_cols: Vec<Expr> = std::iter::once(col("__line"))
+        .chain(table.columns.iter().filter(|c| all.column(c.name).is_ok()).map(|c| col(c.name)))
+        .chain(kept.iter().map(|v| col(v.name.as_str())))
+        .collect();
+    let accepted = frame::collect(all.clone().lazy().filter(col("__rule").is_null()).select(keep_cols))?;
+    let quarantine = frame::collect(
+        all.lazy().filter(col("__rule").is_not_null()).select(quarantine::select_exprs(&source.display, raw.sheet.as_deref())),
+    )?;
+    Ok(Typed { accepted, quarantine, values: kept })
+}

@@ -1,0 +1,25 @@
+//! edustat: raw census and school-statistics files → official education indicators → the
+//! targets of an education plan. Four stages (ingest, compute, assess, publish); the command
+//! line in `cli` only wires them.
+
+pub mod assess;
+pub mod catalogue;
+pub mod cli;
+pub mod divisions;
+pub mod error;
+pub mod frame;
+pub mod indicators;
+pub mod ingest;
+pub mod publish;
+pub mod run;
+pub mod sample;
+pub mod spec;
+pub mod tables;
+
+pub use error::{Error, Result};
+
+/// The edustat version written into every output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Version of the output layout (columns and types of the published tables).
+pub const SCHEMA_VERSION: &str = "1";

@@ -1,0 +1,132 @@
+//! Stage 4, publish: write every table and the manifest into a fresh folder beside the
+//! published runs, sync it, rename it into `runs/<run-id>`, then point `latest` at it with one
+//! atomic rename of a symlink. A reader sees the old run or the new one, never half of one.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::frame::{self, DataFrame};
+
+/// A file the run wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct Written {
+    pub path: String,
+    pub rows: Option<u64>,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// A run folder under construction.
+pub struct Staging {
+    pub run_id: String,
+    root: PathBuf,
+    tmp: PathBuf,
+    metadata: Vec<(String, String)>,
+    pub written: Vec<Written>,
+}
+
+impl Staging {
+    /// Start a run folder for `pipeline_id` under `out`.
+    pub fn begin(out: &Path, pipeline_id: &str, spec_hash: &str) -> Result<Staging> {
+        let root = out.join(pipeline_id);
+        let runs = root.join("runs");
+        fs::create_dir_all(&runs).map_err(|e| Error::io(&runs, e))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut run_id = stamp.clone();
+        let mut n = 1;
+        while runs.join(&run_id).exists() || runs.join(format!(".tmp-{run_id}")).exists() {
+            n += 1;
+            run_id = format!("{stamp}-{n}");
+        }
+        let tmp = runs.join(format!(".tmp-{run_id}"));
+        fs::create_dir_all(tmp.join("staging")).map_err(|e| Error::io(&tmp, e))?;
+        let metadata = vec![
+            ("edustat.pipeline_id".to_string(), pipeline_id.to_string()),
+            ("edustat.run_id".to_string(), run_id.clone()),
+            ("edustat.spec_hash".to_string(), spec_hash.to_string()),
+            ("edustat.version".to_string(), crate::VERSION.to_string()),
+            ("edustat.schema_version".to_string(), crate::SCHEMA_VERSION.to_string()),
+        ];
+        Ok(Staging { run_id, root, tmp, metadata, written: Vec::new() })
+    }
+
+    /// Write a table as `<relative>` (e.g. `indicators.parquet`, `staging/population.parquet`).
+    pub fn table(&mut self, relative: &str, frame: &mut DataFrame) -> Result<()> {
+        let path = self.tmp.join(relative);
+        frame::write_parquet(frame, &path, &self.metadata)?;
+        self.record(relative, Some(frame.height() as u64))
+    }
+
+    /// Write `manifest.json` (last, so its file list is complete).
+    pub fn manifest<T: Serialize>(&mut self, manifest: &T) -> Result<()> {
+        let path = self.tmp.join("manifest.json");
+        let text = serde_json::to_string_pretty(manifest).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+        fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))?;
+        sync(&path)
+    }
+
+    fn record(&mut self, relative: &str, rows: Option<u64>) -> Result<()> {
+        let path = self.tmp.join(relative);
+        sync(&path)?;
+        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        self.written.push(Written { path: relative.to_string(), rows, bytes: bytes.len() as u64, sha256: crate::spec::hex(&Sha256::digest(&bytes)) });
+        Ok(())
+    }
+
+    /// Move the folder into place and switch `latest` to it. Returns the run folder.
+    pub fn commit(self) -> Result<PathBuf> {
+        sync_dir(&self.tmp.join("staging"))?;
+        sync_dir(&self.tmp)?;
+        let runs = self.root.join("runs");
+        let dest = runs.join(&self.run_id);
+        fs::rename(&self.tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+        sync_dir(&runs)?;
+        let link = self.root.join("latest");
+        let tmp_link = self.root.join(format!(".latest-{}", self.run_id));
+        let _ = fs::remove_file(&tmp_link);
+        symlink(Path::new("runs").join(&self.run_id), &tmp_link)?;
+        fs::rename(&tmp_link, &link).map_err(|e| Error::io(&link, e))?;
+        sync_dir(&self.root)?;
+        Ok(dest)
+    }
+
+    /// Remove the unfinished folder (a failed run publishes nothing).
+    pub fn abandon(self) {
+        let _ = fs::remove_dir_all(&self.tmp);
+    }
+}
+
+fn sync(path: &Path) -> Result<()> {
+    File::open(path).and_then(|f| f.sync_all()).map_err(|e| Error::io(path, e))
+}
+
+fn sync_dir(path: &Path) -> Result<()> {
+    // Directories can be fsynced on Unix; elsewhere this is a no-op that may fail harmlessly.
+    match File::open(path).and_then(|f| f.sync_all()) {
+        Ok(()) => Ok(()),
+        Err(e) if cfg!(unix) => Err(Error::io(path, e)),
+        Err(_) => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: PathBuf, link: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(&target, link).map_err(|e| Error::io(link, e))
+}
+
+#[cfg(not(unix))]
+fn symlink(target: PathBuf, link: &Path) -> Result<()> {
+    // Without symlinks, `latest` is a one-line file naming the run folder.
+    fs::write(link, target.to_string_lossy().as_bytes()).map_err(|e| Error::io(link, e))
+}
+
+/// The folder `out/<pipeline>/latest` points at.
+pub fn latest(out: &Path, pipeline_id: &str) -> Option<PathBuf> {
+    let link = out.join(pipeline_id).join("latest");
+    let target = fs::read_link(&link).ok()?;
+    Some(out.join(pipeline_id).join(target))
+}

@@ -1,0 +1,445 @@
+//! The pipeline file: parsed strictly, checked against the canonical tables, and resolved into
+//! a [`Pipeline`] the stages can trust (paths absolute, `{year}` expanded, mappings merged).
+//! Every error names the TOML line it comes from.
+
+mod model;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::tables::{self, Kind, TableDef};
+
+/// Text encodings a source may declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Gb18030,
+    /// BOM if present, else strict UTF-8, else strict GB18030.
+    Auto,
+}
+
+/// File formats, decided by the extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// A value column's grade: a number, or the final grade of the row's stage.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Grade {
+    Fixed(i64),
+    Last,
+}
+
+/// One raw value column of a wide layout and what it holds.
+#[derive(Clone, Debug)]
+pub struct ValueSpec {
+    pub raw: String,
+    pub measure: String,
+    pub sex: String,
+    pub grade: Option<Grade>,
+    pub category: Option<String>,
+}
+
+/// One input file, ready to ingest.
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    pub path: PathBuf,
+    /// The path as the pipeline file names it (after `{year}` expansion), for messages.
+    pub display: String,
+    pub format: Format,
+    pub encoding: Encoding,
+    pub sheet: Option<String>,
+    pub header_row: usize,
+    pub table: &'static TableDef,
+    /// canonical column → raw header
+    pub columns: Vec<(String, String)>,
+    pub strip_suffixes: BTreeMap<String, Vec<String>>,
+    pub codes: BTreeMap<String, BTreeMap<String, String>>,
+    pub constants: Vec<(String, String)>,
+    pub values: Vec<ValueSpec>,
+}
+
+/// A gross enrolment ratio, resolved.
+#[derive(Clone, Debug)]
+pub struct GrossEnrolmentSpec {
+    pub id: String,
+    /// "enrolment" or "higher_education"
+    pub numerator: String,
+    pub ages: (i64, i64),
+    pub basis: Vec<String>,
+    /// (from_year, component → weight), sorted by from_year
+    pub weights: Vec<(i32, BTreeMap<String, f64>)>,
+}
+
+impl GrossEnrolmentSpec {
+    /// The weights in force in `year`, if any entry starts at or before it.
+    pub fn weights_for(&self, year: i32) -> Option<&BTreeMap<String, f64>> {
+        self.weights.iter().rev().find(|(from, _)| *from <= year).map(|(_, w)| w)
+    }
+}
+
+/// A target of the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetSpec {
+    pub id: String,
+    pub indicator: String,
+    pub region: String,
+    pub comparator: String,
+    pub value: f64,
+    pub target_year: i32,
+    pub baseline_year: i32,
+    pub source: String,
+    pub wording: String,
+}
+
+/// A validated pipeline.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    pub id: String,
+    pub title_zh: String,
+    pub title_en: String,
+    pub file: PathBuf,
+    pub spec_hash: String,
+    pub years: (i32, i32),
+    pub province: String,
+    pub divisions: PathBuf,
+    pub last_grade: BTreeMap<String, i64>,
+    pub max_quarantine_share: f64,
+    pub sources: Vec<SourceSpec>,
+    pub gross_enrolment: Vec<GrossEnrolmentSpec>,
+    pub targets: Vec<TargetSpec>,
+}
+
+/// Read, parse and validate a pipeline file.
+pub fn load(path: &Path) -> Result<Pipeline> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Spec {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read the pipeline file: {e}"),
+    })?;
+    let text = String::from_utf8(bytes.clone()).map_err(|e| Error::Spec {
+        path: path.to_path_buf(),
+        line: Some(line_of(&bytes, e.utf8_error().valid_up_to())),
+        message: "the pipeline file is not valid UTF-8".into(),
+    })?;
+    let ctx = Ctx { path, text: &text };
+    let raw: model::PipelineFile = toml::from_str(&text).map_err(|e| Error::Spec {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| line_of(text.as_bytes(), s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    resolve(&ctx, raw, hex(&Sha256::digest(&bytes)))
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> Error {
+        let line = if span.is_empty() && span.start == 0 { None } else { Some(line_of(self.text.as_bytes(), span.start)) };
+        Error::Spec { path: self.path.to_path_buf(), line, message: message.into() }
+    }
+    fn dir(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pipeline> {
+    let id = raw.id.get_ref().clone();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(ctx.err(raw.id.span(), format!("id {id:?} must be non-empty ASCII letters, digits, '-' or '_'")));
+    }
+    let [first, last] = *raw.years.get_ref();
+    if first > last || first < 1949 || last > 2100 {
+        return Err(ctx.err(raw.years.span(), format!("years [{first}, {last}] must be ascending school years")));
+    }
+    if !is_region_code(raw.province.get_ref()) {
+        return Err(ctx.err(raw.province.span(), "province must be a 6-digit region code"));
+    }
+    let dir = ctx.dir();
+    let divisions = dir.join(raw.divisions.get_ref());
+    if !divisions.is_file() {
+        return Err(ctx.err(raw.divisions.span(), format!("division table {} does not exist", divisions.display())));
+    }
+    let share = *raw.gates.max_quarantine_share.get_ref();
+    if !(0.0..=1.0).contains(&share) {
+        return Err(ctx.err(raw.gates.max_quarantine_share.span(), "max_quarantine_share must lie in 0..=1"));
+    }
+
+    let mut sources = Vec::new();
+    for source in &raw.sources {
+        let mapping_name = source.mapping.get_ref();
+        let mapping = raw
+            .mappings
+            .get(mapping_name)
+            .ok_or_else(|| ctx.err(source.mapping.span(), format!("no mapping named {mapping_name:?} in [mappings]")))?;
+        let years: Vec<Option<i32>> = if source.path.get_ref().contains("{year}") {
+            (first..=last).map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for year in years {
+            sources.push(resolve_source(ctx, &dir, source, mapping, year, &raw.last_grade)?);
+        }
+    }
+
+    let mut gross_enrolment = Vec::new();
+    for g in &raw.indicators.gross_enrolment {
+        gross_enrolment.push(resolve_gross_enrolment(ctx, g)?);
+    }
+
+    let mut targets = Vec::new();
+    for t in &raw.targets {
+        if !gross_enrolment.iter().any(|g| &g.id == t.indicator.get_ref()) {
+            return Err(ctx.err(t.indicator.span(), format!("target refers to indicator {:?}, which the pipeline does not compute", t.indicator.get_ref())));
+        }
+        if !matches!(t.comparator.get_ref().as_str(), ">=" | "<=" | "==") {
+            return Err(ctx.err(t.comparator.span(), "comparator must be \">=\", \"<=\" or \"==\""));
+        }
+        if !is_region_code(t.region.get_ref()) {
+            return Err(ctx.err(t.region.span(), "region must be a 6-digit region code"));
+        }
+        targets.push(TargetSpec {
+            id: t.id.clone(),
+            indicator: t.indicator.get_ref().clone(),
+            region: t.region.get_ref().clone(),
+            comparator: t.comparator.get_ref().clone(),
+            value: t.value,
+            target_year: t.target_year,
+            baseline_year: t.baseline_year,
+            source: t.source.clone(),
+            wording: t.wording.clone(),
+        });
+    }
+
+    Ok(Pipeline {
+        id,
+        title_zh: raw.title_zh,
+        title_en: raw.title_en,
+        file: ctx.path.to_path_buf(),
+        spec_hash,
+        years: (first, last),
+        province: raw.province.into_inner(),
+        divisions,
+        last_grade: raw.last_grade,
+        max_quarantine_share: share,
+        sources,
+        gross_enrolment,
+        targets,
+    })
+}
+
+fn is_region_code(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn resolve_source(
+    ctx: &Ctx,
+    dir: &Path,
+    source: &model::Source,
+    mapping: &model::Mapping,
+    year: Option<i32>,
+    last_grade: &BTreeMap<String, i64>,
+) -> Result<SourceSpec> {
+    let table = tables::table(mapping.table.get_ref())
+        .ok_or_else(|| ctx.err(mapping.table.span(), format!("unknown table {:?}; known: schools, population, enrolment, higher_education", mapping.table.get_ref())))?;
+    let display = match year {
+        Some(y) => source.path.get_ref().replace("{year}", &y.to_string()),
+        None => source.path.get_ref().clone(),
+    };
+    let path = dir.join(&display);
+    if !path.is_file() {
+        return Err(ctx.err(source.path.span(), format!("input file {} does not exist", path.display())));
+    }
+    let format = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("csv") | Some("txt") => Format::Csv,
+        Some("xlsx") => Format::Xlsx,
+        _ => return Err(ctx.err(source.path.span(), format!("{display}: only .csv and .xlsx inputs are supported"))),
+    };
+    let encoding = match source.encoding.get_ref().to_ascii_lowercase().as_str() {
+        "utf-8" | "utf8" => Encoding::Utf8,
+        "gb18030" | "gbk" | "gb2312" => Encoding::Gb18030,
+        "auto" => Encoding::Auto,
+        other => return Err(ctx.err(source.encoding.span(), format!("unknown encoding {other:?}; use utf-8, gb18030 or auto"))),
+    };
+    if source.header_row == 0 {
+        return Err(ctx.err(source.path.span(), "header_row is 1-based"));
+    }
+
+    let mut columns = Vec::new();
+    for (canonical, raw_header) in &mapping.columns {
+        if table.column(canonical.get_ref()).is_none() {
+            return Err(ctx.err(canonical.span(), format!("table {} has no column {:?}", table.name, canonical.get_ref())));
+        }
+        columns.push((canonical.get_ref().clone(), raw_header.clone()));
+    }
+    let mut constants = Vec::new();
+    for (name, value) in &source.constants {
+        if table.column(name).is_none() {
+            return Err(ctx.err(source.path.span(), format!("constant {name:?}: table {} has no such column", table.name)));
+        }
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            other => return Err(ctx.err(source.path.span(), format!("constant {name:?} must be text or an integer, not {}", other.type_str()))),
+        };
+        constants.push((name.clone(), text));
+    }
+    if let Some(y) = year {
+        constants.retain(|(n, _)| n != "year");
+        constants.push(("year".into(), y.to_string()));
+    }
+    let mut codes = BTreeMap::new();
+    for (canonical, map) in &mapping.codes {
+        let Some(def) = table.column(canonical.get_ref()) else {
+            return Err(ctx.err(canonical.span(), format!("table {} has no column {:?}", table.name, canonical.get_ref())));
+        };
+        let Kind::Coded(allowed) = def.kind else {
+            return Err(ctx.err(canonical.span(), format!("column {} is not a coded column", def.name)));
+        };
+        if let Some(bad) = map.values().find(|v| !allowed.contains(&v.as_str())) {
+            return Err(ctx.err(canonical.span(), format!("{bad:?} is not a value of {}; allowed: {}", def.name, allowed.join(", "))));
+        }
+        codes.insert(canonical.get_ref().clone(), map.clone());
+    }
+    let mut values = Vec::new();
+    for v in &mapping.values {
+        values.push(resolve_value(ctx, table, v, last_grade)?);
+    }
+    // Every key must come from somewhere.
+    for def in table.columns.iter().filter(|c| c.key) {
+        let covered = columns.iter().any(|(c, _)| c == def.name)
+            || constants.iter().any(|(c, _)| c == def.name)
+            || (def.from_values && (def.name == "sex" || values.iter().all(|v| value_key(v, def.name).is_some())));
+        if !covered {
+            return Err(ctx.err(mapping.table.span(), format!("key column {} of table {} is neither mapped, constant, nor set on every value column", def.name, table.name)));
+        }
+    }
+    if !table.measures.is_empty() && values.is_empty() {
+        return Err(ctx.err(mapping.table.span(), format!("table {} needs at least one value column", table.name)));
+    }
+    Ok(SourceSpec {
+        path,
+        display,
+        format,
+        encoding,
+        sheet: source.sheet.clone(),
+        header_row: source.header_row,
+        table,
+        columns,
+        strip_suffixes: mapping.strip_suffixes.clone(),
+        codes,
+        constants,
+        values,
+    })
+}
+
+fn value_key<'a>(v: &'a ValueSpec, name: &str) -> Option<&'a str> {
+    match name {
+        "grade" => v.grade.as_ref().map(|_| "grade"),
+        "category" => v.category.as_deref(),
+        "sex" => Some(v.sex.as_str()),
+        _ => None,
+    }
+}
+
+fn resolve_value(ctx: &Ctx, table: &TableDef, v: &model::ValueColumn, last_grade: &BTreeMap<String, i64>) -> Result<ValueSpec> {
+    if !table.measures.contains(&v.measure.get_ref().as_str()) {
+        return Err(ctx.err(v.measure.span(), format!("table {} has no measure {:?}; measures: {}", table.name, v.measure.get_ref(), table.measures.join(", "))));
+    }
+    let check = |name: &str, value: &toml::Spanned<String>| -> Result<String> {
+        match table.column(name) {
+            Some(def) if def.from_values => match def.kind {
+                Kind::Coded(allowed) if !allowed.contains(&value.get_ref().as_str()) => {
+                    Err(ctx.err(value.span(), format!("{:?} is not a value of {name}; allowed: {}", value.get_ref(), allowed.join(", "))))
+                }
+                _ => Ok(value.get_ref().clone()),
+            },
+            _ => Err(ctx.err(value.span(), format!("table {} takes no {name} on value columns", table.name))),
+        }
+    };
+    let sex = match &v.sex {
+        Some(s) => check("sex", s)?,
+        None => "total".into(),
+    };
+    let category = v.category.as_ref().map(|c| check("category", c)).transpose()?;
+    let grade = match &v.grade {
+        None => None,
+        Some(g) => {
+            if table.column("grade").is_none() {
+                return Err(ctx.err(g.span(), format!("table {} has no grade", table.name)));
+            }
+            match g.get_ref() {
+                model::GradeValue::Number(n) if (0..=12).contains(n) => Some(Grade::Fixed(*n)),
+                model::GradeValue::Word(w) if w == "last" => {
+                    if last_grade.is_empty() {
+                        return Err(ctx.err(g.span(), "grade = \"last\" needs a [last_grade] table"));
+                    }
+                    Some(Grade::Last)
+                }
+                _ => return Err(ctx.err(g.span(), "grade must be 0..=12 or \"last\"")),
+            }
+        }
+    };
+    Ok(ValueSpec { raw: v.raw.clone(), measure: v.measure.get_ref().clone(), sex, grade, category })
+}
+
+fn resolve_gross_enrolment(ctx: &Ctx, g: &model::GrossEnrolment) -> Result<GrossEnrolmentSpec> {
+    let numerator = g.numerator.get_ref().clone();
+    let allowed: &[&str] = match numerator.as_str() {
+        "enrolment" => tables::STAGES,
+        "higher_education" => tables::HIGHER_CATEGORIES,
+        _ => return Err(ctx.err(g.numerator.span(), "numerator must be \"enrolment\" or \"higher_education\"")),
+    };
+    let [lo, hi] = *g.ages.get_ref();
+    if !(0..=100).contains(&lo) || !(0..=100).contains(&hi) || lo > hi {
+        return Err(ctx.err(g.ages.span(), format!("ages [{lo}, {hi}] must be an ascending band within 0..=100")));
+    }
+    for b in &g.basis {
+        if !tables::BASES.contains(&b.as_str()) {
+            return Err(ctx.err(g.id.span(), format!("basis {b:?} must be origin or location")));
+        }
+    }
+    if g.weights.is_empty() {
+        return Err(ctx.err(g.id.span(), "at least one [[...weights]] entry is required"));
+    }
+    let mut weights = Vec::new();
+    for w in &g.weights {
+        let mut map = BTreeMap::new();
+        for (component, weight) in &w.components {
+            if !allowed.contains(&component.get_ref().as_str()) {
+                return Err(ctx.err(component.span(), format!("{:?} is not a component of {numerator}; allowed: {}", component.get_ref(), allowed.join(", "))));
+            }
+            let x = *weight.get_ref();
+            if !(0.0..=10.0).contains(&x) || x.is_nan() {
+                return Err(ctx.err(weight.span(), format!("weight {x} is out of range 0..=10")));
+            }
+            map.insert(component.get_ref().clone(), x);
+        }
+        weights.push((w.from_year, map));
+    }
+    weights.sort_by_key(|(y, _)| *y);
+    Ok(GrossEnrolmentSpec {
+        id: g.id.get_ref().clone(),
+        numerator,
+        ages: (lo, hi),
+        basis: if g.basis.is_empty() { vec!["origin".into(), "location".into()] } else { g.basis.clone() },
+        weights,
+    })
+}

@@ -1,0 +1,163 @@
+//! The pipeline file as written: serde structures that reject unknown keys and keep the spans
+//! of the values that later checks may need to point at.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    pub id: Spanned<String>,
+    pub title_zh: String,
+    pub title_en: String,
+    /// First and last school year the pipeline covers.
+    pub years: Spanned<[i32; 2]>,
+    /// The province's 6-digit code: the top of the division hierarchy.
+    pub province: Spanned<String>,
+    /// The division table (CSV, canonical English headers), relative to this file.
+    pub divisions: Spanned<String>,
+    /// Final grade of each stage, for value columns declared with `grade = "last"`.
+    #[serde(default)]
+    pub last_grade: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub gates: Gates,
+    #[serde(default)]
+    pub mappings: BTreeMap<String, Mapping>,
+    pub sources: Vec<Source>,
+    #[serde(default)]
+    pub indicators: Indicators,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gates {
+    /// A source whose quarantined share of rows exceeds this fails the run (exit 3).
+    #[serde(default = "default_max_quarantine_share")]
+    pub max_quarantine_share: Spanned<f64>,
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        Gates { max_quarantine_share: Spanned::new(0..0, default_max_quarantine_share().into_inner()) }
+    }
+}
+
+fn default_max_quarantine_share() -> Spanned<f64> {
+    Spanned::new(0..0, 0.01)
+}
+
+/// How the raw columns of one file layout map onto a canonical table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    pub table: Spanned<String>,
+    /// canonical column → raw header
+    #[serde(default)]
+    pub columns: BTreeMap<Spanned<String>, String>,
+    /// canonical column → suffixes stripped before typing, in order (e.g. 岁及以上, 岁)
+    #[serde(default)]
+    pub strip_suffixes: BTreeMap<String, Vec<String>>,
+    /// canonical column → (raw value → canonical value)
+    #[serde(default)]
+    pub codes: BTreeMap<Spanned<String>, BTreeMap<String, String>>,
+    /// wide layouts: each raw value column, the measure it holds and the keys it implies
+    #[serde(default)]
+    pub values: Vec<ValueColumn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueColumn {
+    pub raw: String,
+    pub measure: Spanned<String>,
+    #[serde(default)]
+    pub sex: Option<Spanned<String>>,
+    #[serde(default)]
+    pub grade: Option<Spanned<GradeValue>>,
+    #[serde(default)]
+    pub category: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum GradeValue {
+    Number(i64),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Path relative to the pipeline file; `{year}` expands to every pipeline year.
+    pub path: Spanned<String>,
+    pub mapping: Spanned<String>,
+    /// utf-8, gb18030 or auto (BOM, then strict UTF-8, then strict GB18030)
+    #[serde(default = "default_encoding")]
+    pub encoding: Spanned<String>,
+    /// XLSX only: the sheet to read (default: the first).
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// 1-based line (CSV) or row (XLSX) of the header; lines above it are titles.
+    #[serde(default = "default_header_row")]
+    pub header_row: usize,
+    /// canonical column → constant value for every row (e.g. year of a file-per-year delivery)
+    #[serde(default)]
+    pub constants: BTreeMap<String, toml::Value>,
+}
+
+fn default_encoding() -> Spanned<String> {
+    Spanned::new(0..0, "auto".to_string())
+}
+fn default_header_row() -> usize {
+    1
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicators {
+    #[serde(default)]
+    pub gross_enrolment: Vec<GrossEnrolment>,
+}
+
+/// A gross enrolment ratio: weighted enrolment of any age over the population of an age band.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrossEnrolment {
+    pub id: Spanned<String>,
+    /// enrolment (components are stages) or higher_education (components are categories)
+    pub numerator: Spanned<String>,
+    /// inclusive age band of the denominator, completed years
+    pub ages: Spanned<[i64; 2]>,
+    /// higher_education only: bases in order of preference; any but the first is flagged
+    #[serde(default)]
+    pub basis: Vec<String>,
+    pub weights: Vec<Weights>,
+}
+
+/// Component weights in force from `from_year` until the next entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    pub from_year: i32,
+    pub components: BTreeMap<Spanned<String>, Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub id: String,
+    pub indicator: Spanned<String>,
+    pub region: Spanned<String>,
+    pub comparator: Spanned<String>,
+    pub value: f64,
+    pub target_year: i32,
+    pub baseline_year: i32,
+    /// The plan's section, e.g. 一（三）總體目標
+    pub source: String,
+    /// The plan's own words for the target
+    pub wording: String,
+}

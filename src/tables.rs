@@ -1,0 +1,170 @@
+//! The canonical tables of DESIGN.md: their columns, which are keys, how each is typed, and the
+//! values a coded column may take. Ingest maps raw files onto these; compute reads only these.
+
+/// How a canonical column is typed and checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text (names, ids). Kept as text; leading zeros matter.
+    Text,
+    /// A region code: looked up in the division table, retired codes mapped to successors.
+    Region,
+    /// School year by its starting calendar year; must lie within the pipeline's years.
+    Year,
+    /// Small integer such as age or grade.
+    Int { min: i64, max: i64 },
+    /// Non-negative integer count (a measure).
+    Count,
+    /// One of a closed set of canonical values.
+    Coded(&'static [&'static str]),
+}
+
+/// One canonical column.
+#[derive(Clone, Copy, Debug)]
+pub struct ColumnDef {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Part of the table's key.
+    pub key: bool,
+    /// May the column be set per value column (wide layouts: one raw column per grade / sex / category)?
+    pub from_values: bool,
+}
+
+/// One canonical table.
+#[derive(Debug)]
+pub struct TableDef {
+    pub name: &'static str,
+    pub columns: &'static [ColumnDef],
+    /// Measures (counts); each row of a wide raw file yields them through `values`.
+    pub measures: &'static [&'static str],
+    /// Another table whose key (`columns`) every row must match (a referenced school must exist).
+    pub references: Option<(&'static str, &'static [&'static str])>,
+}
+
+pub const SEXES: &[&str] = &["total", "female", "male"];
+pub const STAGES: &[&str] = &[
+    "preschool",
+    "primary",
+    "junior",
+    "senior_general",
+    "secondary_vocational",
+    "adult_senior",
+    "technical",
+];
+pub const SCHOOL_KINDS: &[&str] = &[
+    "kindergarten",
+    "primary",
+    "junior",
+    "nine_year",
+    "twelve_year",
+    "complete_secondary",
+    "senior_general",
+    "secondary_vocational",
+    "technical",
+    "special",
+    "teaching_point",
+    "higher",
+];
+pub const OWNERSHIP: &[&str] = &["public", "private"];
+pub const AREAS: &[&str] = &["urban", "town", "rural"];
+pub const BASES: &[&str] = &["origin", "location"];
+pub const HIGHER_CATEGORIES: &[&str] = &[
+    "postgraduate",
+    "undergraduate",
+    "junior_college",
+    "adult_fulltime",
+    "adult_evening",
+    "adult_correspondence",
+    "online",
+    "self_study_graduates",
+    "inservice_postgraduate",
+    "course_class",
+    "military",
+];
+pub const POPULATION_SOURCES: &[&str] = &["census", "sample_survey", "estimate"];
+
+const fn key(name: &'static str, kind: Kind) -> ColumnDef {
+    ColumnDef { name, kind, key: true, from_values: false }
+}
+const fn value_key(name: &'static str, kind: Kind) -> ColumnDef {
+    ColumnDef { name, kind, key: true, from_values: true }
+}
+const fn attr(name: &'static str, kind: Kind) -> ColumnDef {
+    ColumnDef { name, kind, key: false, from_values: false }
+}
+
+pub static POPULATION: TableDef = TableDef {
+    name: "population",
+    columns: &[
+        key("year", Kind::Year),
+        key("region_code", Kind::Region),
+        key("age", Kind::Int { min: 0, max: 100 }),
+        value_key("sex", Kind::Coded(SEXES)),
+        attr("source", Kind::Coded(POPULATION_SOURCES)),
+    ],
+    measures: &["population"],
+    references: None,
+};
+
+pub static SCHOOLS: TableDef = TableDef {
+    name: "schools",
+    columns: &[
+        key("year", Kind::Year),
+        key("school_id", Kind::Text),
+        attr("name", Kind::Text),
+        attr("region_code", Kind::Region),
+        attr("township_code", Kind::Text),
+        attr("kind", Kind::Coded(SCHOOL_KINDS)),
+        attr("ownership", Kind::Coded(OWNERSHIP)),
+        attr("area", Kind::Coded(AREAS)),
+    ],
+    measures: &[],
+    references: None,
+};
+
+pub static ENROLMENT: TableDef = TableDef {
+    name: "enrolment",
+    columns: &[
+        key("year", Kind::Year),
+        key("school_id", Kind::Text),
+        key("stage", Kind::Coded(STAGES)),
+        value_key("grade", Kind::Int { min: 0, max: 12 }),
+        value_key("sex", Kind::Coded(SEXES)),
+    ],
+    measures: &["enrolled", "entrants", "graduates", "final_grade"],
+    references: Some(("schools", &["year", "school_id"])),
+};
+
+pub static HIGHER_EDUCATION: TableDef = TableDef {
+    name: "higher_education",
+    columns: &[
+        key("year", Kind::Year),
+        key("region_code", Kind::Region),
+        key("basis", Kind::Coded(BASES)),
+        value_key("category", Kind::Coded(HIGHER_CATEGORIES)),
+        value_key("sex", Kind::Coded(SEXES)),
+    ],
+    measures: &["students"],
+    references: None,
+};
+
+/// All mappable tables, in the order ingest processes them (referenced tables first).
+pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &HIGHER_EDUCATION];
+
+/// Look a table up by name.
+pub fn table(name: &str) -> Option<&'static TableDef> {
+    TABLES.iter().copied().find(|t| t.name == name)
+}
+
+impl TableDef {
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    /// Key columns that come from raw columns or constants (not from value columns).
+    pub fn row_keys(&self) -> Vec<&'static str> {
+        self.columns.iter().filter(|c| c.key && !c.from_values).map(|c| c.name).collect()
+    }
+    /// All key columns, in schema order.
+    pub fn keys(&self) -> Vec<&'static str> {
+        self.columns.iter().filter(|c| c.key).map(|c| c.name).collect()
+    }
+}
