@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::divisions::Divisions;
 use crate::error::Result;
 use crate::frame::{self, Column, DataFrame, IntoLazy, col, lit};
 use crate::spec::TargetSpec;
@@ -65,8 +66,9 @@ pub fn assess_one(target: &TargetSpec, series: &BTreeMap<i32, f64>, region_name:
     Assessment { target: target.clone(), region_name, baseline_value, latest, status, gap, required_annual_change: required }
 }
 
-/// Assess every target against `indicators` (the layout of `indicators.parquet`).
-pub fn assess(targets: &[TargetSpec], indicators: &DataFrame) -> Result<Vec<Assessment>> {
+/// Assess every target against `indicators` (the layout of `indicators.parquet`); region names
+/// come from the division table, so a target without data still names its region.
+pub fn assess(targets: &[TargetSpec], indicators: &DataFrame, divisions: &Divisions) -> Result<Vec<Assessment>> {
     let mut out = Vec::new();
     for t in targets {
         let rows = frame::collect(
@@ -81,21 +83,17 @@ pub fn assess(targets: &[TargetSpec], indicators: &DataFrame) -> Result<Vec<Asse
                         .and(col("area").eq(lit("total")))
                         .and(col("value").is_not_null()),
                 )
-                .select([col("year"), col("value"), col("region_name")]),
+                .select([col("year"), col("value")]),
         )?;
         let years = rows.column("year")?.i32()?.clone();
         let values = rows.column("value")?.f64()?.clone();
-        let names = rows.column("region_name")?.str()?.clone();
         let mut series = BTreeMap::new();
-        let mut name = None;
         for i in 0..rows.height() {
             if let (Some(y), Some(v)) = (years.get(i), values.get(i)) {
                 series.insert(y, v);
             }
-            if name.is_none() {
-                name = names.get(i).map(str::to_string);
-            }
         }
+        let name = divisions.get(&t.region).map(|d| d.name_zh.clone());
         out.push(assess_one(t, &series, name));
     }
     Ok(out)

@@ -25,6 +25,15 @@ pub static CATALOGUE: &[Entry] = &[
         plan: "一（三）總體目標: 學前三年毛入園率達到90%",
     },
     Entry {
+        id: "retention_compulsory",
+        name_zh: "九年义务教育巩固率",
+        name_en: "Nine-year compulsory education retention rate",
+        unit: "percent",
+        definition: "Junior-secondary final-grade students (毕业班学生数) in year t over primary grade-1 entrants of the same cohort in year t-8, x 100. Not yet computed: needs entrants from eight years before the first pipeline year.",
+        methodology: "METHODOLOGY §3.2; UIS survival rate to the last grade (companion)",
+        plan: "一（三）總體目標: 義務教育鞏固率達95%",
+    },
+    Entry {
         id: "ger_senior_secondary",
         name_zh: "高中阶段教育毛入学率",
         name_en: "Gross enrolment ratio, upper secondary",

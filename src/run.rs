@@ -86,7 +86,7 @@ pub fn run(pipeline_file: &Path, out: &Path) -> Result<RunSummary> {
     tracing::info!(stage = "compute", rows_in = staged, rows_out = indicator_frame.height(), millis = t.elapsed().as_millis() as u64, "stage done");
 
     let t = Instant::now();
-    let assessments = tracing::info_span!("assess").in_scope(|| assess::assess(&pipeline.targets, &indicator_frame))?;
+    let assessments = tracing::info_span!("assess").in_scope(|| assess::assess(&pipeline.targets, &indicator_frame, &divisions))?;
     let mut targets_frame = assess::to_frame(&assessments)?;
     stages.push(StageCount { stage: "assess", rows_in: indicator_frame.height() as u64, rows_out: assessments.len() as u64, millis: t.elapsed().as_millis() });
     tracing::info!(stage = "assess", targets = assessments.len(), millis = t.elapsed().as_millis() as u64, "stage done");

@@ -124,7 +124,7 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
     for (i, t) in typed.iter().enumerate() {
         let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
         sel.push(col("__line"));
-        sel.push(lit(i as u32).alias("__src"));
+        sel.push(lit(i as u32).cast(DataType::UInt32).alias("__src"));
         parts.push(t.accepted.clone().lazy().select(sel));
     }
     let all = frame::sort_by(frame::concat(parts)?, &["__src", "__line"]);

@@ -72,7 +72,8 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
     let mut lf = frame::frame(columns)?.lazy();
 
     let used: Vec<&str> = source.columns.iter().map(|(_, h)| h.as_str()).chain(source.values.iter().map(|v| v.raw.as_str())).collect();
-    let unused: Vec<&String> = raw.headers.iter().filter(|h| !h.is_empty() && !used.contains(&h.as_str())).collect();
+    let unused: Vec<&String> =
+        raw.headers.iter().filter(|h| !h.is_empty() && !used.contains(&h.as_str()) && !source.ignore.contains(h)).collect();
     if !unused.is_empty() {
         tracing::warn!(file = %source.display, columns = ?unused, "columns not in the mapping are ignored");
     }
@@ -92,6 +93,7 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
     }
     for (canonical, display, raw_expr) in sources {
         let Some(def) = table.column(&canonical) else { continue };
+        let original = raw_expr.clone();
         let mut raw_expr = raw_expr;
         for suffix in source.strip_suffixes.get(&canonical).into_iter().flatten() {
             raw_expr = raw_expr.str().strip_suffix(lit(suffix.clone()));
@@ -119,14 +121,14 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
                     fail: raw_expr.clone().is_not_null().and(parsed.clone().is_null()),
                     id: "value.not_integer",
                     column: display.clone(),
-                    raw: raw_expr.clone(),
+                    raw: original.clone(),
                     message: format!("{display}: not a whole number"),
                 });
                 rules.push(Rule {
                     fail: parsed.clone().lt(lit(min)).or(parsed.clone().gt(lit(max))),
                     id: range_rule,
                     column: display.clone(),
-                    raw: raw_expr.clone(),
+                    raw: original.clone(),
                     message: format!("{display}: outside {min}..={max}"),
                 });
                 typed.push(parsed.cast(DataType::Int32).alias(def.name));

@@ -1,4 +1,506 @@
-//! Synthetic raw deliveries for tests and demos.
+//! Synthetic raw deliveries shaped like the real ones (Chinese headers, GB18030 and UTF-8 CSV,
+//! XLSX with a title row, wide layouts with 其中：女 columns, retired county codes in early
+//! years) and calibrated to published Guangxi magnitudes. Deterministic for a seed and scale.
+//! A fixed catalogue of bad rows is appended; `README.md` lists each with its expected rule.
+
+mod guangxi;
+mod write;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use crate::error::Result;
-pub fn guangxi(_out: &Path, _scale: f64, _seed: u64) -> Result<Vec<PathBuf>> { Ok(vec![]) }
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+
+use crate::error::{Error, Result};
+use write::{Encoding, write_csv, write_xlsx};
+
+const YEARS: [i32; 4] = [2017, 2018, 2019, 2020];
+
+/// Uniform draws from a portable seeded generator.
+struct Dice(ChaCha8Rng);
+
+impl Dice {
+    fn new(seed: u64) -> Self {
+        Dice(ChaCha8Rng::seed_from_u64(seed))
+    }
+    /// Uniform in [lo, hi).
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+struct County {
+    code: String,
+    name: String,
+    city: usize,
+    weight: f64,
+    preschool: f64,
+    senior: f64,
+    higher: f64,
+}
+
+impl County {
+    /// The code and name a delivery of `year` uses (retired codes before their change).
+    fn code_in(&self, year: i32) -> (&str, &str) {
+        for (old, name, last, successor) in guangxi::RETIRED {
+            if *successor == self.code && year <= *last {
+                return (old, name);
+            }
+        }
+        (&self.code, &self.name)
+    }
+}
+
+struct School {
+    id: String,
+    name: String,
+    county: usize,
+    kind: &'static str,
+    public: bool,
+    area: &'static str,
+    township: String,
+    /// First school year the school exists.
+    opened: i32,
+    weight: f64,
+}
+
+/// A bad row the sample carries on purpose, and what edustat must do with it.
+pub struct BadRow {
+    pub file: String,
+    pub what: &'static str,
+    pub rule: &'static str,
+}
+
+/// Write the Guangxi sample into `out`; returns the files written.
+pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut dice = Dice::new(seed);
+    let counties = counties(&mut dice);
+    let total_weight: f64 = counties.iter().map(|c| c.weight).sum();
+    let mut written = Vec::new();
+    let mut bad: Vec<BadRow> = Vec::new();
+
+    written.push(write_divisions(out, &counties)?);
+
+    // Population: county × age × sex, one file per year, in the formats real deliveries use.
+    let mut population: BTreeMap<(i32, usize, i32), (i64, i64)> = BTreeMap::new();
+    for year in YEARS {
+        let mut rows = Vec::new();
+        for (ci, c) in counties.iter().enumerate() {
+            let (code, name) = c.code_in(year);
+            for age in 0..=100 {
+                let people = if age < 100 {
+                    guangxi::cohort(year - age) * guangxi::survival(age)
+                } else {
+                    (100..110).map(|a| guangxi::cohort(year - a) * guangxi::survival(a)).sum()
+                };
+                let n = people * c.weight / total_weight * scale * dice.uniform(0.97, 1.03);
+                let male = (n * guangxi::male_share(age)).round() as i64;
+                let female = (n * (1.0 - guangxi::male_share(age))).round() as i64;
+                population.insert((year, ci, age), (male, female));
+                let age_text = if age == 100 { "100岁及以上".to_string() } else { format!("{age}岁") };
+                rows.push(vec![code.to_string(), name.to_string(), age_text, (male + female).to_string(), male.to_string(), female.to_string()]);
+            }
+        }
+        let header = ["地区代码", "地区名称", "年龄", "合计", "男", "女"];
+        let first = rows[0].clone();
+        match year {
+            2017 => {
+                rows.push(vec!["459999".into(), "不存在县".into(), "5岁".into(), "30".into(), "16".into(), "14".into()]);
+                bad.push(BadRow { file: "population_2017.csv".into(), what: "last row: region code 459999 is in no division table", rule: "code.unknown_region" });
+                written.push(write_csv(out, "population_2017.csv", &header, &rows, Encoding::Gb18030)?);
+            }
+            2018 => {
+                rows.push(first);
+                bad.push(BadRow { file: "population_2018.csv".into(), what: "last row repeats the first row's county and age", rule: "key.duplicate" });
+                written.push(write_csv(out, "population_2018.csv", &header, &rows, Encoding::Utf8)?);
+            }
+            2019 => {
+                rows.push(vec![first[0].clone(), first[1].clone(), "150岁".into(), "2".into(), "1".into(), "1".into()]);
+                bad.push(BadRow { file: "population_2019.xlsx".into(), what: "last row: age 150岁 is outside 0..=100", rule: "value.out_of_range" });
+                let title = "2019年广西分县、分年龄、性别人口（抽样调查推算）";
+                written.push(write_xlsx(out, "population_2019.xlsx", "分年龄人口", Some(title), &header, &rows)?);
+            }
+            _ => {
+                rows.push(vec![first[0].clone(), first[1].clone(), first[2].clone(), first[3].clone(), "-12".into(), first[5].clone()]);
+                bad.push(BadRow { file: "population_2020.csv".into(), what: "last row: 男 = -12", rule: "count.negative" });
+                written.push(write_csv(out, "population_2020.csv", &header, &rows, Encoding::Gb18030)?);
+            }
+        }
+    }
+
+    // Schools: the register, all years in one file.
+    let schools = schools(&mut dice, &counties, scale);
+    let mut register = Vec::new();
+    for year in YEARS {
+        for s in schools.iter().filter(|s| s.opened <= year) {
+            let (code, _) = counties[s.county].code_in(year);
+            register.push(vec![
+                year.to_string(),
+                s.id.clone(),
+                s.name.clone(),
+                code.to_string(),
+                s.township.clone(),
+                kind_zh(s.kind).to_string(),
+                if s.public { "公办" } else { "民办" }.to_string(),
+                s.area.to_string(),
+            ]);
+        }
+    }
+    let dup = register.iter().find(|r| r[0] == "2018").cloned().ok_or_else(|| Error::Internal("no 2018 school".into()))?;
+    register.push(dup);
+    bad.push(BadRow { file: "schools.csv".into(), what: "last-but-one row repeats the first 2018 school id", rule: "key.duplicate" });
+    let mut odd = register[0].clone();
+    odd[1] = "3999990002".into();
+    odd[5] = "培训机构".into();
+    register.push(odd);
+    bad.push(BadRow { file: "schools.csv".into(), what: "last row: 办学类型 培训机构 is not a school type", rule: "code.unknown_value" });
+    written.push(write_csv(
+        out,
+        "schools.csv",
+        &["年份", "学校标识码", "学校名称", "行政区划代码", "乡镇代码", "办学类型", "举办者", "城乡分类"],
+        &register,
+        Encoding::Utf8,
+    )?);
+
+    // Enrolment.
+    let (kg_files, school_files) = enrolment(&mut dice, &counties, &schools, &population, &mut bad)?;
+    for (name, header, rows) in kg_files {
+        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8Bom)?);
+    }
+    for (name, header, rows) in school_files {
+        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
+    }
+
+    // Higher education by origin (per county) and by location (province).
+    let (header, rows) = higher_education(&mut dice, &counties, &population);
+    bad.push(BadRow { file: "higher_education.csv".into(), what: "last row has 3 fields where the header has 14", rule: "row.field_count" });
+    written.push(write_csv(out, "higher_education.csv", &header, &rows, Encoding::Utf8)?);
+
+    written.push(write::readme(out, scale, seed, &bad)?);
+    Ok(written)
+}
+
+fn counties(dice: &mut Dice) -> Vec<County> {
+    let mut out = Vec::new();
+    for (ci, (_, _, _, list)) in guangxi::CITIES.iter().enumerate() {
+        for item in list.split(", ") {
+            let (code, name) = item.split_once(' ').unwrap_or((item, item));
+            let district = name.ends_with('区');
+            out.push(County {
+                code: code.to_string(),
+                name: name.to_string(),
+                city: ci,
+                weight: dice.uniform(0.35, 1.65) * if district { 0.8 } else { 1.0 },
+                preschool: dice.uniform(0.90, 1.10) * if district { 1.08 } else { 1.0 },
+                senior: dice.uniform(0.90, 1.10) * if district { 1.1 } else { 1.0 },
+                higher: dice.uniform(0.85, 1.15) * if district { 1.15 } else { 1.0 },
+            });
+        }
+    }
+    // Rescale the county factors so that their population-weighted mean is 1: the province
+    // then lands on the calibrated rate, while counties still vary around it.
+    let weight: f64 = out.iter().map(|c| c.weight).sum();
+    let mean = |f: &dyn Fn(&County) -> f64| out.iter().map(|c| c.weight * f(c)).sum::<f64>() / weight;
+    let (p, s, h) = (mean(&|c| c.preschool), mean(&|c| c.senior), mean(&|c| c.higher));
+    for c in &mut out {
+        c.preschool /= p;
+        c.senior /= s;
+        c.higher /= h;
+    }
+    out
+}
+
+fn kind_zh(kind: &str) -> &'static str {
+    match kind {
+        "kindergarten" => "幼儿园",
+        "primary" => "小学",
+        "junior" => "初级中学",
+        "senior_general" => "高级中学",
+        "secondary_vocational" => "中等职业学校",
+        _ => "技工学校",
+    }
+}
+
+fn schools(dice: &mut Dice, counties: &[County], scale: f64) -> Vec<School> {
+    let total: f64 = counties.iter().map(|c| c.weight).sum();
+    let mut out = Vec::new();
+    // Each city's technical school (技工学校) stands in its most populous county.
+    let mut host = vec![usize::MAX; guangxi::CITIES.len()];
+    for (ci, c) in counties.iter().enumerate() {
+        if host[c.city] == usize::MAX || c.weight > counties[host[c.city]].weight {
+            host[c.city] = ci;
+        }
+    }
+    for (ci, c) in counties.iter().enumerate() {
+        let share = c.weight / total;
+        let n = |count: f64| ((count * scale * share).round() as usize).max(1);
+        let mut plan: Vec<(&'static str, usize)> = vec![
+            ("kindergarten", n(guangxi::KINDERGARTENS_2020)),
+            ("primary", n(guangxi::PRIMARY_SCHOOLS)),
+            ("junior", n(guangxi::JUNIOR_SCHOOLS)),
+            ("senior_general", n(guangxi::SENIOR_SCHOOLS)),
+            ("secondary_vocational", n(guangxi::VOCATIONAL_SCHOOLS)),
+        ];
+        if host[c.city] == ci {
+            plan.push(("technical", 1));
+        }
+        let mut serial = 0;
+        for (kind, count) in plan {
+            for k in 0..count {
+                serial += 1;
+                // Kindergartens keep opening: the last ones in each county open in later years.
+                let opened = if kind == "kindergarten" {
+                    let position = (k as f64 + 0.5) / count as f64;
+                    if position < 0.88 { 2017 } else if position < 0.93 { 2018 } else if position < 0.97 { 2019 } else { 2020 }
+                } else {
+                    2017
+                };
+                let label = match kind {
+                    "kindergarten" => format!("第{}幼儿园", k + 1),
+                    "primary" => format!("第{}小学", k + 1),
+                    "junior" => format!("第{}初级中学", k + 1),
+                    "senior_general" => format!("第{}高级中学", k + 1),
+                    "secondary_vocational" => "职业教育中心".to_string(),
+                    _ => "技工学校".to_string(),
+                };
+                let draw = dice.uniform(0.0, 1.0);
+                out.push(School {
+                    id: format!("3{}{:04}", &c.code[1..], serial),
+                    name: format!("{}{}", c.name, label),
+                    county: ci,
+                    kind,
+                    public: kind != "kindergarten" || draw < 0.42,
+                    area: if draw < 0.35 { "城区" } else if draw < 0.7 { "镇区" } else { "乡村" },
+                    township: format!("{}{:03}", c.code, 100 + (serial % 12)),
+                    opened,
+                    weight: dice.uniform(0.5, 1.5),
+                });
+            }
+        }
+    }
+    out
+}
+
+type FileRows = (String, Vec<String>, Vec<Vec<String>>);
+
+/// Split `total` over `weights` in whole numbers that add up exactly (largest remainders).
+fn split(total: i64, weights: &[f64]) -> Vec<i64> {
+    let sum: f64 = weights.iter().sum();
+    if weights.is_empty() || sum <= 0.0 {
+        return vec![0; weights.len()];
+    }
+    let exact: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
+    let mut parts: Vec<i64> = exact.iter().map(|x| x.floor() as i64).collect();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|a, b| (exact[*b] - exact[*b].floor()).total_cmp(&(exact[*a] - exact[*a].floor())).then(a.cmp(b)));
+    let missing = total - parts.iter().sum::<i64>();
+    for i in order.into_iter().take(missing.max(0) as usize) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+fn pop(population: &BTreeMap<(i32, usize, i32), (i64, i64)>, year: i32, county: usize, ages: std::ops::RangeInclusive<i32>) -> f64 {
+    ages.map(|a| population.get(&(year, county, a)).map_or(0, |(m, f)| m + f)).sum::<i64>() as f64
+}
+
+fn enrolment(
+    dice: &mut Dice,
+    counties: &[County],
+    schools: &[School],
+    population: &BTreeMap<(i32, usize, i32), (i64, i64)>,
+    bad: &mut Vec<BadRow>,
+) -> Result<(Vec<FileRows>, Vec<FileRows>)> {
+    let grades_zh = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"];
+    let kg_header: Vec<String> = ["学校标识码", "招生数", "招生数其中：女", "毕业生数", "托班", "托班其中：女", "小班", "小班其中：女", "中班", "中班其中：女", "大班", "大班其中：女"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut school_header: Vec<String> = ["学校标识码", "学段", "招生数", "招生数其中：女", "毕业生数", "毕业生数其中：女"].iter().map(|s| s.to_string()).collect();
+    for g in grades_zh {
+        school_header.push(g.to_string());
+        school_header.push(format!("{g}其中：女"));
+    }
+    school_header.push("毕业班学生数".into());
+    school_header.push("毕业班学生数其中：女".into());
+
+    let mut kg_files = Vec::new();
+    let mut school_files = Vec::new();
+    for (yi, year) in YEARS.iter().copied().enumerate() {
+        let mut kg_rows: Vec<Vec<String>> = Vec::new();
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        let mut technical_by_city: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        for (ci, c) in counties.iter().enumerate() {
+            let open = |kind: &str| -> Vec<&School> { schools.iter().filter(|s| s.county == ci && s.kind == kind && s.opened <= year).collect() };
+            // Kindergartens: 托班 / 小班 / 中班 / 大班.
+            let kgs = open("kindergarten");
+            let children = (guangxi::PRESCHOOL[yi] / 100.0 * pop(population, year, ci, 3..=5) * c.preschool).round() as i64;
+            let per_school = split(children, &kgs.iter().map(|s| s.weight).collect::<Vec<_>>());
+            for (s, n) in kgs.iter().zip(per_school) {
+                let bands = split(n, &[0.03, 0.31, 0.33, 0.33]);
+                let mut row = vec![s.id.clone()];
+                let entrants = ((bands[0] + bands[1]) as f64 * 0.96).round() as i64;
+                row.push(entrants.to_string());
+                row.push(((entrants as f64) * 0.465).round().to_string());
+                row.push(((bands[3] as f64) * 0.97).round().to_string());
+                for b in bands {
+                    let female = (b as f64 * dice.uniform(0.44, 0.49)).round() as i64;
+                    row.push(b.to_string());
+                    row.push(female.to_string());
+                }
+                kg_rows.push(row);
+            }
+            // Primary and junior: one grade per single-year cohort.
+            for (kind, stage, first_age, grades, ratio, female_share) in
+                [("primary", "小学", 6, 6usize, 1.02, 0.465), ("junior", "初中", 12, 3usize, 0.98, 0.47)]
+            {
+                let list = open(kind);
+                let per_grade: Vec<i64> =
+                    (0..grades).map(|g| (pop(population, year, ci, first_age + g as i32..=first_age + g as i32) * ratio).round() as i64).collect();
+                let split_grades: Vec<Vec<i64>> = per_grade.iter().map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>())).collect();
+                for (k, s) in list.iter().enumerate() {
+                    let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+                    rows.push(school_row(dice, &s.id, stage, &counts, female_share));
+                }
+            }
+            // Senior secondary: general, vocational here; technical pooled per city.
+            let senior = guangxi::SENIOR_SECONDARY[yi] / 100.0 * pop(population, year, ci, 15..=17) * c.senior;
+            for (kind, stage, share, female_share) in [("senior_general", "普通高中", 0.56, 0.51), ("secondary_vocational", "中等职业教育", 0.345, 0.43)] {
+                let list = open(kind);
+                let per_grade = split((senior * share).round() as i64, &[0.35, 0.33, 0.32]);
+                let split_grades: Vec<Vec<i64>> = per_grade.iter().map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>())).collect();
+                for (k, s) in list.iter().enumerate() {
+                    let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+                    rows.push(school_row(dice, &s.id, stage, &counts, female_share));
+                }
+            }
+            let tech = technical_by_city.entry(c.city).or_insert_with(|| vec![0.0; 3]);
+            for (g, w) in [0.35, 0.33, 0.32].iter().enumerate() {
+                tech[g] += senior * 0.095 * w;
+            }
+        }
+        for (city, grades) in technical_by_city {
+            if let Some(s) = schools.iter().find(|s| s.kind == "technical" && counties[s.county].city == city) {
+                let counts: Vec<i64> = grades.iter().map(|x| x.round() as i64).collect();
+                rows.push(school_row(dice, &s.id, "技工学校", &counts, 0.30));
+            }
+        }
+        let kg_name = format!("kindergarten_{year}.csv");
+        if year == 2018 {
+            let mut r = kg_rows[0].clone();
+            r[6] = "十二".into();
+            kg_rows.push(r);
+            bad.push(BadRow { file: kg_name.clone(), what: "last row: 小班 = 十二 (a number in words)", rule: "count.not_integer" });
+        }
+        let name = format!("enrolment_{year}.csv");
+        if year == 2019 {
+            let mut r = rows[0].clone();
+            r[0] = "3999990001".into();
+            rows.push(r);
+            bad.push(BadRow { file: name.clone(), what: "last row: school 3999990001 is not in the 2019 register", rule: "ref.unknown_school" });
+        }
+        if year == 2020 {
+            let mut r = rows[0].clone();
+            let total: i64 = r[6].parse().unwrap_or(0);
+            r[7] = (total + 5).to_string();
+            rows.push(r);
+            bad.push(BadRow { file: name.clone(), what: "last row: 一年级其中：女 exceeds 一年级", rule: "count.female_exceeds_total" });
+        }
+        kg_files.push((kg_name, kg_header.clone(), kg_rows));
+        school_files.push((name, school_header.clone(), rows));
+    }
+    Ok((kg_files, school_files))
+}
+
+/// One school row of the wide enrolment layout; grades beyond the stage stay blank.
+fn school_row(dice: &mut Dice, id: &str, stage: &str, grades: &[i64], female_share: f64) -> Vec<String> {
+    let female = |n: i64, dice: &mut Dice| (n as f64 * dice.uniform(female_share - 0.02, female_share + 0.02)).round() as i64;
+    let first = grades.first().copied().unwrap_or(0);
+    let last = grades.last().copied().unwrap_or(0);
+    let entrants = (first as f64 * 0.99).round() as i64;
+    let graduates = (last as f64 * 0.985).round() as i64;
+    let mut row = vec![id.to_string(), stage.to_string()];
+    for n in [entrants, graduates] {
+        let f = female(n, dice);
+        row.push(n.to_string());
+        row.push(f.to_string());
+    }
+    let mut last_female = 0;
+    for g in 0..6 {
+        match grades.get(g) {
+            Some(n) => {
+                let f = female(*n, dice);
+                last_female = f;
+                row.push(n.to_string());
+                row.push(f.to_string());
+            }
+            None => {
+                row.push(String::new());
+                row.push(String::new());
+            }
+        }
+    }
+    row.push(last.to_string());
+    row.push(last_female.to_string());
+    row
+}
+
+/// Weighted shares of 在学总规模 by category and the MOE weights (METHODOLOGY §3.4): raw counts
+/// are share / weight so that the weighted total comes out as planned.
+const HIGHER_CATEGORIES: &[(&str, f64, f64)] = &[
+    ("研究生", 0.030, 1.0),
+    ("普通本科", 0.400, 1.0),
+    ("普通专科", 0.360, 1.0),
+    ("成人本专科（脱产）", 0.005, 1.0),
+    ("成人本专科（业余）", 0.030, 0.5),
+    ("成人本专科（函授）", 0.060, 0.5),
+    ("网络本专科", 0.060, 0.5),
+    ("自学考试毕业人数", 0.040, 1.5),
+    ("在职攻读学位研究生", 0.005, 1.0),
+    ("研究生课程进修班", 0.002, 0.5),
+    ("军事院校本专科", 0.008, 1.0),
+];
+
+fn higher_education(dice: &mut Dice, counties: &[County], population: &BTreeMap<(i32, usize, i32), (i64, i64)>) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut header = vec!["年份", "地区代码", "统计口径"];
+    header.extend(HIGHER_CATEGORIES.iter().map(|(n, _, _)| *n));
+    let mut rows = Vec::new();
+    for (yi, year) in YEARS.iter().copied().enumerate() {
+        let mut province = vec![0i64; HIGHER_CATEGORIES.len()];
+        for (ci, c) in counties.iter().enumerate() {
+            let weighted = guangxi::HIGHER[yi] / 100.0 * pop(population, year, ci, 18..=22) * c.higher;
+            let mut row = vec![year.to_string(), c.code_in(year).0.to_string(), "生源地".to_string()];
+            for (k, (_, share, weight)) in HIGHER_CATEGORIES.iter().enumerate() {
+                let n = (weighted * share / weight * dice.uniform(0.97, 1.03)).round() as i64;
+                province[k] += n;
+                row.push(n.to_string());
+            }
+            rows.push(row);
+        }
+        // Location basis: students in Guangxi's institutions, whatever their origin.
+        let mut row = vec![year.to_string(), guangxi::PROVINCE.0.to_string(), "所在地".to_string()];
+        row.extend(province.iter().map(|n| ((*n as f64) * 0.93).round().to_string()));
+        rows.push(row);
+    }
+    rows.push(vec!["2020".into(), "450102".into(), "生源地".into()]);
+    (header, rows)
+}
+
+fn write_divisions(out: &Path, counties: &[County]) -> Result<PathBuf> {
+    let (pcode, pname, pen) = guangxi::PROVINCE;
+    let mut rows = vec![vec![pcode.to_string(), pname.to_string(), pen.to_string(), "province".into(), String::new(), String::new(), String::new(), String::new()]];
+    for (code, name, en, _) in guangxi::CITIES {
+        rows.push(vec![code.to_string(), name.to_string(), format!("{en} City"), "city".into(), pcode.into(), String::new(), String::new(), String::new()]);
+    }
+    for c in counties {
+        let from = guangxi::RETIRED.iter().find(|r| r.3 == c.code).map(|r| (r.2 + 1).to_string()).unwrap_or_default();
+        rows.push(vec![c.code.clone(), c.name.clone(), String::new(), "county".into(), guangxi::CITIES[c.city].0.into(), from, String::new(), String::new()]);
+    }
+    for (old, name, last, successor) in guangxi::RETIRED {
+        let parent = format!("{}00", &old[..4]);
+        rows.push(vec![old.to_string(), name.to_string(), String::new(), "county".into(), parent, String::new(), last.to_string(), successor.to_string()]);
+    }
+    write_csv(out, "divisions.csv", &["code", "name_zh", "name_en", "level", "parent_code", "valid_from", "valid_to", "successor_code"], &rows, Encoding::Utf8)
+}

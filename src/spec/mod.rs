@@ -63,6 +63,8 @@ pub struct SourceSpec {
     pub codes: BTreeMap<String, BTreeMap<String, String>>,
     pub constants: Vec<(String, String)>,
     pub values: Vec<ValueSpec>,
+    /// Raw headers deliberately not mapped.
+    pub ignore: Vec<String>,
 }
 
 /// A gross enrolment ratio, resolved.
@@ -206,8 +208,12 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
 
     let mut targets = Vec::new();
     for t in &raw.targets {
-        if !gross_enrolment.iter().any(|g| &g.id == t.indicator.get_ref()) {
-            return Err(ctx.err(t.indicator.span(), format!("target refers to indicator {:?}, which the pipeline does not compute", t.indicator.get_ref())));
+        let computed = gross_enrolment.iter().any(|g| &g.id == t.indicator.get_ref());
+        if !computed && crate::catalogue::entry(t.indicator.get_ref()).is_none() {
+            return Err(ctx.err(t.indicator.span(), format!("target refers to indicator {:?}, which is neither computed by this pipeline nor in the catalogue", t.indicator.get_ref())));
+        }
+        if !computed {
+            tracing::warn!(indicator = %t.indicator.get_ref(), "target's indicator is not computed by this pipeline; its status will be no_data");
         }
         if !matches!(t.comparator.get_ref().as_str(), ">=" | "<=" | "==") {
             return Err(ctx.err(t.comparator.span(), "comparator must be \">=\", \"<=\" or \"==\""));
@@ -347,6 +353,7 @@ fn resolve_source(
         codes,
         constants,
         values,
+        ignore: mapping.ignore.clone(),
     })
 }
 

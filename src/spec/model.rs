@@ -64,6 +64,9 @@ pub struct Mapping {
     /// canonical column → (raw value → canonical value)
     #[serde(default)]
     pub codes: BTreeMap<Spanned<String>, BTreeMap<String, String>>,
+    /// raw headers the mapping knows and deliberately leaves out (no warning for them)
+    #[serde(default)]
+    pub ignore: Vec<String>,
     /// wide layouts: each raw value column, the measure it holds and the keys it implies
     #[serde(default)]
     pub values: Vec<ValueColumn>,
