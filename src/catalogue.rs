@@ -22,7 +22,7 @@ pub static CATALOGUE: &[Entry] = &[
         unit: "percent",
         definition: "Children enrolled in kindergartens and attached pre-school classes, of any age, over the population aged 3-5 (completed years), x 100. Ages and stages come from the pipeline file.",
         methodology: "METHODOLOGY §3.1; UIS GER pre-primary (ISCED 02)",
-        plan: "一（三）總體目標: 學前三年毛入園率達到90%",
+        plan: "一（三）總體目標: 學前教育三年毛入園率達90%",
     },
     Entry {
         id: "retention_compulsory",
@@ -40,7 +40,7 @@ pub static CATALOGUE: &[Entry] = &[
         unit: "percent",
         definition: "Students in general senior high schools, adult senior high schools and secondary vocational education including technical schools (技工学校), of any age, over the population aged 15-17, x 100.",
         methodology: "METHODOLOGY §3.3; UIS GER upper secondary (ISCED 3)",
-        plan: "一（三）總體目標: 高中階段毛入學率達到90%",
+        plan: "一（三）總體目標: 高中階段教育毛入學率達90%",
     },
     Entry {
         id: "ger_higher",
@@ -49,7 +49,7 @@ pub static CATALOGUE: &[Entry] = &[
         unit: "percent",
         definition: "Weighted total higher-education enrolment (在学总规模: each category times its year-keyed weight) of students from the region (生源地), over the population aged 18-22, x 100. Where only location-basis counts exist the value is flagged location_basis.",
         methodology: "METHODOLOGY §3.4 (national formula, MOE 2019; provincial origin-basis variant)",
-        plan: "一（三）總體目標: 高等教育毛入學率達到40%",
+        plan: "一（三）總體目標: 高等教育毛入學率達40%",
     },
 ];
 

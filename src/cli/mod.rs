@@ -51,7 +51,10 @@ pub fn main() -> Result<()> {
             print!("{e}");
             return Ok(());
         }
-        Err(e) => return Err(Error::Usage(e.to_string().trim_end().to_string())),
+        Err(e) => {
+            let text = e.to_string();
+            return Err(Error::Usage(text.trim_start_matches("error: ").trim_end().to_string()));
+        }
     };
     init_logging(cli.log_format, cli.log_level.as_deref());
     match cli.command {

@@ -29,7 +29,10 @@ pub fn execute(args: Args) -> Result<()> {
             format!("{} {}", text("comparator", i), fmt(num("target_value", i))),
             format!("{} ({})", text("target_year", i), text("source", i)),
             format!("{} {}", text("baseline_year", i), fmt(num("baseline_value", i))),
-            format!("{} {}", text("latest_year", i).replace("null", "-"), fmt(num("latest_value", i))),
+            match num("latest_value", i) {
+                Some(v) => format!("{} {v:.1}", text("latest_year", i)),
+                None => "-".into(),
+            },
             text("status", i),
             fmt(num("gap", i)),
         ]);

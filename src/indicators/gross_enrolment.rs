@@ -74,11 +74,12 @@ pub fn compute(g: &GrossEnrolmentSpec, pipeline: &Pipeline, ingested: &Ingested,
         .with_column(pref.alias("__pref"))
         .filter(col("__pref").eq(col("__pref").min().over([col("year"), col("region_code"), col("sex")])?));
     let den = hierarchy.roll_up(denominator, &["year", "sex"], &["__den"]);
-    let reported = numerator.filter(col("sex").eq(lit("total"))).select([col("year"), col("from_code")]);
-    let coverage = hierarchy.coverage(reported, &["year"]);
+    // Coverage of the basis actually used: counties that reported on that basis.
+    let reported = numerator.filter(col("sex").eq(lit("total"))).select([col("year"), col("__basis"), col("from_code")]);
+    let coverage = hierarchy.coverage(reported, &["year", "__basis"]);
 
     let joined = frame::full_join(num, den, &["year", "region_code", "region_level", "sex"]);
-    let joined = frame::left_join(joined, coverage, &["year", "region_code"]);
+    let joined = frame::left_join(joined, coverage, &["year", "__basis", "region_code"]);
     let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
     let numerator = col("__num").fill_null(lit(0.0)).alias("numerator");
     let value = when(col("__den").gt(lit(0.0))).then(col("__num").fill_null(lit(0.0)) / col("__den") * lit(100.0)).otherwise(lit(NULL).cast(DataType::Float64));

@@ -166,6 +166,17 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
 
     // Enrolment.
     let (kg_files, school_files) = enrolment(&mut dice, &counties, &schools, &population, &mut bad)?;
+    let children_2020: i64 = kg_files
+        .last()
+        .map(|(_, _, rows)| rows.iter().map(|r| [4, 6, 8, 10].iter().filter_map(|i| r.get(*i)?.parse::<i64>().ok()).sum::<i64>()).sum())
+        .unwrap_or(0);
+    let kindergartens_2020 = kg_files.last().map_or(0, |(_, _, rows)| rows.len());
+    let calibration = write::Calibration {
+        kindergartens: kindergartens_2020,
+        kindergartens_published: guangxi::KINDERGARTENS_2020 * scale,
+        children: children_2020,
+        children_published: guangxi::CHILDREN_2020 * scale,
+    };
     for (name, header, rows) in kg_files {
         written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8Bom)?);
     }
@@ -178,7 +189,7 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     bad.push(BadRow { file: "higher_education.csv".into(), what: "last row has 3 fields where the header has 14", rule: "row.field_count" });
     written.push(write_csv(out, "higher_education.csv", &header, &rows, Encoding::Utf8)?);
 
-    written.push(write::readme(out, scale, seed, &bad)?);
+    written.push(write::readme(out, scale, seed, &bad, &calibration)?);
     Ok(written)
 }
 

@@ -69,11 +69,23 @@ pub fn write_xlsx(out: &Path, name: &str, sheet: &str, title: Option<&str>, head
     Ok(path)
 }
 
-pub fn readme(out: &Path, scale: f64, seed: u64, bad: &[BadRow]) -> Result<PathBuf> {
+/// How the sample's 2020 kindergarten figures compare with the published ones, scaled.
+pub struct Calibration {
+    pub kindergartens: usize,
+    pub kindergartens_published: f64,
+    pub children: i64,
+    pub children_published: f64,
+}
+
+pub fn readme(out: &Path, scale: f64, seed: u64, bad: &[BadRow], c: &Calibration) -> Result<PathBuf> {
     let path = out.join("README.md");
     let mut t = String::new();
     t.push_str(&format!(
         "# Guangxi sample deliveries (synthetic)\n\nWritten by `edustat sample --preset guangxi --scale {scale} --seed {seed} -o <dir>`; the same\nseed and scale give the same bytes. Magnitudes are Guangxi's scaled by {scale} (METHODOLOGY §1;\n2020: 13,662 kindergartens and 2,266,184 children at scale 1). Headers are in simplified\ncharacters, as mainland deliveries are. Every figure is invented; none is an official statistic.\n\n"
+    ));
+    t.push_str(&format!(
+        "2020 in this sample: {} kindergartens (published × scale: {:.0}),\n{} children in kindergarten (published × scale: {:.0}).\n\n",
+        c.kindergartens, c.kindergartens_published, c.children, c.children_published
     ));
     t.push_str("| file | format | holds |\n| --- | --- | --- |\n");
     t.push_str("| divisions.csv | UTF-8, canonical English headers | province, 14 cities, 111 current counties, 6 retired county codes with successors (METHODOLOGY §9) |\n");

@@ -1,1 +1,8 @@
-#[test] fn smoke(){ assert_eq!(edustat::version(), env!("CARGO_PKG_VERSION")); }
+//! The one integration test binary (each extra binary re-links polars).
+
+mod common;
+mod contract;
+mod encodings;
+mod samples;
+mod spec_errors;
+mod tiny;

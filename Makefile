@@ -1,0 +1,33 @@
+# edustat — every target documents itself: `make` or `make help` lists them.
+# `make run` and `make test` share one debug build, so a fresh machine pays one cold build.
+
+CARGO    ?= cargo
+PIPELINE ?= pipelines/guangxi-2018-2020.toml
+OUT      ?= out
+EDUSTAT   = $(CARGO) run --quiet --locked --bin edustat --
+
+.DEFAULT_GOAL := help
+.PHONY: help run test sample bench targets clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## Build (debug) and run the Guangxi pipeline on the bundled samples; prints the targets and the run folder
+	$(EDUSTAT) run $(PIPELINE) --out $(OUT) --log-level warn
+
+test: ## Run every test (unit and the one integration binary)
+	$(CARGO) test --locked
+
+targets: ## Print the targets of the latest published run
+	$(EDUSTAT) targets --out $(OUT)
+
+sample: ## Regenerate data-samples/guangxi (deterministic: same seed, same bytes)
+	$(EDUSTAT) sample --preset guangxi --scale 0.05 --seed 2018 -o data-samples/guangxi
+
+bench: ## Release build; time a run on a full-scale (scale 1.0) Guangxi sample
+	$(CARGO) build --release --locked
+	./scripts/bench.sh
+
+clean: ## Remove build outputs and published runs
+	$(CARGO) clean
+	rm -rf $(OUT)

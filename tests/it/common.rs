@@ -1,0 +1,59 @@
+//! Shared helpers: repository paths, running a pipeline into a temporary folder, reading rows.
+
+use std::path::{Path, PathBuf};
+
+use edustat::frame::{self, DataFrame, IntoLazy, col, lit};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run a pipeline into a fresh temporary output root; returns (tempdir guard, run folder).
+pub fn run(pipeline: &Path) -> (tempfile::TempDir, PathBuf) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let summary = edustat::run::run(pipeline, out.path()).expect("pipeline runs");
+    (out, summary.run_dir)
+}
+
+/// One indicator row: (value, numerator, denominator, flags, coverage).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub flags: Vec<String>,
+    pub coverage: f64,
+}
+
+pub fn indicator(df: &DataFrame, id: &str, year: i32, region: &str, sex: &str) -> Option<Row> {
+    let rows = frame::collect(df.clone().lazy().filter(
+        col("indicator")
+            .eq(lit(id))
+            .and(col("year").eq(lit(year)))
+            .and(col("region_code").eq(lit(region)))
+            .and(col("sex").eq(lit(sex)))
+            .and(col("area").eq(lit("total"))),
+    ))
+    .expect("filter");
+    assert!(rows.height() <= 1, "key {id}/{year}/{region}/{sex} is not unique");
+    if rows.height() == 0 {
+        return None;
+    }
+    let f = |c: &str| rows.column(c).unwrap().f64().unwrap().get(0);
+    let flags = rows.column("flags").unwrap().list().unwrap().get_as_series(0).map(|s| {
+        let s = s.str().unwrap().clone();
+        (0..s.len()).filter_map(|i| s.get(i).map(str::to_string)).collect()
+    });
+    let flags = flags.unwrap_or_default();
+    Some(Row { value: f("value"), numerator: f("numerator"), denominator: f("denominator"), flags, coverage: f("coverage").unwrap() })
+}
+
+pub fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0))
+}
+
+/// Every non-null value of a text column.
+pub fn texts(df: &DataFrame, column: &str) -> Vec<String> {
+    let s = df.column(column).unwrap().str().unwrap().clone();
+    (0..s.len()).filter_map(|i| s.get(i).map(str::to_string)).collect()
+}

@@ -1,0 +1,93 @@
+//! The bundled Guangxi sample: it regenerates byte for byte, every deliberately bad row lands in
+//! quarantine under its rule, every file's rows add up, and every region and year has its rates.
+
+use std::collections::BTreeSet;
+
+use super::common::{indicator, repo, run};
+use edustat::frame;
+
+#[test]
+fn sample_regenerates_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = edustat::sample::guangxi(dir.path(), 0.05, 2018).unwrap();
+    assert!(written.len() >= 15);
+    for path in written {
+        let name = path.file_name().unwrap();
+        let committed = std::fs::read(repo().join("data-samples/guangxi").join(name)).unwrap();
+        assert!(std::fs::read(&path).unwrap() == committed, "{} differs from the committed sample", name.to_string_lossy());
+    }
+}
+
+#[test]
+fn bad_rows_are_quarantined_and_every_file_adds_up() {
+    let (_g, dir) = run(&repo().join("pipelines/guangxi-2018-2020.toml"));
+    let q = frame::read_parquet(&dir.join("quarantine.parquet")).unwrap();
+    let files = q.column("source_file").unwrap().str().unwrap().clone();
+    let rules = q.column("rule").unwrap().str().unwrap().clone();
+    let got: BTreeSet<(String, String)> = (0..q.height())
+        .map(|i| {
+            let f = files.get(i).unwrap().rsplit('/').next().unwrap().to_string();
+            (f, rules.get(i).unwrap().to_string())
+        })
+        .collect();
+    // The catalogue in data-samples/guangxi/README.md.
+    let expected: BTreeSet<(String, String)> = [
+        ("population_2017.csv", "code.unknown_region"),
+        ("population_2018.csv", "key.duplicate"),
+        ("population_2019.xlsx", "value.out_of_range"),
+        ("population_2020.csv", "count.negative"),
+        ("schools.csv", "key.duplicate"),
+        ("schools.csv", "code.unknown_value"),
+        ("kindergarten_2018.csv", "count.not_integer"),
+        ("enrolment_2019.csv", "ref.unknown_school"),
+        ("enrolment_2020.csv", "count.female_exceeds_total"),
+        ("higher_education.csv", "row.field_count"),
+    ]
+    .iter()
+    .map(|(f, r)| (f.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(q.height(), expected.len(), "one quarantine row per bad row");
+    assert_eq!(got, expected);
+    // The XLSX row names its sheet and its spreadsheet row (title + header + 11,211 rows → row 11,214).
+    let sheet_rows: Vec<(Option<&str>, Option<i64>)> = (0..q.height())
+        .filter(|i| files.get(*i).unwrap().ends_with(".xlsx"))
+        .map(|i| (q.column("sheet").unwrap().str().unwrap().get(i), q.column("line").unwrap().i64().unwrap().get(i)))
+        .collect();
+    assert_eq!(sheet_rows, vec![(Some("分年龄人口"), Some(11_214))]);
+
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 14, "4 population + register + 4 kindergarten + 4 enrolment + higher education");
+    let mut quarantined = 0;
+    for f in inputs {
+        let (read, acc, quar) = (f["rows_read"].as_u64().unwrap(), f["rows_accepted"].as_u64().unwrap(), f["rows_quarantined"].as_u64().unwrap());
+        assert_eq!(read, acc + quar, "{}", f["path"]);
+        assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+        quarantined += quar;
+    }
+    assert_eq!(quarantined as usize, q.height());
+    // 111 counties × 101 ages = 11,211 data rows + 1 appended bad row in every population file.
+    let pop = inputs.iter().find(|f| f["path"].as_str().unwrap().ends_with("population_2018.csv")).unwrap();
+    assert_eq!((pop["rows_read"].as_u64(), pop["rows_quarantined"].as_u64()), (Some(11_212), Some(1)));
+}
+
+#[test]
+fn every_region_and_year_has_the_three_rates() {
+    let (_g, dir) = run(&repo().join("pipelines/guangxi-2018-2020.toml"));
+    let df = frame::read_parquet(&dir.join("indicators.parquet")).unwrap();
+    let divisions = edustat::divisions::Divisions::load(&repo().join("data-samples/guangxi/divisions.csv")).unwrap();
+    let current: Vec<(&str, &str)> = divisions.rows.iter().filter(|d| d.valid_to.is_none()).map(|d| (d.code.as_str(), d.level.as_str())).collect();
+    assert_eq!(current.iter().filter(|c| c.1 == "county").count(), 111);
+    assert_eq!(current.iter().filter(|c| c.1 == "city").count(), 14);
+    for id in ["ger_preschool", "ger_senior_secondary", "ger_higher"] {
+        for year in 2017..=2020 {
+            for (code, _) in &current {
+                let row = indicator(&df, id, year, code, "total").unwrap_or_else(|| panic!("{id} {year} {code} missing"));
+                assert!(row.value.is_some_and(f64::is_finite), "{id} {year} {code}: {row:?}");
+            }
+        }
+    }
+    // Retired codes used by early deliveries (451023 平果县 until 2019) count under 451082 平果市.
+    let pingguo = indicator(&df, "ger_preschool", 2017, "451082", "total").unwrap();
+    assert!(pingguo.numerator.unwrap() > 0.0 && pingguo.denominator.unwrap() > 0.0);
+}

@@ -1,0 +1,89 @@
+//! The binary's exit codes and messages for pipeline-file and input errors.
+
+use std::process::Command;
+
+use super::common::repo;
+
+fn edustat(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_edustat")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+/// A copy of the tiny fixture with its pipeline file edited by `edit`.
+fn fixture(edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap();
+    std::fs::write(dir.path().join("pipeline.toml"), edit(toml)).unwrap();
+    dir
+}
+
+/// 1-based line of the pipeline file that contains `needle`.
+fn line_of(dir: &tempfile::TempDir, needle: &str) -> usize {
+    let text = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap();
+    text.lines().position(|l| l.contains(needle)).expect("needle in file") + 1
+}
+
+fn run_fixture(dir: &tempfile::TempDir) -> (i32, String) {
+    let pipeline = dir.path().join("pipeline.toml");
+    let out = dir.path().join("out");
+    edustat(&["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap(), "--log-level", "error"])
+}
+
+#[test]
+fn unknown_key_exits_2_naming_the_line() {
+    let dir = fixture(|t| t.replacen("divisions = \"divisions.csv\"\n", "divisions = \"divisions.csv\"\ncolour = \"red\"\n", 1));
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    let line = line_of(&dir, "colour");
+    assert!(err.contains(&format!("pipeline.toml:{line}:")) && err.contains("colour"), "{err}");
+}
+
+#[test]
+fn wrong_type_and_missing_file_exit_2() {
+    let dir = fixture(|t| t.replacen("years = [2020, 2020]", "years = \"2020\"", 1));
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    let line = line_of(&dir, "years = ");
+    assert!(err.contains(&format!("pipeline.toml:{line}:")), "{err}");
+
+    let dir = fixture(|t| t.replacen("path = \"kindergarten.csv\"", "path = \"kindergarten_missing.csv\"", 1));
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    let line = line_of(&dir, "kindergarten_missing");
+    assert!(err.contains(&format!("pipeline.toml:{line}:")) && err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn weight_out_of_range_exits_2() {
+    let dir = fixture(|t| t.replacen("components = { preschool = 1.0 }", "components = { preschool = -1.0 }", 1));
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("out of range"), "{err}");
+}
+
+#[test]
+fn missing_required_column_exits_3_and_publishes_nothing() {
+    let dir = fixture(|t| t.replacen("学段 = ", "学段 = ", 1).replacen("stage = \"学段\"", "stage = \"办学阶段\"", 1));
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("enrolment.csv") && err.contains("办学阶段"), "{err}");
+    assert!(!dir.path().join("out/tiny/latest").exists());
+}
+
+#[test]
+fn quarantine_gate_exits_3_and_keeps_latest() {
+    let dir = fixture(|t| t);
+    assert_eq!(run_fixture(&dir).0, 0);
+    let before = std::fs::read_link(dir.path().join("out/tiny/latest")).unwrap();
+    // Break one of three kindergarten rows: 33% quarantined, above the default 1% gate.
+    let k = std::fs::read_to_string(dir.path().join("kindergarten.csv")).unwrap().replacen("3502020001,40,20", "3502020001,四十,20", 1);
+    std::fs::write(dir.path().join("kindergarten.csv"), k).unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("quarantine.share") && err.contains("kindergarten.csv"), "{err}");
+    assert_eq!(std::fs::read_link(dir.path().join("out/tiny/latest")).unwrap(), before);
+}

@@ -1,0 +1,121 @@
+//! A three-county, two-city fixture whose rates are worked out by hand below and checked at
+//! county, city and province level (tests/fixtures/tiny). County B (450103) is delivered
+//! partly under its retired code 450199, which must roll up into 450103.
+//!
+//! Population (tests/fixtures/tiny/population.csv), persons:
+//!   A 450102 (city 450100): ages 3–5: 10 m + 10 f each → 60 (30 m, 30 f); 15–17: 20+20 each → 120;
+//!                           18–22: 10+10 each → 100; age 6: 200 (outside every band)
+//!   B 450103 (city 450100): 3–5: 5+5 each → 30; 15–17: 10+10 each → 60; 18–22: 8 m + 12 f each → 100;
+//!                           age 14: 100 (outside)
+//!   C 450202 (city 450200): 3–5: 20+20 each → 120; 15–17: 30+30 each → 180; 18–22: 20+20 each → 200;
+//!                           age 23: 198 (outside)
+
+use super::common::{close, indicator, repo, run};
+use edustat::frame;
+
+fn indicators() -> (tempfile::TempDir, edustat::frame::DataFrame) {
+    let (guard, dir) = run(&repo().join("tests/fixtures/tiny/pipeline.toml"));
+    let df = frame::read_parquet(&dir.join("indicators.parquet")).unwrap();
+    (guard, df)
+}
+
+#[test]
+fn preschool_by_hand() {
+    let (_g, df) = indicators();
+    // Kindergartens: K1 (A) 20+20+14 = 54 children, girls 10+10+6 = 26, boys 28;
+    // K2 (B, code 450199) 10+10+10 = 30, girls 15; K3 (C) 40+40+44 = 124, girls 20+18+22 = 60, boys 64.
+    let cases: &[(&str, &str, f64, f64)] = &[
+        ("450102", "total", 54.0, 60.0),   // 90.0 %
+        ("450102", "female", 26.0, 30.0),  // 86.67 %
+        ("450102", "male", 28.0, 30.0),    // 93.33 %
+        ("450103", "total", 30.0, 30.0),   // 100 %: not over 100, no flag
+        ("450202", "total", 124.0, 120.0), // 103.33 %: over_100
+        ("450100", "total", 84.0, 90.0),   // city: (54 + 30) / (60 + 30) = 93.33 %
+        ("450200", "total", 124.0, 120.0), // city of C alone
+        ("450000", "total", 208.0, 210.0), // province: (54 + 30 + 124) / (60 + 30 + 120) = 99.05 %
+        ("450000", "female", 101.0, 105.0), // girls 26 + 15 + 60 = 101 over 30 + 15 + 60 = 105
+        ("450000", "male", 107.0, 105.0),  // boys 28 + 15 + 64 = 107 over 105: over_100
+    ];
+    for (region, sex, num, den) in cases {
+        let row = indicator(&df, "ger_preschool", 2020, region, sex).unwrap_or_else(|| panic!("no row for {region} {sex}"));
+        assert_eq!((row.numerator, row.denominator), (Some(*num), Some(*den)), "{region} {sex}");
+        assert!(close(row.value, num / den * 100.0), "{region} {sex}: {:?}", row.value);
+        assert_eq!(row.flags.contains(&"over_100".to_string()), num > den, "{region} {sex} flags {:?}", row.flags);
+    }
+}
+
+#[test]
+fn senior_secondary_by_hand() {
+    let (_g, df) = indicators();
+    // A: 普通高中 30+30+30 = 90 and 技工学校 10+10+10 = 30 → 120 / 120 = 100 %.
+    // B: no school → numerator 0 over 60, coverage 0 → low_coverage.
+    // C: 中职 40×3 = 120 / 180 = 66.67 %; the primary school's 50 pupils are not counted.
+    // City 450100: 120 / (120 + 60) = 66.67 %, half its counties report → coverage 0.5.
+    // Province: 240 / 360 = 66.67 %, coverage 2/3.
+    let a = indicator(&df, "ger_senior_secondary", 2020, "450102", "total").unwrap();
+    assert_eq!((a.numerator, a.denominator, a.value), (Some(120.0), Some(120.0), Some(100.0)));
+    assert!(a.flags.is_empty(), "{:?}", a.flags);
+    // Girls in A: 15×3 + 2×3 = 51 of 60; boys 69 of 60 → over_100.
+    let af = indicator(&df, "ger_senior_secondary", 2020, "450102", "female").unwrap();
+    assert_eq!((af.numerator, af.denominator), (Some(51.0), Some(60.0)));
+    let am = indicator(&df, "ger_senior_secondary", 2020, "450102", "male").unwrap();
+    assert_eq!((am.numerator, am.flags), (Some(69.0), vec!["over_100".to_string()]));
+    let b = indicator(&df, "ger_senior_secondary", 2020, "450103", "total").unwrap();
+    assert_eq!((b.numerator, b.denominator, b.value, b.coverage), (Some(0.0), Some(60.0), Some(0.0), 0.0));
+    assert_eq!(b.flags, vec!["low_coverage".to_string()]);
+    let city = indicator(&df, "ger_senior_secondary", 2020, "450100", "total").unwrap();
+    assert_eq!((city.numerator, city.denominator, city.coverage), (Some(120.0), Some(180.0), 0.5));
+    let p = indicator(&df, "ger_senior_secondary", 2020, "450000", "total").unwrap();
+    assert_eq!((p.numerator, p.denominator), (Some(240.0), Some(360.0)));
+    assert!(close(p.value, 200.0 / 3.0) && close(Some(p.coverage), 2.0 / 3.0));
+}
+
+#[test]
+fn higher_education_by_hand() {
+    let (_g, df) = indicators();
+    // MOE weights: 本科 1, 专科 1, 夜大 0.5, 网络 0.5, 自考毕业 1.5, 研究生 1.
+    // A (origin): 30 + 10 + 10×0.5 + 2×1.5 = 48 → 48 / 100 = 48 %.
+    // B (origin, delivered as 450199): 20×0.5 + 5 = 15 → 15 / 100 = 15 %.
+    // C: location basis only: 100 / 200 = 50 %, flagged location_basis.
+    // City 450100: (48 + 15) / 200 = 31.5 %. City 450200: C's location value, flagged.
+    // Province: origin preferred: 63 / 400 = 15.75 %, only 2 of 3 counties → coverage 2/3, low_coverage.
+    let expect: &[(&str, f64, f64, &[&str])] = &[
+        ("450102", 48.0, 100.0, &[]),
+        ("450103", 15.0, 100.0, &[]),
+        ("450202", 100.0, 200.0, &["location_basis"]),
+        ("450100", 63.0, 200.0, &[]),
+        ("450200", 100.0, 200.0, &["location_basis"]),
+        ("450000", 63.0, 400.0, &["low_coverage"]),
+    ];
+    for (region, num, den, flags) in expect {
+        let r = indicator(&df, "ger_higher", 2020, region, "total").unwrap();
+        assert_eq!((r.numerator, r.denominator), (Some(*num), Some(*den)), "{region}");
+        assert!(close(r.value, num / den * 100.0));
+        assert_eq!(r.flags, flags.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{region}");
+    }
+    // No sex breakdown in the higher-education file → no female/male rows.
+    assert!(indicator(&df, "ger_higher", 2020, "450000", "female").is_none());
+}
+
+#[test]
+fn retired_code_rolls_up_into_successor() {
+    let (_g, df) = indicators();
+    // B's kindergarten and students carry 450199 (retired 2019, successor 450103).
+    let b = indicator(&df, "ger_preschool", 2020, "450103", "total").unwrap();
+    assert_eq!(b.numerator, Some(30.0));
+    let codes = super::common::texts(&df, "region_code");
+    assert!(!codes.contains(&"450199".to_string()), "the retired code must not appear in outputs");
+    // 3 indicators × 6 regions × sexes: preschool and senior have total/female/male (18 each), higher total only (6).
+    assert_eq!(df.height(), 18 + 18 + 6);
+}
+
+#[test]
+fn target_status_from_the_run() {
+    let (_g, dir) = run(&repo().join("tests/fixtures/tiny/pipeline.toml"));
+    let t = frame::read_parquet(&dir.join("targets.parquet")).unwrap();
+    // Province preschool 208 / 210 = 99.05 % ≥ 90 → achieved; gap = 99.0476… − 90.
+    let status = t.column("status").unwrap().str().unwrap().get(0).map(str::to_string);
+    assert_eq!(status.as_deref(), Some("achieved"));
+    let gap = t.column("gap").unwrap().f64().unwrap().get(0);
+    assert!(close(gap, 208.0 / 210.0 * 100.0 - 90.0));
+}
