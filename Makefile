@@ -4,7 +4,11 @@
 CARGO    ?= cargo
 PIPELINE ?= pipelines/guangxi-2018-2020.toml
 OUT      ?= out
-EDUSTAT   = $(CARGO) run --quiet --locked --bin edustat --
+TARGET   ?= $(or $(CARGO_TARGET_DIR),target)
+# The binary is built together with the tests (`--tests`): dev-dependencies change feature
+# unification, so a plain `cargo build` would compile polars a second time.
+BUILD     = $(CARGO) build --quiet --locked --tests
+EDUSTAT   = $(TARGET)/debug/edustat
 
 .DEFAULT_GOAL := help
 .PHONY: help run test sample bench targets clean
@@ -13,15 +17,18 @@ help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 run: ## Build (debug) and run the Guangxi pipeline on the bundled samples; prints the targets and the run folder
+	$(BUILD)
 	$(EDUSTAT) run $(PIPELINE) --out $(OUT) --log-level warn
 
 test: ## Run every test (unit and the one integration binary)
 	$(CARGO) test --locked
 
 targets: ## Print the targets of the latest published run
+	$(BUILD)
 	$(EDUSTAT) targets --out $(OUT)
 
 sample: ## Regenerate data-samples/guangxi (deterministic: same seed, same bytes)
+	$(BUILD)
 	$(EDUSTAT) sample --preset guangxi --scale 0.05 --seed 2018 -o data-samples/guangxi
 
 bench: ## Release build; time a run on a full-scale (scale 1.0) Guangxi sample

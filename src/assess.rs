@@ -11,8 +11,8 @@ use crate::spec::TargetSpec;
 
 /// Columns of `targets.parquet`, in order.
 pub const COLUMNS: &[&str] = &[
-    "indicator", "region_code", "region_name", "target_year", "comparator", "target_value", "baseline_year", "baseline_value",
-    "latest_year", "latest_value", "status", "gap", "required_annual_change", "source",
+    "indicator", "region_code", "region_name", "target_year", "comparator", "target_value", "target_value_high", "baseline_year",
+    "baseline_value", "latest_year", "latest_value", "status", "gap", "required_annual_change", "source", "wording",
 ];
 
 /// One assessed target.
@@ -27,12 +27,27 @@ pub struct Assessment {
     pub required_annual_change: Option<f64>,
 }
 
-/// Does `value` satisfy `comparator target`?
-fn meets(comparator: &str, value: f64, target: f64) -> bool {
-    match comparator {
-        ">=" => value >= target,
-        "<=" => value <= target,
-        _ => (value - target).abs() < 1e-9,
+/// Does `value` satisfy the target?
+fn meets(t: &TargetSpec, value: f64) -> bool {
+    match t.comparator.as_str() {
+        ">=" => value >= t.value,
+        "<=" => value <= t.value,
+        "between" => value >= t.value && value <= t.value_high.unwrap_or(t.value),
+        "about" => (value - t.value).abs() <= t.tolerance.unwrap_or(DEFAULT_TOLERANCE) * t.value.abs(),
+        _ => (value - t.value).abs() < 1e-9,
+    }
+}
+
+/// Relative tolerance of an `about` (左右) target when the pipeline gives none.
+pub const DEFAULT_TOLERANCE: f64 = 0.1;
+
+/// The value a trajectory aims at, and whether more is better: ranges and "about" targets are
+/// approached from below, towards their lower edge.
+fn aim(t: &TargetSpec) -> (f64, bool) {
+    match t.comparator.as_str() {
+        "<=" => (t.value, false),
+        "about" => (t.value * (1.0 - t.tolerance.unwrap_or(DEFAULT_TOLERANCE)), true),
+        _ => (t.value, true),
     }
 }
 
@@ -46,16 +61,18 @@ pub fn assess_one(target: &TargetSpec, series: &BTreeMap<i32, f64>, region_name:
             let gap = value - target.value;
             let remaining = target.target_year - year;
             let required = (remaining > 0).then(|| (target.value - value) / remaining as f64);
-            let status = if meets(&target.comparator, value, target.value) {
+            let status = if meets(target, value) {
                 "achieved"
-            } else if remaining <= 0 {
+            } else if remaining <= 0 || target.comparator == "==" {
                 "off_track"
             } else {
                 match baseline_value {
                     Some(base) if year > target.baseline_year && target.target_year > target.baseline_year => {
                         let share = (year - target.baseline_year) as f64 / (target.target_year - target.baseline_year) as f64;
-                        let line = base + (target.value - base) * share;
-                        if target.comparator != "==" && meets(&target.comparator, value, line) { "on_track" } else { "off_track" }
+                        let (goal, upward) = aim(target);
+                        let line = base + (goal - base) * share;
+                        let beyond = if upward { value >= line } else { value <= line };
+                        if beyond { "on_track" } else { "off_track" }
                     }
                     _ => "off_track",
                 }
@@ -109,6 +126,7 @@ pub fn to_frame(assessments: &[Assessment]) -> Result<DataFrame> {
         Column::new("target_year".into(), a.iter().map(|x| x.target.target_year).collect::<Vec<_>>()),
         Column::new("comparator".into(), a.iter().map(|x| x.target.comparator.clone()).collect::<Vec<_>>()),
         Column::new("target_value".into(), a.iter().map(|x| x.target.value).collect::<Vec<_>>()),
+        Column::new("target_value_high".into(), a.iter().map(|x| x.target.value_high).collect::<Vec<_>>()),
         Column::new("baseline_year".into(), a.iter().map(|x| x.target.baseline_year).collect::<Vec<_>>()),
         Column::new("baseline_value".into(), a.iter().map(|x| x.baseline_value).collect::<Vec<_>>()),
         Column::new("latest_year".into(), a.iter().map(|x| x.latest.map(|l| l.0)).collect::<Vec<_>>()),
@@ -117,6 +135,7 @@ pub fn to_frame(assessments: &[Assessment]) -> Result<DataFrame> {
         Column::new("gap".into(), a.iter().map(|x| x.gap).collect::<Vec<_>>()),
         Column::new("required_annual_change".into(), a.iter().map(|x| x.required_annual_change).collect::<Vec<_>>()),
         Column::new("source".into(), a.iter().map(|x| x.target.source.clone()).collect::<Vec<_>>()),
+        Column::new("wording".into(), a.iter().map(|x| x.target.wording.clone()).collect::<Vec<_>>()),
     ])
 }
 
@@ -131,6 +150,8 @@ mod tests {
             region: "450000".into(),
             comparator: ">=".into(),
             value,
+            value_high: None,
+            tolerance: None,
             target_year: 2020,
             baseline_year: 2017,
             source: "一（三）".into(),
@@ -148,5 +169,24 @@ mod tests {
         assert_eq!(assess_one(&target(95.0), &s, None).status, "off_track");
         assert_eq!(assess_one(&target(83.0), &s, None).status, "achieved");
         assert_eq!(assess_one(&target(90.0), &BTreeMap::new(), None).status, "no_data");
+    }
+
+    #[test]
+    fn ranges_and_about() {
+        // "1–3 universities": 2 is inside the range.
+        let between = TargetSpec { comparator: "between".into(), value: 1.0, value_high: Some(3.0), ..target(1.0) };
+        let s: BTreeMap<i32, f64> = [(2017, 0.0), (2020, 2.0)].into();
+        assert_eq!(assess_one(&between, &s, None).status, "achieved");
+        let s: BTreeMap<i32, f64> = [(2017, 0.0), (2020, 4.0)].into();
+        assert_eq!(assess_one(&between, &s, None).status, "off_track");
+        // "about 30" with the default 10%: 27..=33 is achieved; 26 is not.
+        let about = TargetSpec { comparator: "about".into(), ..target(30.0) };
+        let s: BTreeMap<i32, f64> = [(2017, 0.0), (2020, 27.0)].into();
+        assert_eq!(assess_one(&about, &s, None).status, "achieved");
+        let s: BTreeMap<i32, f64> = [(2017, 0.0), (2020, 26.0)].into();
+        assert_eq!(assess_one(&about, &s, None).status, "off_track");
+        // On the way: 2018 with 10 of "about 30" from 0 in 2017: line to 27 is 9 → on track.
+        let s: BTreeMap<i32, f64> = [(2017, 0.0), (2018, 10.0)].into();
+        assert_eq!(assess_one(&about, &s, None).status, "on_track");
     }
 }

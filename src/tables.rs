@@ -147,8 +147,18 @@ pub static HIGHER_EDUCATION: TableDef = TableDef {
     references: None,
 };
 
+/// The project register: things built, recognised or completed (new kindergartens, demonstration
+/// schools, labs, broadband connections …), counted per region and year. `kind` is free text so
+/// each plan declares its own kinds; the mapping's code map decides which raw labels exist.
+pub static PROJECTS: TableDef = TableDef {
+    name: "projects",
+    columns: &[key("year", Kind::Year), key("region_code", Kind::Region), key("kind", Kind::Text)],
+    measures: &["count"],
+    references: None,
+};
+
 /// All mappable tables, in the order ingest processes them (referenced tables first).
-pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &HIGHER_EDUCATION];
+pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &HIGHER_EDUCATION, &PROJECTS];
 
 /// Look a table up by name.
 pub fn table(name: &str) -> Option<&'static TableDef> {

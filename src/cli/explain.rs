@@ -1,6 +1,10 @@
-//! `edustat explain <indicator>`: the catalogue entry of an indicator.
+//! `edustat explain <indicator>`: the catalogue entry of an indicator. Rates come from the
+//! built-in catalogue; counted indicators are declared in pipeline files, so `explain` also
+//! reads the pipeline given with `--pipeline` (default: every file in `pipelines/`).
 //!
-//! Example: `edustat explain ger_higher`
+//! Examples: `edustat explain ger_higher` · `edustat explain multimedia_classroom`
+
+use std::path::PathBuf;
 
 use crate::catalogue;
 use crate::error::{Error, Result};
@@ -9,13 +13,38 @@ use crate::error::{Error, Result};
 pub struct Args {
     /// Indicator id, e.g. ger_preschool.
     indicator: String,
+    /// A pipeline file whose counted indicators to search too.
+    #[arg(long)]
+    pipeline: Option<PathBuf>,
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let Some(e) = catalogue::entry(&args.indicator) else {
-        let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|e| e.id).collect();
-        return Err(Error::Usage(format!("unknown indicator {:?}; known: {}", args.indicator, ids.join(", "))));
+    if let Some(e) = catalogue::entry(&args.indicator) {
+        println!("{}\n  {}\n  {}\n  unit: {}\n  definition: {}\n  method: {}\n  plan: {}", e.id, e.name_zh, e.name_en, e.unit, e.definition, e.methodology, e.plan);
+        return Ok(());
+    }
+    let files: Vec<PathBuf> = match args.pipeline {
+        Some(p) => vec![p],
+        None => std::fs::read_dir("pipelines")
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect())
+            .unwrap_or_default(),
     };
-    println!("{}\n  {}\n  {}\n  unit: {}\n  definition: {}\n  method: {}\n  plan: {}", e.id, e.name_zh, e.name_en, e.unit, e.definition, e.methodology, e.plan);
-    Ok(())
+    for file in files {
+        let pipeline = crate::spec::load(&file)?;
+        if let Some(c) = pipeline.counts.iter().find(|c| c.id == args.indicator) {
+            println!(
+                "{}\n  {}\n  {}\n  unit: count\n  definition: projects of kind {} in the project register, cumulative from {} (before that year: 0), summed over counties into cities and the province\n  plan: {}\n  declared in: {}",
+                c.id,
+                c.name_zh,
+                c.name_en,
+                c.kinds.join(" + "),
+                c.from_year,
+                c.plan,
+                file.display()
+            );
+            return Ok(());
+        }
+    }
+    let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|e| e.id).collect();
+    Err(Error::Usage(format!("unknown indicator {:?}; the catalogue has {}, and pipeline files declare counted indicators", args.indicator, ids.join(", "))))
 }

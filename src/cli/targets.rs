@@ -26,7 +26,7 @@ pub fn execute(args: Args) -> Result<()> {
         rows.push(vec![
             text("indicator", i),
             format!("{} {}", text("region_code", i), text("region_name", i)),
-            format!("{} {}", text("comparator", i), fmt(num("target_value", i))),
+            target_text(&text("comparator", i), num("target_value", i), num("target_value_high", i)),
             format!("{} ({})", text("target_year", i), text("source", i)),
             format!("{} {}", text("baseline_year", i), fmt(num("baseline_value", i))),
             match num("latest_value", i) {
@@ -46,6 +46,14 @@ fn header() -> Vec<String> {
     ["indicator", "region", "target", "by", "baseline", "latest", "status", "gap"].iter().map(|s| s.to_string()).collect()
 }
 
+fn target_text(comparator: &str, value: Option<f64>, high: Option<f64>) -> String {
+    match comparator {
+        "between" => format!("{}–{}", fmt(value), fmt(high)),
+        "about" => format!("≈ {}", fmt(value)),
+        c => format!("{c} {}", fmt(value)),
+    }
+}
+
 fn fmt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
 }
@@ -57,7 +65,7 @@ pub fn render(assessments: &[Assessment]) -> String {
         rows.push(vec![
             a.target.indicator.clone(),
             format!("{} {}", a.target.region, a.region_name.clone().unwrap_or_default()),
-            format!("{} {}", a.target.comparator, fmt(Some(a.target.value))),
+            target_text(&a.target.comparator, Some(a.target.value), a.target.value_high),
             format!("{} ({})", a.target.target_year, a.target.source),
             format!("{} {}", a.target.baseline_year, fmt(a.baseline_value)),
             a.latest.map(|(y, v)| format!("{y} {v:.1}")).unwrap_or_else(|| "-".into()),

@@ -2,6 +2,7 @@
 //! in the long layout of `indicators.parquet`; counts are rolled up county → city → province
 //! by summing numerators and denominators, then dividing.
 
+pub mod counts;
 pub mod gross_enrolment;
 
 use crate::divisions::Divisions;
@@ -25,6 +26,9 @@ pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) 
     let mut parts = Vec::new();
     for g in &pipeline.gross_enrolment {
         parts.push(gross_enrolment::compute(g, pipeline, ingested, &hierarchy)?);
+    }
+    for c in &pipeline.counts {
+        parts.push(counts::compute(c, pipeline, ingested, &hierarchy)?);
     }
     let all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
     let level_order = when(col("region_level").eq(lit("province")))

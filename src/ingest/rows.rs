@@ -109,7 +109,21 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
             rules.push(missing);
         }
         match def.kind {
-            Kind::Text => typed.push(raw_expr.alias(def.name)),
+            Kind::Text => match source.codes.get(&canonical) {
+                // A code map on a text column: only the listed raw labels exist.
+                Some(map) => {
+                    let mapped = first_match(map.iter().map(|(k, v)| (raw_expr.clone().eq(lit(k.clone())), lit(v.clone()))).collect(), null_text());
+                    rules.push(Rule {
+                        fail: raw_expr.clone().is_not_null().and(mapped.clone().is_null()),
+                        id: "code.unknown_value",
+                        column: display.clone(),
+                        raw: raw_expr.clone(),
+                        message: format!("{display}: not one of {}", map.keys().cloned().collect::<Vec<_>>().join(" / ")),
+                    });
+                    typed.push(mapped.alias(def.name));
+                }
+                None => typed.push(raw_expr.alias(def.name)),
+            },
             Kind::Region => needs_region_join = Some((display, raw_expr)),
             Kind::Year | Kind::Int { .. } => {
                 let (min, max, range_rule) = match def.kind {

@@ -84,3 +84,48 @@ pub fn male_share(age: i32) -> f64 {
         _ => 0.42,
     }
 }
+
+/// Counted targets of the plan (METHODOLOGY §1a): (project kind, label in the register, plan
+/// section, target by 2020, county-level?). The register is written at real magnitude whatever
+/// the scale, because the plan's counts are absolute.
+pub const PROJECT_KINDS: &[(&str, &str, f64, bool)] = &[
+    ("new_public_kindergarten", "新建城乡公办幼儿园", 550.0, true),
+    ("expanded_public_kindergarten", "改扩建城乡公办幼儿园", 1000.0, true),
+    ("inclusive_private_kindergarten", "认定扶持多元普惠幼儿园", 3000.0, true),
+    ("demonstration_kindergarten", "创建示范幼儿园", 1000.0, true),
+    ("kindergarten_curriculum_base", "自治区级幼儿园课程基地", 50.0, true),
+    ("new_senior_high", "新建普通高中", 40.0, true),
+    ("expanded_senior_high", "扩建普通高中", 60.0, true),
+    ("demonstration_senior_high", "自治区示范性普通高中", 20.0, true),
+    ("star_senior_high", "星级特色普通高中", 50.0, true),
+    ("senior_subject_base", "普通高中学科课程基地", 50.0, true),
+    ("demonstration_vocational_school", "自治区示范特色中职学校", 100.0, true),
+    ("vocational_brand_programme", "中职品牌专业", 50.0, false),
+    ("vocational_training_base", "示范特色专业及实训基地", 120.0, false),
+    ("first_class_vocational_college", "国内一流职业院校", 10.0, false),
+    ("high_level_vocational_programme", "高水平高职专业", 30.0, false),
+    ("community_education_pilot", "社区教育试验区", 20.0, true),
+    ("community_education_demonstration", "社区教育示范区", 5.0, true),
+    ("first_class_university", "国内同类一流大学", 2.0, false),
+    ("characteristic_undergraduate_university", "特色本科高校", 10.0, false),
+    ("first_class_discipline", "一流学科", 30.0, false),
+    ("discipline_cultivation", "一流学科培育项目", 20.0, false),
+    ("undergraduate_brand_programme", "本科品牌专业", 130.0, false),
+    ("programme_leader", "专业带头人", 180.0, false),
+    ("industry_education_base", "产教融合特色专业及实验实训教学基地", 100.0, false),
+    ("new_doctoral_unit", "新增博士学位授予单位", 5.0, false),
+    ("new_masters_unit", "新增硕士学位授予单位", 7.0, false),
+    ("science_education_base", "科教结合基地", 8.0, false),
+    ("national_key_lab", "国家重点实验室", 3.0, false),
+    ("moe_key_lab", "教育部重点实验室等", 15.0, false),
+    ("university_key_lab", "广西高校重点实验室", 100.0, false),
+    ("think_tank", "新型高端智库", 6.0, false),
+    ("humanities_research_base", "人文社科重点研究基地", 20.0, false),
+    ("teacher_education_centre", "教师教育协同发展中心", 7.0, false),
+    ("teacher_practice_base", "示范性教师教育实践基地", 350.0, false),
+    ("faculty_abroad", "高校教师出国深造", 500.0, false),
+    ("broadband_connected_school", "未联网中小学接入宽带", 1400.0, true),
+    ("broadband_upgraded_school", "中小学宽带提速升级", 9000.0, true),
+    ("multimedia_classroom", "普通教室配备多媒体教学设备", 45000.0, true),
+    ("key_improvement_county", "基础教育重点提升县", 10.0, true),
+];

@@ -189,6 +189,10 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     bad.push(BadRow { file: "higher_education.csv".into(), what: "last row has 3 fields where the header has 14", rule: "row.field_count" });
     written.push(write_csv(out, "higher_education.csv", &header, &rows, Encoding::Utf8)?);
 
+    let (header, rows) = projects(&mut dice, &counties);
+    bad.push(BadRow { file: "projects.csv".into(), what: "last row: 项目类别 装修食堂 is not a kind of the plan", rule: "code.unknown_value" });
+    written.push(write_csv(out, "projects.csv", &header, &rows, Encoding::Utf8)?);
+
     written.push(write::readme(out, scale, seed, &bad, &calibration)?);
     Ok(written)
 }
@@ -496,6 +500,32 @@ fn higher_education(dice: &mut Dice, counties: &[County], population: &BTreeMap<
         rows.push(row);
     }
     rows.push(vec!["2020".into(), "450102".into(), "生源地".into()]);
+    (header, rows)
+}
+
+/// The project register 2018–2020: per county for local projects, for the province otherwise.
+/// Most kinds end 2020 between 95% and 125% of the plan's count; the draw decides which fall short.
+fn projects(dice: &mut Dice, counties: &[County]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec!["年份", "地区代码", "项目类别", "数量"];
+    let total: f64 = counties.iter().map(|c| c.weight).sum();
+    let mut rows = Vec::new();
+    for (_, label, target, local) in guangxi::PROJECT_KINDS {
+        let reached = (target * dice.uniform(0.95, 1.25)).round() as i64;
+        let per_year = split(reached, &[0.3, 0.35, 0.35]);
+        for (yi, year) in [2018, 2019, 2020].iter().enumerate() {
+            if *local {
+                let weights: Vec<f64> = counties.iter().map(|c| c.weight / total * dice.uniform(0.5, 1.5)).collect();
+                for (c, n) in counties.iter().zip(split(per_year[yi], &weights)) {
+                    if n > 0 {
+                        rows.push(vec![year.to_string(), c.code_in(*year).0.to_string(), label.to_string(), n.to_string()]);
+                    }
+                }
+            } else {
+                rows.push(vec![year.to_string(), guangxi::PROVINCE.0.to_string(), label.to_string(), per_year[yi].to_string()]);
+            }
+        }
+    }
+    rows.push(vec!["2019".into(), "450102".into(), "装修食堂".into(), "1".into()]);
     (header, rows)
 }
 

@@ -86,14 +86,28 @@ impl GrossEnrolmentSpec {
     }
 }
 
+/// A counted indicator, resolved.
+#[derive(Clone, Debug)]
+pub struct CountSpec {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub kinds: Vec<String>,
+    pub from_year: i32,
+    pub plan: String,
+}
+
 /// A target of the plan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetSpec {
     pub id: String,
     pub indicator: String,
     pub region: String,
+    /// `>=`, `<=`, `==`, `between` (value ..= value_high) or `about` (value ± tolerance × value)
     pub comparator: String,
     pub value: f64,
+    pub value_high: Option<f64>,
+    pub tolerance: Option<f64>,
     pub target_year: i32,
     pub baseline_year: i32,
     pub source: String,
@@ -115,6 +129,7 @@ pub struct Pipeline {
     pub max_quarantine_share: f64,
     pub sources: Vec<SourceSpec>,
     pub gross_enrolment: Vec<GrossEnrolmentSpec>,
+    pub counts: Vec<CountSpec>,
     pub targets: Vec<TargetSpec>,
 }
 
@@ -206,17 +221,45 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         gross_enrolment.push(resolve_gross_enrolment(ctx, g)?);
     }
 
+    let mut counts: Vec<CountSpec> = Vec::new();
+    for c in &raw.indicators.count {
+        if c.kinds.is_empty() {
+            return Err(ctx.err(c.id.span(), "a count needs at least one project kind"));
+        }
+        counts.push(CountSpec {
+            id: c.id.get_ref().clone(),
+            name_zh: c.name_zh.clone(),
+            name_en: c.name_en.clone(),
+            kinds: c.kinds.clone(),
+            from_year: c.from_year,
+            plan: c.plan.clone(),
+        });
+    }
+    let mut ids: Vec<&str> = gross_enrolment.iter().map(|g| g.id.as_str()).chain(counts.iter().map(|c| c.id.as_str())).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(ctx.err(0..0, format!("indicator id {:?} is declared twice", w[0])));
+    }
+
     let mut targets = Vec::new();
     for t in &raw.targets {
-        let computed = gross_enrolment.iter().any(|g| &g.id == t.indicator.get_ref());
+        let computed = ids.binary_search(&t.indicator.get_ref().as_str()).is_ok();
         if !computed && crate::catalogue::entry(t.indicator.get_ref()).is_none() {
             return Err(ctx.err(t.indicator.span(), format!("target refers to indicator {:?}, which is neither computed by this pipeline nor in the catalogue", t.indicator.get_ref())));
         }
         if !computed {
             tracing::warn!(indicator = %t.indicator.get_ref(), "target's indicator is not computed by this pipeline; its status will be no_data");
         }
-        if !matches!(t.comparator.get_ref().as_str(), ">=" | "<=" | "==") {
-            return Err(ctx.err(t.comparator.span(), "comparator must be \">=\", \"<=\" or \"==\""));
+        match (t.comparator.get_ref().as_str(), t.value_high, t.tolerance) {
+            (">=" | "<=" | "==", None, None) => {}
+            ("between", Some(high), None) if high >= t.value => {}
+            ("about", None, tol) if tol.is_none_or(|x| (0.0..1.0).contains(&x)) => {}
+            _ => {
+                return Err(ctx.err(
+                    t.comparator.span(),
+                    "comparator must be \">=\", \"<=\", \"==\", \"between\" (with value_high >= value) or \"about\" (with an optional tolerance in 0..1)",
+                ));
+            }
         }
         if !is_region_code(t.region.get_ref()) {
             return Err(ctx.err(t.region.span(), "region must be a 6-digit region code"));
@@ -227,6 +270,8 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
             region: t.region.get_ref().clone(),
             comparator: t.comparator.get_ref().clone(),
             value: t.value,
+            value_high: t.value_high,
+            tolerance: t.tolerance,
             target_year: t.target_year,
             baseline_year: t.baseline_year,
             source: t.source.clone(),
@@ -247,6 +292,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         max_quarantine_share: share,
         sources,
         gross_enrolment,
+        counts,
         targets,
     })
 }
@@ -316,11 +362,14 @@ fn resolve_source(
         let Some(def) = table.column(canonical.get_ref()) else {
             return Err(ctx.err(canonical.span(), format!("table {} has no column {:?}", table.name, canonical.get_ref())));
         };
-        let Kind::Coded(allowed) = def.kind else {
-            return Err(ctx.err(canonical.span(), format!("column {} is not a coded column", def.name)));
-        };
-        if let Some(bad) = map.values().find(|v| !allowed.contains(&v.as_str())) {
-            return Err(ctx.err(canonical.span(), format!("{bad:?} is not a value of {}; allowed: {}", def.name, allowed.join(", "))));
+        match def.kind {
+            Kind::Coded(allowed) => {
+                if let Some(bad) = map.values().find(|v| !allowed.contains(&v.as_str())) {
+                    return Err(ctx.err(canonical.span(), format!("{bad:?} is not a value of {}; allowed: {}", def.name, allowed.join(", "))));
+                }
+            }
+            Kind::Text => {}
+            _ => return Err(ctx.err(canonical.span(), format!("column {} takes no code map", def.name))),
         }
         codes.insert(canonical.get_ref().clone(), map.clone());
     }

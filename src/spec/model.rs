@@ -124,6 +124,24 @@ fn default_header_row() -> usize {
 pub struct Indicators {
     #[serde(default)]
     pub gross_enrolment: Vec<GrossEnrolment>,
+    #[serde(default)]
+    pub count: Vec<Count>,
+}
+
+/// A counted indicator: projects of some kinds, cumulative from `from_year`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Count {
+    pub id: Spanned<String>,
+    pub name_zh: String,
+    pub name_en: String,
+    /// project kinds (values of projects.kind) that count
+    pub kinds: Vec<String>,
+    /// first year whose projects count (the plan period's start)
+    pub from_year: i32,
+    /// the plan section that asks for it
+    #[serde(default)]
+    pub plan: String,
 }
 
 /// A gross enrolment ratio: weighted enrolment of any age over the population of an age band.
@@ -157,6 +175,12 @@ pub struct Target {
     pub region: Spanned<String>,
     pub comparator: Spanned<String>,
     pub value: f64,
+    /// upper bound of a `between` target ("1–3")
+    #[serde(default)]
+    pub value_high: Option<f64>,
+    /// relative tolerance of an `about` target ("左右"), default 0.1
+    #[serde(default)]
+    pub tolerance: Option<f64>,
     pub target_year: i32,
     pub baseline_year: i32,
     /// The plan's section, e.g. 一（三）總體目標

@@ -22,7 +22,8 @@ pub struct Row {
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
     pub flags: Vec<String>,
-    pub coverage: f64,
+    /// null for indicators without reporting units (counts)
+    pub coverage: Option<f64>,
 }
 
 pub fn indicator(df: &DataFrame, id: &str, year: i32, region: &str, sex: &str) -> Option<Row> {
@@ -45,7 +46,7 @@ pub fn indicator(df: &DataFrame, id: &str, year: i32, region: &str, sex: &str) -
         (0..s.len()).filter_map(|i| s.get(i).map(str::to_string)).collect()
     });
     let flags = flags.unwrap_or_default();
-    Some(Row { value: f("value"), numerator: f("numerator"), denominator: f("denominator"), flags, coverage: f("coverage").unwrap() })
+    Some(Row { value: f("value"), numerator: f("numerator"), denominator: f("denominator"), flags, coverage: f("coverage") })
 }
 
 pub fn close(a: Option<f64>, b: f64) -> bool {

@@ -75,6 +75,7 @@ fn published_tables_match_the_contract() {
                 ("target_year", "i32"),
                 ("comparator", "str"),
                 ("target_value", "f64"),
+                ("target_value_high", "f64"),
                 ("baseline_year", "i32"),
                 ("baseline_value", "f64"),
                 ("latest_year", "i32"),
@@ -83,6 +84,7 @@ fn published_tables_match_the_contract() {
                 ("gap", "f64"),
                 ("required_annual_change", "f64"),
                 ("source", "str"),
+                ("wording", "str"),
             ]),
         ),
         (
@@ -141,6 +143,7 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
             "staging/enrolment.parquet",
             "staging/higher_education.parquet",
             "staging/population.parquet",
+            "staging/projects.parquet",
             "staging/schools.parquet",
             "targets.parquet"
         ]

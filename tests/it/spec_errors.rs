@@ -44,7 +44,7 @@ fn unknown_key_exits_2_naming_the_line() {
 
 #[test]
 fn wrong_type_and_missing_file_exit_2() {
-    let dir = fixture(|t| t.replacen("years = [2020, 2020]", "years = \"2020\"", 1));
+    let dir = fixture(|t| t.replacen("years = [2019, 2020]", "years = \"2020\"", 1));
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 2, "{err}");
     let line = line_of(&dir, "years = ");

@@ -61,13 +61,13 @@ fn senior_secondary_by_hand() {
     let am = indicator(&df, "ger_senior_secondary", 2020, "450102", "male").unwrap();
     assert_eq!((am.numerator, am.flags), (Some(69.0), vec!["over_100".to_string()]));
     let b = indicator(&df, "ger_senior_secondary", 2020, "450103", "total").unwrap();
-    assert_eq!((b.numerator, b.denominator, b.value, b.coverage), (Some(0.0), Some(60.0), Some(0.0), 0.0));
+    assert_eq!((b.numerator, b.denominator, b.value, b.coverage), (Some(0.0), Some(60.0), Some(0.0), Some(0.0)));
     assert_eq!(b.flags, vec!["low_coverage".to_string()]);
     let city = indicator(&df, "ger_senior_secondary", 2020, "450100", "total").unwrap();
-    assert_eq!((city.numerator, city.denominator, city.coverage), (Some(120.0), Some(180.0), 0.5));
+    assert_eq!((city.numerator, city.denominator, city.coverage), (Some(120.0), Some(180.0), Some(0.5)));
     let p = indicator(&df, "ger_senior_secondary", 2020, "450000", "total").unwrap();
     assert_eq!((p.numerator, p.denominator), (Some(240.0), Some(360.0)));
-    assert!(close(p.value, 200.0 / 3.0) && close(Some(p.coverage), 2.0 / 3.0));
+    assert!(close(p.value, 200.0 / 3.0) && close(p.coverage, 2.0 / 3.0));
 }
 
 #[test]
@@ -105,8 +105,11 @@ fn retired_code_rolls_up_into_successor() {
     assert_eq!(b.numerator, Some(30.0));
     let codes = super::common::texts(&df, "region_code");
     assert!(!codes.contains(&"450199".to_string()), "the retired code must not appear in outputs");
-    // 3 indicators × 6 regions × sexes: preschool and senior have total/female/male (18 each), higher total only (6).
-    assert_eq!(df.height(), 18 + 18 + 6);
+    // 3 rates × 6 regions × sexes, all in 2020: preschool and senior have total/female/male
+    // (18 each), higher total only (6). The counted indicators add 3 × 6 regions × 2 years.
+    let rates = edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(edustat::frame::col("unit").eq(edustat::frame::lit("percent")))).unwrap();
+    assert_eq!(rates.height(), 18 + 18 + 6);
+    assert_eq!(df.height(), 18 + 18 + 6 + 3 * 6 * 2);
 }
 
 #[test]
@@ -118,4 +121,38 @@ fn target_status_from_the_run() {
     assert_eq!(status.as_deref(), Some("achieved"));
     let gap = t.column("gap").unwrap().f64().unwrap().get(0);
     assert!(close(gap, 208.0 / 210.0 * 100.0 - 90.0));
+}
+
+#[test]
+fn counted_projects_by_hand() {
+    let (_g, df) = indicators();
+    // projects.csv: new public kindergartens 2019: A 2, B 3 (delivered as retired 450199);
+    // 2020: C 4, A 1. Expanded: 2020 A 1. First-class universities: 2020 province 2.
+    let count = |id: &str, year: i32, region: &str| indicator(&df, id, year, region, "total").unwrap().value;
+    // Cumulative from 2019: A = 2 (2019), 3 (2020); B = 3, 3; C = 0, 4.
+    assert_eq!((count("new_public_kindergarten", 2019, "450102"), count("new_public_kindergarten", 2020, "450102")), (Some(2.0), Some(3.0)));
+    assert_eq!(count("new_public_kindergarten", 2020, "450103"), Some(3.0));
+    assert_eq!((count("new_public_kindergarten", 2019, "450202"), count("new_public_kindergarten", 2020, "450202")), (Some(0.0), Some(4.0)));
+    // City 450100 = A + B = 5 in 2019, 6 in 2020; province = 5 in 2019, 3 + 3 + 4 = 10 in 2020.
+    assert_eq!((count("new_public_kindergarten", 2019, "450100"), count("new_public_kindergarten", 2020, "450100")), (Some(5.0), Some(6.0)));
+    assert_eq!(count("new_public_kindergarten", 2020, "450000"), Some(10.0));
+    // New or expanded: 10 + 1 = 11 in 2020.
+    assert_eq!(count("new_or_expanded_kindergarten", 2020, "450000"), Some(11.0));
+    // Reported for the province only: 2 there, 0 in every city and county.
+    assert_eq!((count("first_class_university", 2020, "450000"), count("first_class_university", 2020, "450202")), (Some(2.0), Some(0.0)));
+    let row = indicator(&df, "first_class_university", 2020, "450000", "total").unwrap();
+    assert_eq!((row.numerator, row.denominator), (None, None), "counts have no ratio parts");
+}
+
+#[test]
+fn range_and_about_targets_from_the_run() {
+    let (_g, dir) = run(&repo().join("tests/fixtures/tiny/pipeline.toml"));
+    let t = frame::read_parquet(&dir.join("targets.parquet")).unwrap();
+    let status: Vec<String> = super::common::texts(&t, "status");
+    let words: Vec<String> = super::common::texts(&t, "wording");
+    let of = |w: &str| status[words.iter().position(|x| x == w).unwrap()].clone();
+    assert_eq!(of("1—3所"), "achieved"); // 2 lies in 1..=3
+    assert_eq!(of("10所左右"), "achieved"); // 11 is within 10 ± 10%
+    // 11 against "about 15": outside 13.5..=16.5 in the target year → off track.
+    assert_eq!(of("15所左右"), "off_track");
 }
