@@ -147,6 +147,21 @@ pub static HIGHER_EDUCATION: TableDef = TableDef {
     references: None,
 };
 
+/// Classes by size band (班额): one row per school, stage and band. Bands are text such as
+/// "0-25", "56-60", "66+" (the lower bound decides cut-offs), or "within_norm" / "over_norm"
+/// for kindergartens, whose norm depends on the class type (METHODOLOGY §5.1).
+pub static CLASSES: TableDef = TableDef {
+    name: "classes",
+    columns: &[
+        key("year", Kind::Year),
+        key("school_id", Kind::Text),
+        key("stage", Kind::Coded(STAGES)),
+        value_key("size_band", Kind::Text),
+    ],
+    measures: &["classes"],
+    references: Some(("schools", &["year", "school_id"])),
+};
+
 /// The project register: things built, recognised or completed (new kindergartens, demonstration
 /// schools, labs, broadband connections …), counted per region and year. `kind` is free text so
 /// each plan declares its own kinds; the mapping's code map decides which raw labels exist.
@@ -158,7 +173,7 @@ pub static PROJECTS: TableDef = TableDef {
 };
 
 /// All mappable tables, in the order ingest processes them (referenced tables first).
-pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &HIGHER_EDUCATION, &PROJECTS];
+pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &CLASSES, &HIGHER_EDUCATION, &PROJECTS];
 
 /// Look a table up by name.
 pub fn table(name: &str) -> Option<&'static TableDef> {

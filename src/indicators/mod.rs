@@ -2,7 +2,9 @@
 //! in the long layout of `indicators.parquet`; counts are rolled up county → city → province
 //! by summing numerators and denominators, then dividing.
 
+pub mod class_size;
 pub mod counts;
+pub mod county_rule;
 pub mod gross_enrolment;
 
 use crate::divisions::Divisions;
@@ -30,7 +32,22 @@ pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) 
     for c in &pipeline.counts {
         parts.push(counts::compute(c, pipeline, ingested, &hierarchy)?);
     }
-    let all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
+    for c in &pipeline.class_shares {
+        parts.push(class_size::share(c, pipeline, ingested, &hierarchy)?);
+    }
+    for c in &pipeline.class_averages {
+        parts.push(class_size::average(c, pipeline, ingested, &hierarchy)?);
+    }
+    let mut all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
+    // County rules read the county values computed above.
+    if !pipeline.county_rules.is_empty() {
+        let base = frame::collect(all)?;
+        let mut with_rules = vec![base.clone().lazy()];
+        for r in &pipeline.county_rules {
+            with_rules.push(county_rule::compute(r, &base, pipeline, &hierarchy)?);
+        }
+        all = frame::concat(with_rules)?;
+    }
     let level_order = when(col("region_level").eq(lit("province")))
         .then(lit(0))
         .otherwise(when(col("region_level").eq(lit("city"))).then(lit(1)).otherwise(lit(2)))
@@ -109,6 +126,46 @@ impl Hierarchy {
         out.push((col("__covered") / col("__expected")).alias("coverage"));
         frame::left_join(counted, self.counties.clone().lazy(), &["region_code"]).select(out)
     }
+}
+
+/// Rows of a ratio whose parts are reported per `from_code` (a county, or a city or the province
+/// for data delivered at that level): `data` has `year, from_code, __num, __den` (f64) and any
+/// extra columns named in `count_flags`, each summed and turned into its flag where positive.
+/// `scale` is 100 for percents, 1 for plain ratios.
+pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hierarchy, years: (i32, i32), count_flags: &[(&str, &str)]) -> Result<LazyFrame> {
+    let mut sums: Vec<&str> = vec!["__num", "__den"];
+    sums.extend(count_flags.iter().map(|(c, _)| *c));
+    let rolled = hierarchy.roll_up(data.clone(), &["year"], &sums);
+    let reported = data.filter(col("__den").gt(lit(0.0))).select([col("year"), col("from_code")]);
+    let coverage = hierarchy.coverage(reported, &["year"]);
+    let joined = frame::left_join(rolled, coverage, &["year", "region_code"]);
+    let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
+    let value = when(col("__den").gt(lit(0.0))).then(col("__num").fill_null(lit(0.0)) / col("__den") * lit(scale)).otherwise(lit(NULL).cast(DataType::Float64));
+    let mut candidates = vec![
+        flag_if(col("__den").is_null().or(col("__den").eq(lit(0.0))), "denominator_missing"),
+        flag_if(col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE)), "low_coverage"),
+    ];
+    if unit == "percent" {
+        candidates.insert(0, flag_if(value.clone().gt(lit(100.0)), "over_100"));
+    }
+    for (column, flag) in count_flags {
+        candidates.push(flag_if(col(*column).gt(lit(0.0)), flag));
+    }
+    Ok(joined.filter(col("year").gt_eq(lit(years.0)).and(col("year").lt_eq(lit(years.1)))).select([
+        lit(id.to_string()).alias("indicator"),
+        col("year"),
+        col("region_code"),
+        col("region_level"),
+        col("region_name"),
+        lit("total").alias("sex"),
+        lit("total").alias("area"),
+        value.alias("value"),
+        col("__num").fill_null(lit(0.0)).alias("numerator"),
+        col("__den").alias("denominator"),
+        lit(unit.to_string()).alias("unit"),
+        flags(candidates)?,
+        col("coverage").fill_null(lit(0.0)).alias("coverage"),
+    ]))
 }
 
 /// The `flags` list column from optional flag expressions (each a string or null).

@@ -248,6 +248,7 @@ fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>)
         Column::new("__grade".into(), t.values.iter().map(|v| match v.grade { Some(Grade::Fixed(g)) => Some(g as i32), _ => None }).collect::<Vec<_>>()),
         Column::new("__grade_last".into(), t.values.iter().map(|v| v.grade == Some(Grade::Last)).collect::<Vec<_>>()),
         Column::new("__category".into(), t.values.iter().map(|v| v.category.clone()).collect::<Vec<_>>()),
+        Column::new("__size_band".into(), t.values.iter().map(|v| v.size_band.clone()).collect::<Vec<_>>()),
     ])?;
     debug_assert_eq!(value_map.height(), n);
     let value_names: Vec<String> = t.values.iter().map(|v| v.name.clone()).collect();
@@ -268,6 +269,7 @@ fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>)
             "sex" if c.from_values => col("__sex").alias("sex"),
             "grade" if c.from_values => col("__grade").alias("grade"),
             "category" if c.from_values => col("__category").alias("category"),
+            "size_band" if c.from_values => col("__size_band").alias("size_band"),
             name if t.accepted.column(name).is_ok() => col(name),
             name => typed_col(name, c.kind),
         };

@@ -22,6 +22,7 @@ pub struct ValueCol {
     pub sex: String,
     pub grade: Option<Grade>,
     pub category: Option<String>,
+    pub size_band: Option<String>,
 }
 
 /// The result of typing one file.
@@ -219,20 +220,34 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
         let name = format!("__v{j}");
         typed.push(parsed.clone().alias(&name));
         parsed_of.push(parsed);
-        values.push(ValueCol { name, measure: v.measure.clone(), sex: v.sex.clone(), grade: v.grade.clone(), category: v.category.clone() });
+        values.push(ValueCol {
+            name,
+            measure: v.measure.clone(),
+            sex: v.sex.clone(),
+            grade: v.grade.clone(),
+            category: v.category.clone(),
+            size_band: v.size_band.clone(),
+        });
     }
 
     // Sex breakdowns: total / female / male of the same measure and keys must agree; a missing
     // part is derived (male = total − female), and only the parts are kept when both exist.
-    let mut groups: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     for (j, v) in values.iter().enumerate() {
-        let key = format!("{}|{:?}|{:?}", v.measure, v.grade, v.category);
-        groups.entry(key).or_default().insert(v.sex.clone(), j);
+        let key = format!("{}|{:?}|{:?}|{:?}", v.measure, v.grade, v.category, v.size_band);
+        groups.entry(key).or_default().entry(v.sex.clone()).or_default().push(j);
     }
     let mut keep: Vec<usize> = Vec::new();
     let mut derived: Vec<ValueCol> = Vec::new();
     for parts in groups.values() {
-        let (t, f, m) = (parts.get("total").copied(), parts.get("female").copied(), parts.get("male").copied());
+        // Several columns with the same keys (e.g. 小班达标 and 中班达标 both "within_norm") are
+        // summed when the table is built; sex checks apply only to one column per sex.
+        if parts.values().any(|cols| cols.len() > 1) {
+            keep.extend(parts.values().flatten().copied());
+            continue;
+        }
+        let one = |sex: &str| parts.get(sex).and_then(|cols| cols.first().copied());
+        let (t, f, m) = (one("total"), one("female"), one("male"));
         let raw_of = |j: usize| source.values[j].raw.clone();
         if let (Some(t), Some(f)) = (t, f) {
             rules.push(Rule {
@@ -262,7 +277,7 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
                 derived.push(ValueCol { name, sex: other.into(), ..base.clone() });
                 keep.push(f);
             }
-            _ => keep.extend(parts.values().copied()),
+            _ => keep.extend(parts.values().flatten().copied()),
         }
     }
     let mut kept: Vec<ValueCol> = keep.into_iter().map(|j| values[j].clone()).collect();

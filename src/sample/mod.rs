@@ -38,6 +38,8 @@ struct County {
     preschool: f64,
     senior: f64,
     higher: f64,
+    /// 0 (roomy) … 1 (crowded): how far class sizes run above the norm.
+    crowding: f64,
 }
 
 impl County {
@@ -165,7 +167,8 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     )?);
 
     // Enrolment.
-    let (kg_files, school_files) = enrolment(&mut dice, &counties, &schools, &population, &mut bad)?;
+    let mut pupils = Pupils::new();
+    let (kg_files, school_files) = enrolment(&mut dice, &counties, &schools, &population, &mut bad, &mut pupils)?;
     let children_2020: i64 = kg_files
         .last()
         .map(|(_, _, rows)| rows.iter().map(|r| [4, 6, 8, 10].iter().filter_map(|i| r.get(*i)?.parse::<i64>().ok()).sum::<i64>()).sum())
@@ -189,6 +192,11 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     bad.push(BadRow { file: "higher_education.csv".into(), what: "last row has 3 fields where the header has 14", rule: "row.field_count" });
     written.push(write_csv(out, "higher_education.csv", &header, &rows, Encoding::Utf8)?);
 
+    // Classes by size band (schools) and within / over the norm (kindergartens).
+    for (name, header, rows) in classes(&mut dice, &counties, &schools, &pupils, &mut bad) {
+        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
+    }
+
     let (header, rows) = projects(&mut dice, &counties);
     bad.push(BadRow { file: "projects.csv".into(), what: "last row: 项目类别 装修食堂 is not a kind of the plan", rule: "code.unknown_value" });
     written.push(write_csv(out, "projects.csv", &header, &rows, Encoding::Utf8)?);
@@ -211,6 +219,7 @@ fn counties(dice: &mut Dice) -> Vec<County> {
                 preschool: dice.uniform(0.90, 1.10) * if district { 1.08 } else { 1.0 },
                 senior: dice.uniform(0.90, 1.10) * if district { 1.1 } else { 1.0 },
                 higher: dice.uniform(0.85, 1.15) * if district { 1.15 } else { 1.0 },
+                crowding: dice.uniform(0.0, 1.0).powi(2),
             });
         }
     }
@@ -300,6 +309,9 @@ fn schools(dice: &mut Dice, counties: &[County], scale: f64) -> Vec<School> {
 
 type FileRows = (String, Vec<String>, Vec<Vec<String>>);
 
+/// Pupils per (year, school id, canonical stage), for the class files.
+type Pupils = BTreeMap<(i32, String, &'static str), i64>;
+
 /// Split `total` over `weights` in whole numbers that add up exactly (largest remainders).
 fn split(total: i64, weights: &[f64]) -> Vec<i64> {
     let sum: f64 = weights.iter().sum();
@@ -327,6 +339,7 @@ fn enrolment(
     schools: &[School],
     population: &BTreeMap<(i32, usize, i32), (i64, i64)>,
     bad: &mut Vec<BadRow>,
+    pupils: &mut Pupils,
 ) -> Result<(Vec<FileRows>, Vec<FileRows>)> {
     let grades_zh = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"];
     let kg_header: Vec<String> = ["学校标识码", "招生数", "招生数其中：女", "毕业生数", "托班", "托班其中：女", "小班", "小班其中：女", "中班", "中班其中：女", "大班", "大班其中：女"]
@@ -354,6 +367,7 @@ fn enrolment(
             let children = (guangxi::PRESCHOOL[yi] / 100.0 * pop(population, year, ci, 3..=5) * c.preschool).round() as i64;
             let per_school = split(children, &kgs.iter().map(|s| s.weight).collect::<Vec<_>>());
             for (s, n) in kgs.iter().zip(per_school) {
+                pupils.insert((year, s.id.clone(), "preschool"), n);
                 let bands = split(n, &[0.03, 0.31, 0.33, 0.33]);
                 let mut row = vec![s.id.clone()];
                 let entrants = ((bands[0] + bands[1]) as f64 * 0.96).round() as i64;
@@ -371,12 +385,14 @@ fn enrolment(
             for (kind, stage, first_age, grades, ratio, female_share) in
                 [("primary", "小学", 6, 6usize, 1.02, 0.465), ("junior", "初中", 12, 3usize, 0.98, 0.47)]
             {
+                let canonical: &'static str = if kind == "primary" { "primary" } else { "junior" };
                 let list = open(kind);
                 let per_grade: Vec<i64> =
                     (0..grades).map(|g| (pop(population, year, ci, first_age + g as i32..=first_age + g as i32) * ratio).round() as i64).collect();
                 let split_grades: Vec<Vec<i64>> = per_grade.iter().map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>())).collect();
                 for (k, s) in list.iter().enumerate() {
                     let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+                    pupils.insert((year, s.id.clone(), canonical), counts.iter().sum());
                     rows.push(school_row(dice, &s.id, stage, &counts, female_share));
                 }
             }
@@ -388,6 +404,9 @@ fn enrolment(
                 let split_grades: Vec<Vec<i64>> = per_grade.iter().map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>())).collect();
                 for (k, s) in list.iter().enumerate() {
                     let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+                    if kind == "senior_general" {
+                        pupils.insert((year, s.id.clone(), "senior_general"), counts.iter().sum());
+                    }
                     rows.push(school_row(dice, &s.id, stage, &counts, female_share));
                 }
             }
@@ -501,6 +520,89 @@ fn higher_education(dice: &mut Dice, counties: &[County], population: &BTreeMap<
     }
     rows.push(vec!["2020".into(), "450102".into(), "生源地".into()]);
     (header, rows)
+}
+
+/// Size bands of the class tables (班额情况), lower bounds.
+const BANDS: &[(&str, i64)] = &[
+    ("25人及以下", 0),
+    ("26-30人", 26),
+    ("31-35人", 31),
+    ("36-40人", 36),
+    ("41-45人", 41),
+    ("46-50人", 46),
+    ("51-55人", 51),
+    ("56-60人", 56),
+    ("61-65人", 61),
+    ("66人及以上", 66),
+];
+
+/// A normal draw (Box–Muller) from two uniforms.
+fn normal(dice: &mut Dice, mean: f64, sd: f64) -> f64 {
+    let (u, v) = (dice.uniform(1e-12, 1.0), dice.uniform(0.0, 1.0));
+    mean + sd * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+/// Class files per year: schools' classes by size band; kindergartens' classes within and
+/// over the norm of their class type (小班 25, 中班 30, 大班 35, 混合班 30). Crowded counties run
+/// large classes that shrink from 2017 to 2020, as Guangxi's 大班额 plan required.
+fn classes(dice: &mut Dice, counties: &[County], schools: &[School], pupils: &Pupils, bad: &mut Vec<BadRow>) -> Vec<FileRows> {
+    let mut header: Vec<String> = vec!["学校标识码".into(), "学段".into()];
+    header.extend(BANDS.iter().map(|(b, _)| b.to_string()));
+    let kg_header: Vec<String> = ["学校标识码", "小班达标班数", "小班超额班数", "中班达标班数", "中班超额班数", "大班达标班数", "大班超额班数", "混合班达标班数", "混合班超额班数"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut files = Vec::new();
+    for (yi, year) in YEARS.iter().copied().enumerate() {
+        let easing = [1.0, 0.75, 0.5, 0.3][yi];
+        let mut rows = Vec::new();
+        let mut kg_rows = Vec::new();
+        for s in schools.iter().filter(|s| s.opened <= year) {
+            let c = &counties[s.county];
+            let (stage_zh, stage, base) = match s.kind {
+                "primary" => ("小学", "primary", 40.0),
+                "junior" => ("初中", "junior", 46.0),
+                "senior_general" => ("普通高中", "senior_general", 48.0),
+                "kindergarten" => ("", "preschool", 0.0),
+                _ => continue,
+            };
+            let Some(n) = pupils.get(&(year, s.id.clone(), stage)).copied() else { continue };
+            if stage == "preschool" {
+                let total = ((n as f64 / 28.0).round() as i64).max(1);
+                let over_share = (0.04 + 0.20 * c.crowding * easing).min(0.9);
+                let types = split(total, &[0.3, 0.33, 0.33, 0.04]);
+                let mut row = vec![s.id.clone()];
+                for t in types {
+                    let over = (t as f64 * over_share * dice.uniform(0.5, 1.5)).round().min(t as f64) as i64;
+                    row.push((t - over).to_string());
+                    row.push(over.to_string());
+                }
+                kg_rows.push(row);
+                continue;
+            }
+            let mean = base + 16.0 * c.crowding * easing;
+            let count = ((n as f64 / mean).round() as i64).max(1);
+            let mut bands = vec![0i64; BANDS.len()];
+            for _ in 0..count {
+                let size = normal(dice, mean, 5.0).round() as i64;
+                let b = BANDS.iter().rposition(|(_, lo)| size >= *lo).unwrap_or(0);
+                bands[b] += 1;
+            }
+            let mut row = vec![s.id.clone(), stage_zh.to_string()];
+            row.extend(bands.iter().map(|b| b.to_string()));
+            rows.push(row);
+        }
+        let name = format!("classes_{year}.csv");
+        if year == 2019 {
+            let mut r = rows[0].clone();
+            r[1] = "高中".into();
+            rows.push(r);
+            bad.push(BadRow { file: name.clone(), what: "last row: 学段 高中 is not a stage of the mapping (普通高中 is)", rule: "code.unknown_value" });
+        }
+        files.push((name, header.clone(), rows));
+        files.push((format!("kindergarten_classes_{year}.csv"), kg_header.clone(), kg_rows));
+    }
+    files
 }
 
 /// The project register 2018–2020: per county for local projects, for the province otherwise.

@@ -44,6 +44,7 @@ pub struct ValueSpec {
     pub sex: String,
     pub grade: Option<Grade>,
     pub category: Option<String>,
+    pub size_band: Option<String>,
 }
 
 /// One input file, ready to ingest.
@@ -97,6 +98,30 @@ pub struct CountSpec {
     pub plan: String,
 }
 
+/// A class-size share, resolved.
+#[derive(Clone, Debug)]
+pub struct ClassShareSpec {
+    pub id: String,
+    pub stages: Vec<String>,
+    pub min_size: Option<i64>,
+    pub bands: Vec<String>,
+}
+
+/// An average class size, resolved.
+#[derive(Clone, Debug)]
+pub struct ClassAverageSpec {
+    pub id: String,
+    pub stages: Vec<String>,
+}
+
+/// A county rule, resolved: every condition must hold for a county to count.
+#[derive(Clone, Debug)]
+pub struct CountyRuleSpec {
+    pub id: String,
+    /// (indicator, comparator `<=` / `>=`, value)
+    pub conditions: Vec<(String, String, f64)>,
+}
+
 /// A target of the plan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetSpec {
@@ -130,6 +155,9 @@ pub struct Pipeline {
     pub sources: Vec<SourceSpec>,
     pub gross_enrolment: Vec<GrossEnrolmentSpec>,
     pub counts: Vec<CountSpec>,
+    pub class_shares: Vec<ClassShareSpec>,
+    pub class_averages: Vec<ClassAverageSpec>,
+    pub county_rules: Vec<CountyRuleSpec>,
     pub targets: Vec<TargetSpec>,
 }
 
@@ -235,7 +263,51 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
             plan: c.plan.clone(),
         });
     }
-    let mut ids: Vec<&str> = gross_enrolment.iter().map(|g| g.id.as_str()).chain(counts.iter().map(|c| c.id.as_str())).collect();
+    let check_stages = |stages: &[String], span: Range<usize>| -> Result<()> {
+        match stages.iter().find(|s| !tables::STAGES.contains(&s.as_str())) {
+            Some(bad) => Err(ctx.err(span, format!("{bad:?} is not a stage; stages: {}", tables::STAGES.join(", ")))),
+            None if stages.is_empty() => Err(ctx.err(span, "at least one stage is required")),
+            None => Ok(()),
+        }
+    };
+    let mut class_shares = Vec::new();
+    for c in &raw.indicators.class_share {
+        check_stages(&c.stages, c.id.span())?;
+        if c.min_size.is_some() == !c.bands.is_empty() {
+            return Err(ctx.err(c.id.span(), "a class share takes either min_size or bands, not both and not neither"));
+        }
+        class_shares.push(ClassShareSpec { id: c.id.get_ref().clone(), stages: c.stages.clone(), min_size: c.min_size, bands: c.bands.clone() });
+    }
+    let mut class_averages = Vec::new();
+    for c in &raw.indicators.class_average {
+        check_stages(&c.stages, c.id.span())?;
+        class_averages.push(ClassAverageSpec { id: c.id.get_ref().clone(), stages: c.stages.clone() });
+    }
+    let mut ids: Vec<&str> = gross_enrolment
+        .iter()
+        .map(|g| g.id.as_str())
+        .chain(counts.iter().map(|c| c.id.as_str()))
+        .chain(class_shares.iter().map(|c| c.id.as_str()))
+        .chain(class_averages.iter().map(|c| c.id.as_str()))
+        .collect();
+    let mut county_rules = Vec::new();
+    for r in &raw.indicators.county_rule {
+        let mut conditions = Vec::new();
+        for c in &r.conditions {
+            if !ids.contains(&c.indicator.get_ref().as_str()) {
+                return Err(ctx.err(c.indicator.span(), format!("condition on {:?}, which this pipeline does not compute", c.indicator.get_ref())));
+            }
+            if !matches!(c.comparator.get_ref().as_str(), "<=" | ">=") {
+                return Err(ctx.err(c.comparator.span(), "a condition's comparator is \"<=\" or \">=\""));
+            }
+            conditions.push((c.indicator.get_ref().clone(), c.comparator.get_ref().clone(), c.value));
+        }
+        if conditions.is_empty() {
+            return Err(ctx.err(r.id.span(), "a county rule needs at least one condition"));
+        }
+        county_rules.push(CountyRuleSpec { id: r.id.get_ref().clone(), conditions });
+    }
+    ids.extend(county_rules.iter().map(|r| r.id.as_str()));
     ids.sort_unstable();
     if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
         return Err(ctx.err(0..0, format!("indicator id {:?} is declared twice", w[0])));
@@ -293,6 +365,9 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         sources,
         gross_enrolment,
         counts,
+        class_shares,
+        class_averages,
+        county_rules,
         targets,
     })
 }
@@ -410,6 +485,7 @@ fn value_key<'a>(v: &'a ValueSpec, name: &str) -> Option<&'a str> {
     match name {
         "grade" => v.grade.as_ref().map(|_| "grade"),
         "category" => v.category.as_deref(),
+        "size_band" => v.size_band.as_deref(),
         "sex" => Some(v.sex.as_str()),
         _ => None,
     }
@@ -435,6 +511,7 @@ fn resolve_value(ctx: &Ctx, table: &TableDef, v: &model::ValueColumn, last_grade
         None => "total".into(),
     };
     let category = v.category.as_ref().map(|c| check("category", c)).transpose()?;
+    let size_band = v.size_band.as_ref().map(|c| check("size_band", c)).transpose()?;
     let grade = match &v.grade {
         None => None,
         Some(g) => {
@@ -453,7 +530,7 @@ fn resolve_value(ctx: &Ctx, table: &TableDef, v: &model::ValueColumn, last_grade
             }
         }
     };
-    Ok(ValueSpec { raw: v.raw.clone(), measure: v.measure.get_ref().clone(), sex, grade, category })
+    Ok(ValueSpec { raw: v.raw.clone(), measure: v.measure.get_ref().clone(), sex, grade, category, size_band })
 }
 
 fn resolve_gross_enrolment(ctx: &Ctx, g: &model::GrossEnrolment) -> Result<GrossEnrolmentSpec> {

@@ -83,6 +83,8 @@ pub struct ValueColumn {
     pub grade: Option<Spanned<GradeValue>>,
     #[serde(default)]
     pub category: Option<Spanned<String>>,
+    #[serde(default)]
+    pub size_band: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +128,50 @@ pub struct Indicators {
     pub gross_enrolment: Vec<GrossEnrolment>,
     #[serde(default)]
     pub count: Vec<Count>,
+    #[serde(default)]
+    pub class_share: Vec<ClassShare>,
+    #[serde(default)]
+    pub class_average: Vec<ClassAverage>,
+    #[serde(default)]
+    pub county_rule: Vec<CountyRule>,
+}
+
+/// Share of classes (not pupils) of some stages that are at least `min_size` pupils, or that fall
+/// in the listed bands (METHODOLOGY §5.2).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassShare {
+    pub id: Spanned<String>,
+    pub stages: Vec<String>,
+    #[serde(default)]
+    pub min_size: Option<i64>,
+    #[serde(default)]
+    pub bands: Vec<String>,
+}
+
+/// Pupils per class: enrolment of the stages over their classes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassAverage {
+    pub id: Spanned<String>,
+    pub stages: Vec<String>,
+}
+
+/// Counties meeting every condition on other indicators (e.g. Guangxi's 2020 class-size rule:
+/// no 66+ classes and at most 5% at 56+), as a count and a share of counties with data.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountyRule {
+    pub id: Spanned<String>,
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub indicator: Spanned<String>,
+    pub comparator: Spanned<String>,
+    pub value: f64,
 }
 
 /// A counted indicator: projects of some kinds, cumulative from `from_year`.

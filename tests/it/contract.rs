@@ -140,6 +140,7 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
             "checks.parquet",
             "indicators.parquet",
             "quarantine.parquet",
+            "staging/classes.parquet",
             "staging/enrolment.parquet",
             "staging/higher_education.parquet",
             "staging/population.parquet",

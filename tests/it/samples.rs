@@ -43,6 +43,7 @@ fn bad_rows_are_quarantined_and_every_file_adds_up() {
         ("enrolment_2020.csv", "count.female_exceeds_total"),
         ("higher_education.csv", "row.field_count"),
         ("projects.csv", "code.unknown_value"),
+        ("classes_2019.csv", "code.unknown_value"),
     ]
     .iter()
     .map(|(f, r)| (f.to_string(), r.to_string()))
@@ -58,7 +59,7 @@ fn bad_rows_are_quarantined_and_every_file_adds_up() {
 
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     let inputs = manifest["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 15, "4 population + register + 4 kindergarten + 4 enrolment + higher education + projects");
+    assert_eq!(inputs.len(), 23, "4 population + register + 4 kindergarten + 4 enrolment + 4 classes + 4 kindergarten classes + higher education + projects");
     let mut quarantined = 0;
     for f in inputs {
         let (read, acc, quar) = (f["rows_read"].as_u64().unwrap(), f["rows_accepted"].as_u64().unwrap(), f["rows_quarantined"].as_u64().unwrap());

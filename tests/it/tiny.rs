@@ -107,9 +107,13 @@ fn retired_code_rolls_up_into_successor() {
     assert!(!codes.contains(&"450199".to_string()), "the retired code must not appear in outputs");
     // 3 rates × 6 regions × sexes, all in 2020: preschool and senior have total/female/male
     // (18 each), higher total only (6). The counted indicators add 3 × 6 regions × 2 years.
-    let rates = edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(edustat::frame::col("unit").eq(edustat::frame::lit("percent")))).unwrap();
+    let ger = ["ger_preschool", "ger_senior_secondary", "ger_higher"].iter().fold(edustat::frame::lit(false), |acc, id| acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id))));
+    let rates = edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(ger)).unwrap();
     assert_eq!(rates.height(), 18 + 18 + 6);
-    assert_eq!(df.height(), 18 + 18 + 6 + 3 * 6 * 2);
+    assert_eq!(
+        edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(edustat::frame::col("unit").eq(edustat::frame::lit("count")))).unwrap().height(),
+        3 * 6 * 2
+    );
 }
 
 #[test]
@@ -155,4 +159,42 @@ fn range_and_about_targets_from_the_run() {
     assert_eq!(of("10所左右"), "achieved"); // 11 is within 10 ± 10%
     // 11 against "about 15": outside 13.5..=16.5 in the target year → off track.
     assert_eq!(of("15所左右"), "off_track");
+}
+
+#[test]
+fn class_size_by_hand() {
+    let (_g, df) = indicators();
+    let get = |id: &str, region: &str| indicator(&df, id, 2020, region, "total");
+    // classes.csv: P1 (C, primary) 41-45: 3, 56-60: 1, 66+: 1 → 5 classes, 2 at 56+, 1 at 66+.
+    //              J1 (A, junior) 41-45: 4. S1 (A, senior) 46-50: 2, 51-60: 1.
+    // 56+ (compulsory): C 2/5 = 40 %; A 0/4 = 0 %; province 2/9 = 22.2 %, coverage 2/3 (B has none).
+    let c = get("large_class_share_compulsory", "450202").unwrap();
+    assert_eq!((c.numerator, c.denominator), (Some(2.0), Some(5.0)));
+    assert!(close(c.value, 40.0));
+    let a = get("large_class_share_compulsory", "450102").unwrap();
+    assert_eq!((a.numerator, a.denominator, a.value), (Some(0.0), Some(4.0), Some(0.0)));
+    let p = get("large_class_share_compulsory", "450000").unwrap();
+    assert_eq!((p.numerator, p.denominator), (Some(2.0), Some(9.0)));
+    assert!(close(p.coverage, 2.0 / 3.0) && p.flags == vec!["low_coverage".to_string()]);
+    assert!(get("large_class_share_compulsory", "450103").is_none(), "B delivered no classes");
+    // 66+: C 1/5 = 20 %; province 1/9.
+    assert_eq!(get("super_large_class_share_compulsory", "450000").unwrap().numerator, Some(1.0));
+    assert!(close(get("super_large_class_share_compulsory", "450202").unwrap().value, 20.0));
+    // Senior: the 51-60 band cannot be split at 56 → 0 of 3 counted, flagged.
+    let s = get("large_class_share_senior", "450102").unwrap();
+    assert_eq!((s.numerator, s.denominator), (Some(0.0), Some(3.0)));
+    assert!(s.flags.contains(&"band_straddles_cutoff".to_string()), "{:?}", s.flags);
+    // Kindergartens: K1 (A) 1 of 3 over the norm, K3 (C) 0 of 3 → province 1/6.
+    let k = get("kindergarten_over_norm_share", "450000").unwrap();
+    assert_eq!((k.numerator, k.denominator), (Some(1.0), Some(6.0)));
+    assert!(close(get("kindergarten_over_norm_share", "450102").unwrap().value, 100.0 / 3.0));
+    // Primary pupils per class in C: 50 pupils (enrolment.csv) over 5 classes = 10.
+    let avg = get("average_class_size_primary", "450202").unwrap();
+    assert_eq!((avg.numerator, avg.denominator, avg.value), (Some(50.0), Some(5.0), Some(10.0)));
+    // 2020 rule (no 66+, 56+ ≤ 5 %): A meets it (0 %, 0 %), C does not (20 %, 40 %).
+    // Province: 1 of the 2 counties with class data = 50 %; city 450100 (A) 1/1; city 450200 (C) 0/1.
+    let rule = get("counties_meeting_class_size_rule_2020", "450000").unwrap();
+    assert_eq!((rule.numerator, rule.denominator, rule.value), (Some(1.0), Some(2.0), Some(50.0)));
+    assert_eq!(get("counties_meeting_class_size_rule_2020", "450100").unwrap().value, Some(100.0));
+    assert_eq!(get("counties_meeting_class_size_rule_2020", "450200").unwrap().value, Some(0.0));
 }
