@@ -16,6 +16,12 @@ pub enum Kind {
     Count,
     /// One of a closed set of canonical values.
     Coded(&'static [&'static str]),
+    /// Yes / no (是/否, 有/无, 1/0, Y/N, true/false).
+    Flag,
+    /// Non-negative amount with decimals (m², 元).
+    Amount,
+    /// Non-negative whole number kept as an attribute (books, computers, beds).
+    Whole,
 }
 
 /// One canonical column.
@@ -116,6 +122,24 @@ pub static SCHOOLS: TableDef = TableDef {
         attr("kind", Kind::Coded(SCHOOL_KINDS)),
         attr("ownership", Kind::Coded(OWNERSHIP)),
         attr("area", Kind::Coded(AREAS)),
+        attr("inclusive", Kind::Flag),
+        attr("township_central", Kind::Flag),
+        attr("demonstration_level", Kind::Text),
+        attr("broadband", Kind::Flag),
+        attr("multimedia_classrooms", Kind::Whole),
+        attr("building_area_m2", Kind::Amount),
+        attr("sports_area_m2", Kind::Amount),
+        attr("equipment_value_yuan", Kind::Amount),
+        attr("books", Kind::Whole),
+        attr("computers", Kind::Whole),
+        attr("sports_ground_ok", Kind::Flag),
+        attr("sports_equipment_ok", Kind::Flag),
+        attr("music_equipment_ok", Kind::Flag),
+        attr("art_equipment_ok", Kind::Flag),
+        attr("science_equipment_ok", Kind::Flag),
+        attr("dangerous_building_d", Kind::Flag),
+        attr("boarders", Kind::Whole),
+        attr("beds", Kind::Whole),
     ],
     measures: &[],
     references: None,
@@ -162,6 +186,30 @@ pub static CLASSES: TableDef = TableDef {
     references: Some(("schools", &["year", "school_id"])),
 };
 
+/// Teachers per school and stage (专任教师 and the subsets the balance indicators need).
+pub static TEACHERS: TableDef = TableDef {
+    name: "teachers",
+    columns: &[key("year", Kind::Year), key("school_id", Kind::Text), key("stage", Kind::Coded(STAGES))],
+    measures: &["fulltime", "above_required_qualification", "mid_senior_title", "key_teachers", "pe_art_teachers"],
+    references: Some(("schools", &["year", "school_id"])),
+};
+
+/// Education finance and pay per region and year (元).
+pub static FINANCE: TableDef = TableDef {
+    name: "finance",
+    columns: &[key("year", Kind::Year), key("region_code", Kind::Region)],
+    measures: &["general_budget_education_expenditure", "students", "teacher_avg_salary", "civil_servant_avg_salary"],
+    references: None,
+};
+
+/// International students: inbound (来桂留学) and outbound (出国留学), per region and year.
+pub static EXCHANGE: TableDef = TableDef {
+    name: "exchange",
+    columns: &[key("year", Kind::Year), key("region_code", Kind::Region)],
+    measures: &["inbound_students", "outbound_students"],
+    references: None,
+};
+
 /// The project register: things built, recognised or completed (new kindergartens, demonstration
 /// schools, labs, broadband connections …), counted per region and year. `kind` is free text so
 /// each plan declares its own kinds; the mapping's code map decides which raw labels exist.
@@ -173,7 +221,7 @@ pub static PROJECTS: TableDef = TableDef {
 };
 
 /// All mappable tables, in the order ingest processes them (referenced tables first).
-pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &CLASSES, &HIGHER_EDUCATION, &PROJECTS];
+pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &CLASSES, &TEACHERS, &HIGHER_EDUCATION, &FINANCE, &EXCHANGE, &PROJECTS];
 
 /// Look a table up by name.
 pub fn table(name: &str) -> Option<&'static TableDef> {

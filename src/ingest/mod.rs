@@ -226,7 +226,9 @@ fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>)
     let typed_col = |name: &str, kind: Kind| -> Expr {
         let dtype = match kind {
             Kind::Year | Kind::Int { .. } => DataType::Int32,
-            Kind::Count => DataType::Int64,
+            Kind::Count | Kind::Whole => DataType::Int64,
+            Kind::Amount => DataType::Float64,
+            Kind::Flag => DataType::Boolean,
             _ => DataType::String,
         };
         lit(NULL).cast(dtype).alias(name)

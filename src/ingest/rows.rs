@@ -167,6 +167,38 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
                 });
                 typed.push(mapped.alias(def.name));
             }
+            Kind::Flag => {
+                let yes = ["是", "有", "1", "Y", "y", "true", "TRUE", "√"].iter().fold(lit(false), |acc, v| acc.or(raw_expr.clone().eq(lit(*v))));
+                let no = ["否", "无", "0", "N", "n", "false", "FALSE", "×"].iter().fold(lit(false), |acc, v| acc.or(raw_expr.clone().eq(lit(*v))));
+                let flag = when(yes).then(lit(true)).otherwise(when(no).then(lit(false)).otherwise(lit(NULL).cast(DataType::Boolean)));
+                rules.push(Rule {
+                    fail: raw_expr.clone().is_not_null().and(flag.clone().is_null()),
+                    id: "value.not_flag",
+                    column: display.clone(),
+                    raw: original.clone(),
+                    message: format!("{display}: expected 是/否 (or 1/0, Y/N)"),
+                });
+                typed.push(flag.alias(def.name));
+            }
+            Kind::Amount | Kind::Whole => {
+                let dtype = if def.kind == Kind::Amount { DataType::Float64 } else { DataType::Int64 };
+                let parsed = raw_expr.clone().cast(dtype);
+                rules.push(Rule {
+                    fail: raw_expr.clone().is_not_null().and(parsed.clone().is_null()),
+                    id: if def.kind == Kind::Amount { "value.not_number" } else { "value.not_integer" },
+                    column: display.clone(),
+                    raw: original.clone(),
+                    message: format!("{display}: not a {}", if def.kind == Kind::Amount { "number" } else { "whole number" }),
+                });
+                rules.push(Rule {
+                    fail: parsed.clone().lt(lit(0)),
+                    id: "value.negative",
+                    column: display.clone(),
+                    raw: original.clone(),
+                    message: format!("{display}: cannot be negative"),
+                });
+                typed.push(parsed.alias(def.name));
+            }
             Kind::Count => {
                 return Err(Error::Internal(format!("{canonical} is a count; counts come from value columns")));
             }

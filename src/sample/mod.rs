@@ -4,6 +4,7 @@
 //! A fixed catalogue of bad rows is appended; `README.md` lists each with its expected rule.
 
 mod guangxi;
+mod resources;
 mod write;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,10 @@ struct County {
     higher: f64,
     /// 0 (roomy) … 1 (crowded): how far class sizes run above the norm.
     crowding: f64,
+    /// 0 (even) … 1 (uneven): how much schools of the county differ in resources per pupil.
+    imbalance: f64,
+    /// Townships (乡镇) with schools, scaled with the sample.
+    townships: usize,
 }
 
 impl County {
@@ -65,6 +70,12 @@ struct School {
     /// First school year the school exists.
     opened: i32,
     weight: f64,
+    /// From this school year a public kindergarten is its township's central kindergarten.
+    central_from: Option<i32>,
+    /// From this school year a kindergarten is a regional demonstration kindergarten.
+    demonstration_from: Option<i32>,
+    /// From this school year a private kindergarten is recognised as inclusive (普惠).
+    inclusive_from: Option<i32>,
 }
 
 /// A bad row the sample carries on purpose, and what edustat must do with it.
@@ -78,12 +89,10 @@ pub struct BadRow {
 pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut dice = Dice::new(seed);
-    let counties = counties(&mut dice);
+    let mut counties = counties(&mut dice);
     let total_weight: f64 = counties.iter().map(|c| c.weight).sum();
     let mut written = Vec::new();
     let mut bad: Vec<BadRow> = Vec::new();
-
-    written.push(write_divisions(out, &counties)?);
 
     // Population: county × age × sex, one file per year, in the formats real deliveries use.
     let mut population: BTreeMap<(i32, usize, i32), (i64, i64)> = BTreeMap::new();
@@ -132,39 +141,8 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
         }
     }
 
-    // Schools: the register, all years in one file.
-    let schools = schools(&mut dice, &counties, scale);
-    let mut register = Vec::new();
-    for year in YEARS {
-        for s in schools.iter().filter(|s| s.opened <= year) {
-            let (code, _) = counties[s.county].code_in(year);
-            register.push(vec![
-                year.to_string(),
-                s.id.clone(),
-                s.name.clone(),
-                code.to_string(),
-                s.township.clone(),
-                kind_zh(s.kind).to_string(),
-                if s.public { "公办" } else { "民办" }.to_string(),
-                s.area.to_string(),
-            ]);
-        }
-    }
-    let dup = register.iter().find(|r| r[0] == "2018").cloned().ok_or_else(|| Error::Internal("no 2018 school".into()))?;
-    register.push(dup);
-    bad.push(BadRow { file: "schools.csv".into(), what: "last-but-one row repeats the first 2018 school id", rule: "key.duplicate" });
-    let mut odd = register[0].clone();
-    odd[1] = "3999990002".into();
-    odd[5] = "培训机构".into();
-    register.push(odd);
-    bad.push(BadRow { file: "schools.csv".into(), what: "last row: 办学类型 培训机构 is not a school type", rule: "code.unknown_value" });
-    written.push(write_csv(
-        out,
-        "schools.csv",
-        &["年份", "学校标识码", "学校名称", "行政区划代码", "乡镇代码", "办学类型", "举办者", "城乡分类"],
-        &register,
-        Encoding::Utf8,
-    )?);
+    let schools = schools(&mut dice, &mut counties, scale);
+    written.push(write_divisions(out, &counties)?);
 
     // Enrolment.
     let mut pupils = Pupils::new();
@@ -186,6 +164,26 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     for (name, header, rows) in school_files {
         written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
     }
+
+    // The school register, all years in one file, with resources sized by each school's pupils.
+    let mut register = resources::register(&mut dice, &counties, &schools, &pupils);
+    let dup = register.iter().find(|r| r[0] == "2018").cloned().ok_or_else(|| Error::Internal("no 2018 school".into()))?;
+    register.push(dup);
+    bad.push(BadRow { file: "schools.csv".into(), what: "last-but-one row repeats the first 2018 school id", rule: "key.duplicate" });
+    let mut odd = register[0].clone();
+    odd[1] = "3999990002".into();
+    odd[5] = "培训机构".into();
+    register.push(odd);
+    bad.push(BadRow { file: "schools.csv".into(), what: "last row: 办学类型 培训机构 is not a school type", rule: "code.unknown_value" });
+    written.push(write_csv(out, "schools.csv", resources::REGISTER_HEADER, &register, Encoding::Utf8)?);
+
+    for (name, header, rows) in resources::teachers(&mut dice, &counties, &schools, &pupils) {
+        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
+    }
+    let (header, rows) = resources::finance(&mut dice, &counties, &schools, &pupils);
+    written.push(write_csv(out, "finance.csv", &header, &rows, Encoding::Utf8)?);
+    let (header, rows) = resources::exchange();
+    written.push(write_csv(out, "exchange.csv", &header, &rows, Encoding::Utf8)?);
 
     // Higher education by origin (per county) and by location (province).
     let (header, rows) = higher_education(&mut dice, &counties, &population);
@@ -220,6 +218,8 @@ fn counties(dice: &mut Dice) -> Vec<County> {
                 senior: dice.uniform(0.90, 1.10) * if district { 1.1 } else { 1.0 },
                 higher: dice.uniform(0.85, 1.15) * if district { 1.15 } else { 1.0 },
                 crowding: dice.uniform(0.0, 1.0).powi(2),
+                imbalance: dice.uniform(0.0, 1.0).powi(2),
+                townships: 0,
             });
         }
     }
@@ -236,6 +236,11 @@ fn counties(dice: &mut Dice) -> Vec<County> {
     out
 }
 
+/// The schools of county `ci`.
+fn counties_of(schools: &[School], ci: usize) -> impl Iterator<Item = &School> {
+    schools.iter().filter(move |s| s.county == ci)
+}
+
 fn kind_zh(kind: &str) -> &'static str {
     match kind {
         "kindergarten" => "幼儿园",
@@ -247,7 +252,7 @@ fn kind_zh(kind: &str) -> &'static str {
     }
 }
 
-fn schools(dice: &mut Dice, counties: &[County], scale: f64) -> Vec<School> {
+fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> {
     let total: f64 = counties.iter().map(|c| c.weight).sum();
     let mut out = Vec::new();
     // Each city's technical school (技工学校) stands in its most populous county.
@@ -257,9 +262,12 @@ fn schools(dice: &mut Dice, counties: &[County], scale: f64) -> Vec<School> {
             host[c.city] = ci;
         }
     }
-    for (ci, c) in counties.iter().enumerate() {
-        let share = c.weight / total;
+    for ci in 0..counties.len() {
+        let share = counties[ci].weight / total;
         let n = |count: f64| ((count * scale * share).round() as usize).max(1);
+        // Townships scale with the sample: about 0.6 per kindergarten, 2 to 12 per county.
+        counties[ci].townships = ((n(guangxi::KINDERGARTENS_2020) as f64 * 0.6).round() as usize).clamp(2, 12);
+        let c = &counties[ci];
         let mut plan: Vec<(&'static str, usize)> = vec![
             ("kindergarten", n(guangxi::KINDERGARTENS_2020)),
             ("primary", n(guangxi::PRIMARY_SCHOOLS)),
@@ -270,6 +278,7 @@ fn schools(dice: &mut Dice, counties: &[County], scale: f64) -> Vec<School> {
         if host[c.city] == ci {
             plan.push(("technical", 1));
         }
+        let townships = c.townships;
         let mut serial = 0;
         for (kind, count) in plan {
             for k in 0..count {
@@ -290,16 +299,28 @@ fn schools(dice: &mut Dice, counties: &[County], scale: f64) -> Vec<School> {
                     _ => "技工学校".to_string(),
                 };
                 let draw = dice.uniform(0.0, 1.0);
+                let township_index = k % townships;
+                // The first kindergarten of each township is public and becomes its central one.
+                let first_in_township = kind == "kindergarten" && k < townships;
+                let public = kind != "kindergarten" || first_in_township || draw < 0.3;
+                let position = township_index as f64 / townships as f64;
+                let central_from = first_in_township.then_some(if position < 0.8 { 2017 } else if position < 0.9 { 2018 } else if position < 0.97 { 2019 } else { 2020 });
+                let demonstration_from = (kind == "kindergarten" && (k == 0 || dice.uniform(0.0, 1.0) < 0.06))
+                    .then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
+                let inclusive_from = (kind == "kindergarten" && !public && dice.uniform(0.0, 1.0) < 0.8).then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
                 out.push(School {
                     id: format!("3{}{:04}", &c.code[1..], serial),
                     name: format!("{}{}", c.name, label),
                     county: ci,
                     kind,
-                    public: kind != "kindergarten" || draw < 0.42,
+                    public,
                     area: if draw < 0.35 { "城区" } else if draw < 0.7 { "镇区" } else { "乡村" },
-                    township: format!("{}{:03}", c.code, 100 + (serial % 12)),
+                    township: format!("{}{:03}", c.code, 100 + township_index),
                     opened,
                     weight: dice.uniform(0.5, 1.5),
+                    central_from,
+                    demonstration_from,
+                    inclusive_from,
                 });
             }
         }
@@ -640,6 +661,20 @@ fn write_divisions(out: &Path, counties: &[County]) -> Result<PathBuf> {
     for c in counties {
         let from = guangxi::RETIRED.iter().find(|r| r.3 == c.code).map(|r| (r.2 + 1).to_string()).unwrap_or_default();
         rows.push(vec![c.code.clone(), c.name.clone(), String::new(), "county".into(), guangxi::CITIES[c.city].0.into(), from, String::new(), String::new()]);
+    }
+    // Townships (乡镇), 9-digit: county code + 100.. ; districts also have two 街道 (001, 002),
+    // which hold no schools and are not 乡镇 (METHODOLOGY §8.1).
+    for c in counties {
+        let district = c.name.ends_with('区');
+        for k in 0..c.townships {
+            let suffix = if k % 3 == 2 { "乡" } else { "镇" };
+            rows.push(vec![format!("{}{:03}", c.code, 100 + k), format!("{}第{}{}", c.name, k + 1, suffix), String::new(), "township".into(), c.code.clone(), String::new(), String::new(), String::new()]);
+        }
+        if district {
+            for k in 1..=2 {
+                rows.push(vec![format!("{}{:03}", c.code, k), format!("{}第{}街道", c.name, k), String::new(), "township".into(), c.code.clone(), String::new(), String::new(), String::new()]);
+            }
+        }
     }
     for (old, name, last, successor) in guangxi::RETIRED {
         let parent = format!("{}00", &old[..4]);

@@ -88,12 +88,15 @@ pub fn readme(out: &Path, scale: f64, seed: u64, bad: &[BadRow], c: &Calibration
         c.kindergartens, c.kindergartens_published, c.children, c.children_published
     ));
     t.push_str("| file | format | holds |\n| --- | --- | --- |\n");
-    t.push_str("| divisions.csv | UTF-8, canonical English headers | province, 14 cities, 111 current counties, 6 retired county codes with successors (METHODOLOGY §9) |\n");
+    t.push_str("| divisions.csv | UTF-8, canonical English headers | province, 14 cities, 111 current counties, their townships (9-digit 乡镇 codes from 100, 街道 below 100; scaled with the sample), 6 retired county codes with successors (METHODOLOGY §9) |\n");
     t.push_str("| population_2017.csv | GB18030 CSV | population by county × single age (0岁 … 100岁及以上) × sex: 地区代码, 地区名称, 年龄, 合计, 男, 女 |\n");
     t.push_str("| population_2018.csv | UTF-8 CSV | the same layout |\n");
     t.push_str("| population_2019.xlsx | XLSX, sheet 分年龄人口, title in row 1, header in row 2 | the same layout, counts as numbers |\n");
     t.push_str("| population_2020.csv | GB18030 CSV | the same layout |\n");
-    t.push_str("| schools.csv | UTF-8 CSV | school register, all years: 年份, 学校标识码, 学校名称, 行政区划代码, 乡镇代码, 办学类型, 举办者, 城乡分类 |\n");
+    t.push_str("| schools.csv | UTF-8 CSV | school register, all years: 年份, 学校标识码, 学校名称, 行政区划代码, 乡镇代码, 办学类型, 举办者, 城乡分类, 是否普惠性幼儿园, 是否乡镇中心幼儿园, 示范等级, 是否接入互联网宽带, 网络多媒体教室数, 教学及辅助用房面积, 体育运动场馆面积, 教学仪器设备资产值, 图书册数, 计算机台数, the five 达标 flags, 有D级危房, 寄宿生数, 床位数 |\n");
+    t.push_str("| teachers_YYYY.csv | UTF-8 CSV | per school and stage: 专任教师数, 高于规定学历教师数, 中级及以上职称教师数, 县级以上骨干教师数, 体育艺术专任教师数 |\n");
+    t.push_str("| finance.csv | UTF-8 CSV | per county and year: 一般公共预算教育支出 (元), 在校学生数, 教师年平均工资, 公务员年平均工资 |\n");
+    t.push_str("| exchange.csv | UTF-8 CSV | the province's 来桂留学人数 and 出国留学人数 per year, at real magnitude (2017 ≈ 14,000 and 2018 15,217 are published; the rest is invented) |\n");
     t.push_str("| kindergarten_YYYY.csv | UTF-8 CSV with BOM (Excel export) | per kindergarten: 招生数, 毕业生数, 托班 / 小班 / 中班 / 大班 each with 其中：女 |\n");
     t.push_str("| enrolment_YYYY.csv | UTF-8 CSV | per school and stage (小学, 初中, 普通高中, 中等职业教育, 技工学校): 招生数, 毕业生数, 一年级 … 六年级 each with 其中：女, 毕业班学生数 |\n");
     t.push_str("| higher_education.csv | UTF-8 CSV | higher-education students by category, per county on origin basis (生源地) and for the province on location basis (所在地) |\n");
