@@ -6,6 +6,8 @@ pub mod class_size;
 pub mod counts;
 pub mod county_rule;
 pub mod gross_enrolment;
+pub mod school_share;
+pub mod staffing;
 
 use crate::divisions::Divisions;
 use crate::error::Result;
@@ -38,8 +40,31 @@ pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) 
     for c in &pipeline.class_averages {
         parts.push(class_size::average(c, pipeline, ingested, &hierarchy)?);
     }
+    for c in &pipeline.school_shares {
+        parts.extend(school_share::share(c, pipeline, ingested, &hierarchy)?);
+    }
+    for c in &pipeline.school_totals {
+        parts.push(school_share::total(c, pipeline, ingested, &hierarchy)?);
+    }
+    for c in &pipeline.township_coverages {
+        parts.push(school_share::townships(c, pipeline, ingested, &hierarchy)?);
+    }
+    for c in &pipeline.pupil_teacher_ratios {
+        parts.push(staffing::pupil_teacher_ratio(c, pipeline, ingested, &hierarchy)?);
+    }
+    for c in &pipeline.measures {
+        parts.push(staffing::measure(c, pipeline, ingested, &hierarchy)?);
+    }
     let mut all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
-    // County rules read the county values computed above.
+    // Growth reads the values computed above; county rules read those and the growths.
+    if !pipeline.growths.is_empty() {
+        let base = frame::collect(all)?;
+        let mut with_growth = vec![base.clone().lazy()];
+        for g in &pipeline.growths {
+            with_growth.push(staffing::growth(g, &base)?);
+        }
+        all = frame::concat(with_growth)?;
+    }
     if !pipeline.county_rules.is_empty() {
         let base = frame::collect(all)?;
         let mut with_rules = vec![base.clone().lazy()];
@@ -79,6 +104,8 @@ pub struct Hierarchy {
     pub names: DataFrame,
     /// `region_code, __expected`: number of current counties under each region.
     pub counties: DataFrame,
+    /// Current townships: (9-digit code, county code).
+    pub townships: Vec<(String, String)>,
 }
 
 impl Hierarchy {
@@ -92,7 +119,13 @@ impl Hierarchy {
                 .group_by([col("region_code")])
                 .agg([col("from_code").n_unique().cast(DataType::Float64).alias("__expected")]),
         )?;
-        Ok(Hierarchy { rollup, names: divisions.names()?, counties })
+        let townships = divisions
+            .rows
+            .iter()
+            .filter(|d| d.level == "township" && d.valid_to.is_none())
+            .filter_map(|d| Some((d.code.clone(), d.parent_code.clone()?)))
+            .collect();
+        Ok(Hierarchy { rollup, names: divisions.names()?, counties, townships })
     }
 
     /// Sum `value_cols` of rows keyed by `from_code` (a county, city or the province) into
@@ -170,9 +203,8 @@ pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hier
 
 /// The `flags` list column from optional flag expressions (each a string or null).
 pub fn flags(candidates: Vec<Expr>) -> Result<Expr> {
-    if candidates.is_empty() {
-        return Ok(lit(NULL).cast(DataType::List(Box::new(DataType::String))).alias("flags"));
-    }
+    // With no candidate, one that never fires: the result is an empty list, never null.
+    let candidates = if candidates.is_empty() { vec![lit(NULL).cast(DataType::String)] } else { candidates };
     Ok(concat_list(candidates)?.list().drop_nulls().alias("flags"))
 }
 

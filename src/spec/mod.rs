@@ -122,6 +122,66 @@ pub struct CountyRuleSpec {
     pub conditions: Vec<(String, String, f64)>,
 }
 
+/// Conditions a school-share may test (besides every yes/no column of the register).
+pub const SCHOOL_CONDITIONS: &[&str] = &["public", "demonstration", "multimedia", "beds_for_boarders", "no_dangerous_building", "no_super_large_class"];
+
+/// A school share, resolved.
+#[derive(Clone, Debug)]
+pub struct SchoolShareSpec {
+    pub id: String,
+    pub kinds: Vec<String>,
+    /// weight by pupils of these stages; empty = count schools
+    pub pupil_stages: Vec<String>,
+    pub when_all: Vec<String>,
+    pub when_any: Vec<String>,
+    pub count_id: Option<String>,
+    pub proxy: bool,
+}
+
+/// A sum of a register attribute, resolved.
+#[derive(Clone, Debug)]
+pub struct SchoolTotalSpec {
+    pub id: String,
+    pub kinds: Vec<String>,
+    pub column: String,
+}
+
+/// A township coverage, resolved.
+#[derive(Clone, Debug)]
+pub struct TownshipCoverageSpec {
+    pub id: String,
+    pub kinds: Vec<String>,
+    pub when_all: Vec<String>,
+    pub street_codes_below: u32,
+}
+
+/// A pupil–teacher ratio, resolved.
+#[derive(Clone, Debug)]
+pub struct PupilTeacherRatioSpec {
+    pub id: String,
+    pub stages: Vec<String>,
+}
+
+/// A summed measure or a ratio of two measures of a region-level table, resolved.
+#[derive(Clone, Debug)]
+pub struct MeasureSpec {
+    pub id: String,
+    pub table: String,
+    pub numerator: String,
+    /// None for a plain total
+    pub denominator: Option<String>,
+    pub unit: String,
+    pub scale: f64,
+    pub county_only: bool,
+}
+
+/// Year-on-year change of another indicator, resolved.
+#[derive(Clone, Debug)]
+pub struct GrowthSpec {
+    pub id: String,
+    pub of: String,
+}
+
 /// A target of the plan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetSpec {
@@ -158,6 +218,12 @@ pub struct Pipeline {
     pub class_shares: Vec<ClassShareSpec>,
     pub class_averages: Vec<ClassAverageSpec>,
     pub county_rules: Vec<CountyRuleSpec>,
+    pub school_shares: Vec<SchoolShareSpec>,
+    pub school_totals: Vec<SchoolTotalSpec>,
+    pub township_coverages: Vec<TownshipCoverageSpec>,
+    pub pupil_teacher_ratios: Vec<PupilTeacherRatioSpec>,
+    pub measures: Vec<MeasureSpec>,
+    pub growths: Vec<GrowthSpec>,
     pub targets: Vec<TargetSpec>,
 }
 
@@ -283,13 +349,128 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         check_stages(&c.stages, c.id.span())?;
         class_averages.push(ClassAverageSpec { id: c.id.get_ref().clone(), stages: c.stages.clone() });
     }
+    let check_kinds = |kinds: &[String], span: Range<usize>| -> Result<()> {
+        match kinds.iter().find(|k| !tables::SCHOOL_KINDS.contains(&k.as_str())) {
+            Some(bad) => Err(ctx.err(span, format!("{bad:?} is not a school kind; kinds: {}", tables::SCHOOL_KINDS.join(", ")))),
+            None if kinds.is_empty() => Err(ctx.err(span, "at least one school kind is required")),
+            None => Ok(()),
+        }
+    };
+    let check_conditions = |conditions: &[toml::Spanned<String>]| -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for c in conditions {
+            let name = c.get_ref().as_str();
+            let flag = tables::SCHOOLS.column(name).is_some_and(|d| d.kind == Kind::Flag);
+            if !flag && !SCHOOL_CONDITIONS.contains(&name) {
+                return Err(ctx.err(c.span(), format!("{name:?} is neither a yes/no column of the school register nor one of {}", SCHOOL_CONDITIONS.join(", "))));
+            }
+            out.push(name.to_string());
+        }
+        Ok(out)
+    };
+    let mut school_shares = Vec::new();
+    for c in &raw.indicators.school_share {
+        check_kinds(&c.kinds, c.id.span())?;
+        let pupil_stages = match c.weight.as_str() {
+            "schools" => Vec::new(),
+            "pupils" => {
+                check_stages(&c.stages, c.id.span())?;
+                c.stages.clone()
+            }
+            _ => return Err(ctx.err(c.id.span(), "weight is \"schools\" or \"pupils\"")),
+        };
+        school_shares.push(SchoolShareSpec {
+            id: c.id.get_ref().clone(),
+            kinds: c.kinds.clone(),
+            pupil_stages,
+            when_all: check_conditions(&c.when_all)?,
+            when_any: check_conditions(&c.when_any)?,
+            count_id: c.count_id.clone(),
+            proxy: c.proxy,
+        });
+    }
+    let mut school_totals = Vec::new();
+    for c in &raw.indicators.school_total {
+        check_kinds(&c.kinds, c.id.span())?;
+        if !tables::SCHOOLS.column(c.column.get_ref()).is_some_and(|d| matches!(d.kind, Kind::Whole | Kind::Amount)) {
+            return Err(ctx.err(c.column.span(), format!("{:?} is not a numeric column of the school register", c.column.get_ref())));
+        }
+        school_totals.push(SchoolTotalSpec { id: c.id.get_ref().clone(), kinds: c.kinds.clone(), column: c.column.get_ref().clone() });
+    }
+    let mut township_coverages = Vec::new();
+    for c in &raw.indicators.township_coverage {
+        check_kinds(&c.kinds, c.id.span())?;
+        township_coverages.push(TownshipCoverageSpec {
+            id: c.id.get_ref().clone(),
+            kinds: c.kinds.clone(),
+            when_all: check_conditions(&c.when_all)?,
+            street_codes_below: c.street_codes_below,
+        });
+    }
+    let mut pupil_teacher_ratios = Vec::new();
+    for c in &raw.indicators.pupil_teacher_ratio {
+        check_stages(&c.stages, c.id.span())?;
+        pupil_teacher_ratios.push(PupilTeacherRatioSpec { id: c.id.get_ref().clone(), stages: c.stages.clone() });
+    }
+    let check_measure = |table: &toml::Spanned<String>, measure: &toml::Spanned<String>| -> Result<()> {
+        let Some(def) = tables::table(table.get_ref()) else {
+            return Err(ctx.err(table.span(), format!("unknown table {:?}", table.get_ref())));
+        };
+        if def.column("region_code").is_none() || def.column("school_id").is_some() {
+            return Err(ctx.err(table.span(), format!("table {} is not a region-level table", def.name)));
+        }
+        if !def.measures.contains(&measure.get_ref().as_str()) {
+            return Err(ctx.err(measure.span(), format!("table {} has no measure {:?}; measures: {}", def.name, measure.get_ref(), def.measures.join(", "))));
+        }
+        Ok(())
+    };
+    let mut measures = Vec::new();
+    for t in &raw.indicators.total {
+        check_measure(&t.table, &t.measure)?;
+        measures.push(MeasureSpec {
+            id: t.id.get_ref().clone(),
+            table: t.table.get_ref().clone(),
+            numerator: t.measure.get_ref().clone(),
+            denominator: None,
+            unit: t.unit.clone(),
+            scale: 1.0,
+            county_only: false,
+        });
+    }
+    for r in &raw.indicators.measure_ratio {
+        check_measure(&r.table, &r.numerator)?;
+        check_measure(&r.table, &r.denominator)?;
+        measures.push(MeasureSpec {
+            id: r.id.get_ref().clone(),
+            table: r.table.get_ref().clone(),
+            numerator: r.numerator.get_ref().clone(),
+            denominator: Some(r.denominator.get_ref().clone()),
+            unit: r.unit.clone(),
+            scale: r.scale,
+            county_only: r.county_only,
+        });
+    }
     let mut ids: Vec<&str> = gross_enrolment
         .iter()
         .map(|g| g.id.as_str())
         .chain(counts.iter().map(|c| c.id.as_str()))
         .chain(class_shares.iter().map(|c| c.id.as_str()))
         .chain(class_averages.iter().map(|c| c.id.as_str()))
+        .chain(school_shares.iter().map(|c| c.id.as_str()))
+        .chain(school_shares.iter().filter_map(|c| c.count_id.as_deref()))
+        .chain(school_totals.iter().map(|c| c.id.as_str()))
+        .chain(township_coverages.iter().map(|c| c.id.as_str()))
+        .chain(pupil_teacher_ratios.iter().map(|c| c.id.as_str()))
+        .chain(measures.iter().map(|c| c.id.as_str()))
         .collect();
+    let mut growths = Vec::new();
+    for g in &raw.indicators.growth {
+        if !ids.contains(&g.of.get_ref().as_str()) {
+            return Err(ctx.err(g.of.span(), format!("growth of {:?}, which this pipeline does not compute", g.of.get_ref())));
+        }
+        growths.push(GrowthSpec { id: g.id.get_ref().clone(), of: g.of.get_ref().clone() });
+    }
+    ids.extend(growths.iter().map(|g| g.id.as_str()));
     let mut county_rules = Vec::new();
     for r in &raw.indicators.county_rule {
         let mut conditions = Vec::new();
@@ -368,6 +549,12 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         class_shares,
         class_averages,
         county_rules,
+        school_shares,
+        school_totals,
+        township_coverages,
+        pupil_teacher_ratios,
+        measures,
+        growths,
         targets,
     })
 }

@@ -134,6 +134,127 @@ pub struct Indicators {
     pub class_average: Vec<ClassAverage>,
     #[serde(default)]
     pub county_rule: Vec<CountyRule>,
+    #[serde(default)]
+    pub school_share: Vec<SchoolShare>,
+    #[serde(default)]
+    pub school_total: Vec<SchoolTotal>,
+    #[serde(default)]
+    pub township_coverage: Vec<TownshipCoverage>,
+    #[serde(default)]
+    pub pupil_teacher_ratio: Vec<PupilTeacherRatio>,
+    #[serde(default)]
+    pub total: Vec<Total>,
+    #[serde(default)]
+    pub measure_ratio: Vec<MeasureRatio>,
+    #[serde(default)]
+    pub growth: Vec<Growth>,
+}
+
+/// Share of schools (or of their pupils) meeting conditions on the school register.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolShare {
+    pub id: Spanned<String>,
+    /// school kinds in scope (denominator)
+    pub kinds: Vec<String>,
+    /// "schools" (count schools) or "pupils" (weight by enrolment of `stages`)
+    #[serde(default = "default_weight")]
+    pub weight: String,
+    #[serde(default)]
+    pub stages: Vec<String>,
+    /// every one must hold (numerator)
+    #[serde(default)]
+    pub when_all: Vec<Spanned<String>>,
+    /// at least one must hold (numerator), in addition to `when_all`
+    #[serde(default)]
+    pub when_any: Vec<Spanned<String>>,
+    /// also publish the number of schools meeting the conditions under this id
+    #[serde(default)]
+    pub count_id: Option<String>,
+    /// flag every value `proxy_definition` (the official definition is not known)
+    #[serde(default)]
+    pub proxy: bool,
+}
+
+fn default_weight() -> String {
+    "schools".into()
+}
+
+/// Sum of a whole-number attribute of the register (e.g. multimedia classrooms).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolTotal {
+    pub id: Spanned<String>,
+    pub kinds: Vec<String>,
+    pub column: Spanned<String>,
+}
+
+/// Townships (乡镇, not 街道) with at least one school meeting the conditions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TownshipCoverage {
+    pub id: Spanned<String>,
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub when_all: Vec<Spanned<String>>,
+    /// 9-digit codes whose last three digits are below this are 街道 (NBS: 0xx 街道, 1xx 镇, 2xx 乡)
+    #[serde(default = "default_street_below")]
+    pub street_codes_below: u32,
+}
+
+fn default_street_below() -> u32 {
+    100
+}
+
+/// Pupils per full-time teacher (生师比) of some stages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PupilTeacherRatio {
+    pub id: Spanned<String>,
+    pub stages: Vec<String>,
+}
+
+/// A measure of a region-level table, summed over regions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Total {
+    pub id: Spanned<String>,
+    pub table: Spanned<String>,
+    pub measure: Spanned<String>,
+    #[serde(default = "default_count_unit")]
+    pub unit: String,
+}
+
+fn default_count_unit() -> String {
+    "count".into()
+}
+
+/// One measure over another of the same region-level table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureRatio {
+    pub id: Spanned<String>,
+    pub table: Spanned<String>,
+    pub numerator: Spanned<String>,
+    pub denominator: Spanned<String>,
+    pub unit: String,
+    #[serde(default = "default_scale")]
+    pub scale: f64,
+    /// averages (pay) cannot be summed upwards: county rows only
+    #[serde(default)]
+    pub county_only: bool,
+}
+
+fn default_scale() -> f64 {
+    1.0
+}
+
+/// Year-on-year change of another indicator, percent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Growth {
+    pub id: Spanned<String>,
+    pub of: Spanned<String>,
 }
 
 /// Share of classes (not pupils) of some stages that are at least `min_size` pupils, or that fall

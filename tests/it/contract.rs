@@ -142,10 +142,13 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
             "quarantine.parquet",
             "staging/classes.parquet",
             "staging/enrolment.parquet",
+            "staging/exchange.parquet",
+            "staging/finance.parquet",
             "staging/higher_education.parquet",
             "staging/population.parquet",
             "staging/projects.parquet",
             "staging/schools.parquet",
+            "staging/teachers.parquet",
             "targets.parquet"
         ]
     );

@@ -94,3 +94,22 @@ fn every_region_and_year_has_the_three_rates() {
     let pingguo = indicator(&df, "ger_preschool", 2017, "451082", "total").unwrap();
     assert!(pingguo.numerator.unwrap() > 0.0 && pingguo.denominator.unwrap() > 0.0);
 }
+
+#[test]
+fn every_published_indicator_is_explained_and_every_target_has_a_row() {
+    let (_g, dir) = run(&repo().join("pipelines/guangxi-2018-2020.toml"));
+    let df = frame::read_parquet(&dir.join("indicators.parquet")).unwrap();
+    let pipeline = edustat::spec::load(&repo().join("pipelines/guangxi-2018-2020.toml")).unwrap();
+    let ids: BTreeSet<String> = super::common::texts(&df, "indicator").into_iter().collect();
+    for id in &ids {
+        let declared_count = pipeline.counts.iter().any(|c| &c.id == id);
+        assert!(edustat::catalogue::entry(id).is_some() || declared_count, "{id} has no catalogue entry");
+    }
+    let targets = frame::read_parquet(&dir.join("targets.parquet")).unwrap();
+    assert_eq!(targets.height(), pipeline.targets.len());
+    // Only the retention target lacks data in the sample (its cohorts start before 2017).
+    let status = super::common::texts(&targets, "status");
+    let indicator = super::common::texts(&targets, "indicator");
+    let no_data: Vec<&String> = indicator.iter().zip(&status).filter(|(_, s)| *s == "no_data").map(|(i, _)| i).collect();
+    assert_eq!(no_data, vec!["retention_compulsory"]);
+}

@@ -110,10 +110,10 @@ fn retired_code_rolls_up_into_successor() {
     let ger = ["ger_preschool", "ger_senior_secondary", "ger_higher"].iter().fold(edustat::frame::lit(false), |acc, id| acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id))));
     let rates = edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(ger)).unwrap();
     assert_eq!(rates.height(), 18 + 18 + 6);
-    assert_eq!(
-        edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(edustat::frame::col("unit").eq(edustat::frame::lit("count")))).unwrap().height(),
-        3 * 6 * 2
-    );
+    let projects = ["new_public_kindergarten", "new_or_expanded_kindergarten", "first_class_university"]
+        .iter()
+        .fold(edustat::frame::lit(false), |acc, id| acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id))));
+    assert_eq!(edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(projects)).unwrap().height(), 3 * 6 * 2);
 }
 
 #[test]
@@ -197,4 +197,67 @@ fn class_size_by_hand() {
     assert_eq!((rule.numerator, rule.denominator, rule.value), (Some(1.0), Some(2.0), Some(50.0)));
     assert_eq!(get("counties_meeting_class_size_rule_2020", "450100").unwrap().value, Some(100.0));
     assert_eq!(get("counties_meeting_class_size_rule_2020", "450200").unwrap().value, Some(0.0));
+}
+
+#[test]
+fn register_families_by_hand() {
+    let (_g, df) = indicators();
+    let get = |id: &str, region: &str| indicator(&df, id, 2020, region, "total").unwrap_or_else(|| panic!("{id} {region}"));
+    // Children (kindergarten.csv): K1 (A, public) 54, K2 (B, private 普惠) 30, K3 (C, private, not 普惠) 124.
+    // 普惠 coverage: A 54/54, B 30/30, C 0/124; province (54 + 30) / 208 = 40.38 %.
+    let p = get("inclusive_coverage", "450000");
+    assert_eq!((p.numerator, p.denominator), (Some(84.0), Some(208.0)));
+    assert_eq!(get("inclusive_coverage", "450202").value, Some(0.0));
+    // Public share: 54 / 208.
+    assert_eq!(get("public_kindergarten_share", "450000").numerator, Some(54.0));
+    // Townships (乡镇 codes ≥ 100; 450102001 is a 街道 and does not count): A has 101 and 102,
+    // B 101, C 101. Only K1 (public, central) in 450102101 covers one: A 1/2, B 0/1, C 0/1,
+    // city 450100 1/3, province 1/4.
+    assert_eq!((get("township_central_kindergarten_coverage", "450102").numerator, get("township_central_kindergarten_coverage", "450102").denominator), (Some(1.0), Some(2.0)));
+    let t = get("township_central_kindergarten_coverage", "450000");
+    assert_eq!((t.numerator, t.denominator, t.value), (Some(1.0), Some(4.0), Some(25.0)));
+    assert_eq!(get("township_central_kindergarten_coverage", "450100").denominator, Some(3.0));
+    // Demonstration: K1 only → 1 in the province; 1 of 3 counties has one.
+    assert_eq!(get("demonstration_kindergartens", "450000").value, Some(1.0));
+    assert_eq!(get("demonstration_kindergartens", "450202").value, Some(0.0));
+    let d = get("counties_with_demonstration_kindergarten", "450000");
+    assert_eq!((d.numerator, d.denominator), (Some(1.0), Some(3.0)));
+    // Standardization proxy over primary and junior: J1 (A) meets every criterion; P1 (C) has no
+    // broadband and a 66+ class → province 1/2 = 50 %, flagged proxy_definition; 1 school.
+    let s = get("standardization_rate", "450000");
+    assert_eq!((s.numerator, s.denominator, s.value), (Some(1.0), Some(2.0), Some(50.0)));
+    assert!(s.flags.contains(&"proxy_definition".to_string()), "{:?}", s.flags);
+    assert_eq!(get("standardized_schools", "450000").value, Some(1.0));
+    assert!(get("standardized_schools", "450000").flags.is_empty(), "counts carry an empty flag list");
+    // Broadband over primary, junior, senior: S1 yes, J1 yes, P1 no → 2/3.
+    let b = get("broadband_coverage", "450000");
+    assert_eq!((b.numerator, b.denominator), (Some(2.0), Some(3.0)));
+    // Primary pupils per full-time teacher in C: 50 / 5 = 10.
+    let r = get("pupil_teacher_ratio_primary", "450202");
+    assert_eq!((r.numerator, r.denominator, r.value), (Some(50.0), Some(5.0), Some(10.0)));
+}
+
+#[test]
+fn money_and_exchange_by_hand() {
+    let (_g, df) = indicators();
+    let get = |id: &str, year: i32, region: &str| indicator(&df, id, year, region, "total");
+    // finance.csv 2019 → 2020: A spends 1000 → 1100 on 10 students; C 2000 → 1800 on 20.
+    // Province: 3000 → 2900: growth (2900/3000 - 1) × 100 = -3.33 %; per student 100 → 96.67, also -3.33 %.
+    let g = get("education_expenditure_growth", 2020, "450000").unwrap();
+    assert_eq!((g.numerator, g.denominator), (Some(2900.0), Some(3000.0)));
+    assert!(close(g.value, (2900.0 / 3000.0 - 1.0) * 100.0));
+    assert!(close(get("education_expenditure_growth", 2020, "450102").unwrap().value, 10.0));
+    assert!(get("education_expenditure_growth", 2019, "450000").is_none(), "no previous year, no growth row");
+    let ps = get("education_expenditure_per_student", 2020, "450000").unwrap();
+    assert_eq!((ps.numerator, ps.denominator), (Some(2900.0), Some(30.0)));
+    // Both checks hold in A, fail in C → 1 of 2 counties.
+    let c = get("counties_expenditure_not_decreasing", 2020, "450000").unwrap();
+    assert_eq!((c.numerator, c.denominator), (Some(1.0), Some(2.0)));
+    // Pay: A 90/100 = 0.9, C 110/100 = 1.1 → 1 of 2 counties; no city or province ratio of averages.
+    assert!(close(get("teacher_pay_ratio", 2020, "450102").unwrap().value, 0.9));
+    assert!(get("teacher_pay_ratio", 2020, "450000").is_none());
+    assert_eq!(get("counties_teacher_pay_not_below_civil_servants", 2020, "450000").unwrap().numerator, Some(1.0));
+    // Exchange reported for the province only.
+    assert_eq!(get("inbound_students", 2020, "450000").unwrap().value, Some(120.0));
+    assert_eq!(get("inbound_students", 2020, "450102").unwrap().value, Some(0.0));
 }

@@ -1,0 +1,140 @@
+//! Indicators read from the school register (METHODOLOGY §7, §8.1, §8.6): shares of schools, or
+//! of their pupils, meeting conditions (普惠 coverage, public share, broadband, the
+//! standardization proxy), counts of such schools, sums of register columns (multimedia
+//! classrooms) and township coverage (乡镇 with a public central kindergarten). A condition
+//! whose value is missing is not met: what a school did not report is not proven.
+
+use std::collections::BTreeSet;
+
+use super::class_size::band_bounds;
+use super::counts::totals;
+use super::{Hierarchy, ratio};
+use crate::error::Result;
+use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
+use crate::ingest::Ingested;
+use crate::spec::{Pipeline, SchoolShareSpec, SchoolTotalSpec, TownshipCoverageSpec};
+
+/// The expression for one condition over the school frame.
+fn condition(name: &str) -> Expr {
+    match name {
+        "public" => col("ownership").eq(lit("public")).fill_null(lit(false)),
+        "demonstration" => col("demonstration_level").is_not_null(),
+        "multimedia" => col("multimedia_classrooms").fill_null(lit(0i64)).gt_eq(lit(1i64)),
+        "beds_for_boarders" => col("boarders").fill_null(lit(0i64)).eq(lit(0i64)).or(col("beds").fill_null(lit(0i64)).gt_eq(col("boarders"))),
+        "no_dangerous_building" => col("dangerous_building_d").eq(lit(false)).fill_null(lit(false)),
+        "no_super_large_class" => col("__no_super_large"),
+        flag => col(flag).fill_null(lit(false)),
+    }
+}
+
+fn all_of(names: &[String]) -> Expr {
+    names.iter().fold(lit(true), |acc, n| acc.and(condition(n)))
+}
+
+fn any_of(names: &[String]) -> Expr {
+    if names.is_empty() { lit(true) } else { names.iter().fold(lit(false), |acc, n| acc.or(condition(n))) }
+}
+
+fn kind_filter(kinds: &[String]) -> Expr {
+    kinds.iter().fold(lit(false), |acc, k| acc.or(col("kind").eq(lit(k.clone()))))
+}
+
+/// The register with `from_code` and `__no_super_large` (the school reported classes and none of
+/// them is 66+).
+fn school_frame(ingested: &Ingested) -> Result<Option<LazyFrame>> {
+    let Some(schools) = ingested.tables.get("schools") else { return Ok(None) };
+    let schools = schools.clone().lazy().with_column(col("region_code").alias("from_code"));
+    let Some(classes) = ingested.tables.get("classes") else {
+        return Ok(Some(schools.with_column(lit(false).alias("__no_super_large"))));
+    };
+    let labels = frame::collect(frame::distinct(classes.clone().lazy().select([col("size_band")])))?;
+    let labels = labels.column("size_band")?.str()?.clone();
+    let super_large: BTreeSet<String> = (0..labels.len()).filter_map(|i| labels.get(i)).filter(|l| band_bounds(l).is_some_and(|(lo, _)| lo >= 66)).map(str::to_string).collect();
+    let super_band = super_large.iter().fold(lit(false), |acc, b| acc.or(col("size_band").eq(lit(b.clone()))));
+    let per_school = classes
+        .clone()
+        .lazy()
+        .group_by([col("year"), col("school_id")])
+        .agg([col("classes").filter(super_band).sum().alias("__super"), col("classes").sum().alias("__all")])
+        .select([col("year"), col("school_id"), col("__super").fill_null(lit(0i64)).eq(lit(0i64)).and(col("__all").gt(lit(0i64))).alias("__no_super_large")]);
+    Ok(Some(frame::left_join(schools, per_school, &["year", "school_id"]).with_column(col("__no_super_large").fill_null(lit(false)))))
+}
+
+/// Share of schools (or pupils) meeting the conditions, percent; and optionally their count.
+pub fn share(spec: &SchoolShareSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<Vec<LazyFrame>> {
+    let Some(schools) = school_frame(ingested)? else { return Ok(vec![super::empty()?.lazy()]) };
+    let scoped = schools.filter(kind_filter(&spec.kinds));
+    let weighted = if spec.pupil_stages.is_empty() {
+        scoped.with_column(lit(1.0).alias("__w"))
+    } else {
+        let Some(enrolment) = ingested.tables.get("enrolment") else { return Ok(vec![super::empty()?.lazy()]) };
+        let stages = spec.pupil_stages.iter().fold(lit(false), |acc, s| acc.or(col("stage").eq(lit(s.clone()))));
+        let pupils = enrolment
+            .clone()
+            .lazy()
+            .filter(stages.and(col("enrolled").is_not_null()))
+            .group_by([col("year"), col("school_id")])
+            .agg([col("enrolled").cast(DataType::Float64).sum().alias("__w")]);
+        frame::inner_join(scoped, pupils, &["year", "school_id"])
+    };
+    let met = all_of(&spec.when_all).and(any_of(&spec.when_any));
+    let per_school = weighted.select([
+        col("year"),
+        col("from_code"),
+        when(met.clone()).then(col("__w")).otherwise(lit(0.0)).alias("__num"),
+        col("__w").alias("__den"),
+        when(met).then(lit(1.0)).otherwise(lit(0.0)).alias("__n"),
+        lit(if spec.proxy { 1.0 } else { 0.0 }).alias("__proxy"),
+    ]);
+    let data = per_school.clone().group_by([col("year"), col("from_code")]).agg([col("__num").sum(), col("__den").sum(), col("__proxy").sum()]);
+    let mut out = vec![ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &[("__proxy", "proxy_definition")])?];
+    if let Some(count_id) = &spec.count_id {
+        out.push(totals(count_id, "count", per_school.select([col("year"), col("from_code"), col("__n")]), hierarchy, pipeline.years)?);
+    }
+    Ok(out)
+}
+
+/// Sum of a register column over schools of the kinds.
+pub fn total(spec: &SchoolTotalSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
+    let Some(schools) = school_frame(ingested)? else { return super::empty().map(|d| d.lazy()) };
+    let data = schools
+        .filter(kind_filter(&spec.kinds).and(col(spec.column.as_str()).is_not_null()))
+        .select([col("year"), col("from_code"), col(spec.column.as_str()).cast(DataType::Float64).alias("__n")]);
+    totals(&spec.id, "count", data, hierarchy, pipeline.years)
+}
+
+/// Townships (乡镇, not 街道) of each county with at least one school meeting the conditions,
+/// over the county's townships in the division table.
+pub fn townships(spec: &TownshipCoverageSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
+    let Some(schools) = school_frame(ingested)? else { return super::empty().map(|d| d.lazy()) };
+    // Townships per county: 9-digit codes whose last three digits are at least the threshold.
+    let towns: Vec<(&String, &String)> = hierarchy
+        .townships
+        .iter()
+        .filter(|(code, _)| code.len() == 9 && code[6..].parse::<u32>().is_ok_and(|n| n >= spec.street_codes_below))
+        .map(|(c, p)| (c, p))
+        .collect();
+    let township_frame = frame::frame(vec![
+        Column::new("township_code".into(), towns.iter().map(|t| t.0.clone()).collect::<Vec<_>>()),
+        Column::new("__county".into(), towns.iter().map(|t| t.1.clone()).collect::<Vec<_>>()),
+    ])?;
+    let (mut year, mut county, mut den) = (Vec::new(), Vec::new(), Vec::new());
+    let mut per_county: std::collections::BTreeMap<&String, f64> = std::collections::BTreeMap::new();
+    for (_, c) in &towns {
+        *per_county.entry(c).or_default() += 1.0;
+    }
+    for y in pipeline.years.0..=pipeline.years.1 {
+        for (c, n) in &per_county {
+            year.push(y);
+            county.push((*c).clone());
+            den.push(*n);
+        }
+    }
+    let grid = frame::frame(vec![Column::new("year".into(), year), Column::new("from_code".into(), county), Column::new("__den".into(), den)])?.lazy();
+    let covered = frame::distinct(schools.filter(kind_filter(&spec.kinds).and(all_of(&spec.when_all))).select([col("year"), col("township_code")]));
+    let covered = frame::inner_join(covered, township_frame.lazy(), &["township_code"])
+        .group_by([col("year"), col("__county").alias("from_code")])
+        .agg([col("township_code").n_unique().cast(DataType::Float64).alias("__num")]);
+    let data = frame::left_join(grid, covered, &["year", "from_code"]);
+    ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &[])
+}
