@@ -348,6 +348,24 @@ pub static CATALOGUE: &[Entry] = &[
         methodology: "METHODOLOGY §8.5",
         plan: "二（六）2: 1萬人",
     },
+    Entry {
+        id: "counties_basic_balance",
+        name_zh: "义务教育基本均衡县比例（校际均衡部分）",
+        name_en: "Counties passing basic balance (school-to-school part)",
+        unit: "percent",
+        definition: "Counties whose 2012 composite CV is within the pipeline's limits for primary (0.65) and junior (0.55), over counties with both composites, x 100. Recognition also needs part 1 (school standards), a government score and satisfaction: flagged proxy_definition.",
+        methodology: "METHODOLOGY §6.1",
+        plan: "二（二）1: 基本均衡發展縣達95%以上",
+    },
+    Entry {
+        id: "counties_quality_balance_resources",
+        name_zh: "优质均衡资源配置校际差异达标县比例",
+        name_en: "Counties whose 2017 resource CVs are all within limits",
+        unit: "percent",
+        definition: "Counties whose seven 2017 resource CVs are each within the pipeline's limits (primary 0.50, junior 0.45), over counties with all of them, x 100. Only the CV part of 优质均衡: flagged proxy_definition.",
+        methodology: "METHODOLOGY §6.2",
+        plan: "",
+    },
 ];
 
 /// Look up an indicator id.

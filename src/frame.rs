@@ -16,6 +16,56 @@ use polars::prelude::{
 
 use crate::error::{Error, Result};
 
+/// True where any of `conditions` holds (false for none). Built as a balanced tree, so that
+/// hundreds of conditions stay a shallow expression (deep ones overflow small thread stacks
+/// while polars optimises the plan).
+pub fn any_of(conditions: Vec<Expr>) -> Expr {
+    balanced(conditions, lit(false), Expr::or)
+}
+
+/// True where all of `conditions` hold (true for none). Balanced, like [`any_of`].
+pub fn all_of(conditions: Vec<Expr>) -> Expr {
+    balanced(conditions, lit(true), Expr::and)
+}
+
+fn balanced(mut items: Vec<Expr>, empty: Expr, join: fn(Expr, Expr) -> Expr) -> Expr {
+    match items.len() {
+        0 => empty,
+        1 => items.remove(0),
+        n => {
+            let right = items.split_off(n / 2);
+            join(balanced(items, empty.clone(), join), balanced(right, empty, join))
+        }
+    }
+}
+
+/// The value of the first case whose condition holds, else `default`: a balanced tree of
+/// `when`s (depth grows with the logarithm of the number of cases).
+pub fn first_match(mut cases: Vec<(Expr, Expr)>, default: Expr) -> Expr {
+    match cases.len() {
+        0 => default,
+        1 => {
+            let (c, v) = cases.remove(0);
+            when(c).then(v).otherwise(default)
+        }
+        n => {
+            let right = cases.split_off(n / 2);
+            let left_fires = any_of(cases.iter().map(|(c, _)| c.clone()).collect());
+            when(left_fires).then(first_match(cases, default.clone())).otherwise(first_match(right, default))
+        }
+    }
+}
+
+/// A selector of columns by exact name (for `drop`).
+pub fn by_names(names: &[&str]) -> polars::prelude::Selector {
+    cols(names.iter().copied())
+}
+
+/// Concatenate text expressions (nulls skipped).
+pub fn concat_text(parts: Vec<Expr>) -> Expr {
+    polars::prelude::concat_str(parts, "", true)
+}
+
 /// Left join on equally named key columns.
 pub fn left_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     join(left, right, on, JoinType::Left)

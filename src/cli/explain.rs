@@ -44,6 +44,27 @@ pub fn execute(args: Args) -> Result<()> {
             );
             return Ok(());
         }
+        for b in &pipeline.balances {
+            for stage in &b.stages {
+                if b.composite_id(stage) == args.indicator {
+                    println!(
+                        "{}\n  综合差异系数 ({stage})\n  Composite school-to-school CV, {stage}\n  unit: cv\n  definition: plain mean of the county's CVs of {}\n  method: METHODOLOGY §6\n  declared in: {}",
+                        args.indicator,
+                        b.resources.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(", "),
+                        file.display()
+                    );
+                    return Ok(());
+                }
+                if let Some((r, column, per)) = b.resources.iter().find(|(r, _, _)| b.cv_id(r, stage) == args.indicator) {
+                    println!(
+                        "{}\n  差异系数: {r} ({stage})\n  School-to-school CV of {r} per pupil, {stage}\n  unit: cv\n  definition: enrolment-weighted coefficient of variation across the county's schools of ({column:?}) x {per} / pupils; numerator = weighted SD, denominator = county mean (sum of resources over sum of pupils)\n  method: METHODOLOGY §6\n  declared in: {}",
+                        args.indicator,
+                        file.display()
+                    );
+                    return Ok(());
+                }
+            }
+        }
     }
     let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|e| e.id).collect();
     Err(Error::Usage(format!("unknown indicator {:?}; the catalogue has {}, and pipeline files declare counted indicators", args.indicator, ids.join(", "))))

@@ -23,7 +23,7 @@ pub fn band_bounds(band: &str) -> Option<(i64, i64)> {
 }
 
 fn stage_filter(stages: &[String]) -> Expr {
-    stages.iter().fold(lit(false), |acc, s| acc.or(col("stage").eq(lit(s.clone()))))
+    crate::frame::any_of(stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect())
 }
 
 /// Classes of the stages located by school: year, from_code, size_band, classes.

@@ -13,7 +13,7 @@ pub fn compute(c: &CountSpec, pipeline: &Pipeline, ingested: &Ingested, hierarch
     let (first, last) = pipeline.years;
     let yearly = match ingested.tables.get("projects") {
         Some(projects) => {
-            let kinds = c.kinds.iter().fold(lit(false), |acc, k| acc.or(col("kind").eq(lit(k.clone()))));
+            let kinds = crate::frame::any_of(c.kinds.iter().map(|k| col("kind").eq(lit(k.clone()))).collect());
             projects
                 .clone()
                 .lazy()

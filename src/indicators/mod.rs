@@ -2,6 +2,7 @@
 //! in the long layout of `indicators.parquet`; counts are rolled up county → city → province
 //! by summing numerators and denominators, then dividing.
 
+pub mod balance;
 pub mod class_size;
 pub mod counts;
 pub mod county_rule;
@@ -54,6 +55,9 @@ pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) 
     }
     for c in &pipeline.measures {
         parts.push(staffing::measure(c, pipeline, ingested, &hierarchy)?);
+    }
+    for b in &pipeline.balances {
+        parts.extend(balance::compute(b, pipeline, ingested, &hierarchy)?);
     }
     let mut all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
     // Growth reads the values computed above; county rules read those and the growths.

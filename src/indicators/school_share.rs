@@ -28,15 +28,15 @@ fn condition(name: &str) -> Expr {
 }
 
 fn all_of(names: &[String]) -> Expr {
-    names.iter().fold(lit(true), |acc, n| acc.and(condition(n)))
+    crate::frame::all_of(names.iter().map(|n| condition(n)).collect())
 }
 
 fn any_of(names: &[String]) -> Expr {
-    if names.is_empty() { lit(true) } else { names.iter().fold(lit(false), |acc, n| acc.or(condition(n))) }
+    if names.is_empty() { lit(true) } else { crate::frame::any_of(names.iter().map(|n| condition(n)).collect()) }
 }
 
 fn kind_filter(kinds: &[String]) -> Expr {
-    kinds.iter().fold(lit(false), |acc, k| acc.or(col("kind").eq(lit(k.clone()))))
+    crate::frame::any_of(kinds.iter().map(|k| col("kind").eq(lit(k.clone()))).collect())
 }
 
 /// The register with `from_code` and `__no_super_large` (the school reported classes and none of
@@ -50,7 +50,7 @@ fn school_frame(ingested: &Ingested) -> Result<Option<LazyFrame>> {
     let labels = frame::collect(frame::distinct(classes.clone().lazy().select([col("size_band")])))?;
     let labels = labels.column("size_band")?.str()?.clone();
     let super_large: BTreeSet<String> = (0..labels.len()).filter_map(|i| labels.get(i)).filter(|l| band_bounds(l).is_some_and(|(lo, _)| lo >= 66)).map(str::to_string).collect();
-    let super_band = super_large.iter().fold(lit(false), |acc, b| acc.or(col("size_band").eq(lit(b.clone()))));
+    let super_band = crate::frame::any_of(super_large.iter().map(|b| col("size_band").eq(lit(b.clone()))).collect());
     let per_school = classes
         .clone()
         .lazy()
@@ -68,7 +68,7 @@ pub fn share(spec: &SchoolShareSpec, pipeline: &Pipeline, ingested: &Ingested, h
         scoped.with_column(lit(1.0).alias("__w"))
     } else {
         let Some(enrolment) = ingested.tables.get("enrolment") else { return Ok(vec![super::empty()?.lazy()]) };
-        let stages = spec.pupil_stages.iter().fold(lit(false), |acc, s| acc.or(col("stage").eq(lit(s.clone()))));
+        let stages = crate::frame::any_of(spec.pupil_stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
         let pupils = enrolment
             .clone()
             .lazy()

@@ -14,7 +14,7 @@ pub fn pupil_teacher_ratio(spec: &PupilTeacherRatioSpec, pipeline: &Pipeline, in
     let (Some(enrolment), Some(teachers), Some(schools)) = (ingested.tables.get("enrolment"), ingested.tables.get("teachers"), ingested.tables.get("schools")) else {
         return super::empty().map(|d| d.lazy());
     };
-    let stages = spec.stages.iter().fold(lit(false), |acc, s| acc.or(col("stage").eq(lit(s.clone()))));
+    let stages = crate::frame::any_of(spec.stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
     let located = schools.clone().lazy().select([col("year"), col("school_id"), col("region_code").alias("from_code")]);
     let pupils = frame::inner_join(enrolment.clone().lazy().filter(stages.clone().and(col("enrolled").is_not_null())), located.clone(), &["year", "school_id"])
         .group_by([col("year"), col("from_code")])

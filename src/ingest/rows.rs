@@ -42,10 +42,7 @@ struct Rule {
     message: String,
 }
 
-/// `when(c1) v1 else when(c2) v2 ... else default`, first match wins.
-fn first_match(cases: Vec<(Expr, Expr)>, default: Expr) -> Expr {
-    cases.into_iter().rev().fold(default, |acc, (c, v)| when(c).then(v).otherwise(acc))
-}
+use crate::frame::{any_of, first_match};
 
 fn null_text() -> Expr {
     lit(NULL).cast(DataType::String)
@@ -168,8 +165,8 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
                 typed.push(mapped.alias(def.name));
             }
             Kind::Flag => {
-                let yes = ["是", "有", "1", "Y", "y", "true", "TRUE", "√"].iter().fold(lit(false), |acc, v| acc.or(raw_expr.clone().eq(lit(*v))));
-                let no = ["否", "无", "0", "N", "n", "false", "FALSE", "×"].iter().fold(lit(false), |acc, v| acc.or(raw_expr.clone().eq(lit(*v))));
+                let yes = any_of(["是", "有", "1", "Y", "y", "true", "TRUE", "√"].iter().map(|v| raw_expr.clone().eq(lit(*v))).collect());
+                let no = any_of(["否", "无", "0", "N", "n", "false", "FALSE", "×"].iter().map(|v| raw_expr.clone().eq(lit(*v))).collect());
                 let flag = when(yes).then(lit(true)).otherwise(when(no).then(lit(false)).otherwise(lit(NULL).cast(DataType::Boolean)));
                 rules.push(Rule {
                     fail: raw_expr.clone().is_not_null().and(flag.clone().is_null()),
@@ -232,7 +229,7 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
     for (j, v) in source.values.iter().enumerate() {
         let i = header_index(&v.raw).ok_or_else(|| missing_header(&v.raw, &format!("{} value", v.measure)))?;
         let raw_expr = col(raw_name(i));
-        let markers = MISSING_MARKERS.iter().fold(lit(false), |acc, m| acc.or(raw_expr.clone().eq(lit(*m))));
+        let markers = any_of(MISSING_MARKERS.iter().map(|m| raw_expr.clone().eq(lit(*m))).collect());
         let cleaned = when(markers).then(null_text()).otherwise(raw_expr.clone());
         let parsed = cleaned.clone().cast(DataType::Int64);
         rules.push(Rule {

@@ -270,8 +270,10 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
         let c = &counties[ci];
         let mut plan: Vec<(&'static str, usize)> = vec![
             ("kindergarten", n(guangxi::KINDERGARTENS_2020)),
-            ("primary", n(guangxi::PRIMARY_SCHOOLS)),
-            ("junior", n(guangxi::JUNIOR_SCHOOLS)),
+            // At least 4 primary and 3 junior schools per county, so that school-to-school
+            // balance (a CV across a county's schools) means something at small scales.
+            ("primary", n(guangxi::PRIMARY_SCHOOLS).max(4)),
+            ("junior", n(guangxi::JUNIOR_SCHOOLS).max(3)),
             ("senior_general", n(guangxi::SENIOR_SCHOOLS)),
             ("secondary_vocational", n(guangxi::VOCATIONAL_SCHOOLS)),
         ];

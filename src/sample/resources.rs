@@ -76,7 +76,8 @@ pub fn register(dice: &mut Dice, counties: &[County], schools: &[School], pupils
             }
             let p = pupils_of(pupils, year, &s.id) as f64;
             let junior = s.kind != "primary";
-            let spread = 0.15 + 0.55 * c.imbalance;
+            // Uneven counties differ most in 2017 and even out as balance drives proceed.
+            let spread = (0.2 + 1.1 * c.imbalance) * [1.0, 0.85, 0.7, 0.6][yi];
             let improve = 1.0 + 0.05 * yi as f64;
             let per_pupil = |norm: f64, dice: &mut Dice| (p * norm * improve * normal(dice, 1.0, spread).max(0.15)).round();
             let building = per_pupil(if junior { 5.8 } else { 4.5 }, dice);

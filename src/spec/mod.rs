@@ -120,6 +120,34 @@ pub struct CountyRuleSpec {
     pub id: String,
     /// (indicator, comparator `<=` / `>=`, value)
     pub conditions: Vec<(String, String, f64)>,
+    pub proxy: bool,
+}
+
+/// Where a balance resource comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResourceColumn {
+    /// A numeric column of the school register (one value per school, split over its stages by pupils).
+    Register(String),
+    /// A measure of the teachers table (per school and stage).
+    Teachers(String),
+}
+
+/// A balance family, resolved.
+#[derive(Clone, Debug)]
+pub struct BalanceSpec {
+    pub prefix: String,
+    pub stages: Vec<String>,
+    /// (resource id, column, per)
+    pub resources: Vec<(String, ResourceColumn, f64)>,
+}
+
+impl BalanceSpec {
+    pub fn cv_id(&self, resource: &str, stage: &str) -> String {
+        format!("{}_{resource}_{stage}", self.prefix)
+    }
+    pub fn composite_id(&self, stage: &str) -> String {
+        format!("{}_composite_{stage}", self.prefix)
+    }
 }
 
 /// Conditions a school-share may test (besides every yes/no column of the register).
@@ -224,6 +252,7 @@ pub struct Pipeline {
     pub pupil_teacher_ratios: Vec<PupilTeacherRatioSpec>,
     pub measures: Vec<MeasureSpec>,
     pub growths: Vec<GrowthSpec>,
+    pub balances: Vec<BalanceSpec>,
     pub targets: Vec<TargetSpec>,
 }
 
@@ -463,6 +492,31 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         .chain(pupil_teacher_ratios.iter().map(|c| c.id.as_str()))
         .chain(measures.iter().map(|c| c.id.as_str()))
         .collect();
+    let mut balances = Vec::new();
+    for b in &raw.indicators.balance {
+        check_stages(&b.stages, b.prefix.span())?;
+        let mut resources = Vec::new();
+        for r in &b.resources {
+            let name = r.column.get_ref();
+            let column = match name.strip_prefix("teachers.") {
+                Some(m) if tables::TEACHERS.measures.contains(&m) => ResourceColumn::Teachers(m.to_string()),
+                None if tables::SCHOOLS.column(name).is_some_and(|d| matches!(d.kind, Kind::Whole | Kind::Amount)) => ResourceColumn::Register(name.clone()),
+                _ => return Err(ctx.err(r.column.span(), format!("{name:?} is neither a numeric register column nor teachers.<measure>"))),
+            };
+            if !(r.per > 0.0) {
+                return Err(ctx.err(r.column.span(), "per must be positive"));
+            }
+            resources.push((r.id.clone(), column, r.per));
+        }
+        balances.push(BalanceSpec { prefix: b.prefix.get_ref().clone(), stages: b.stages.clone(), resources });
+    }
+    let balance_ids: Vec<String> = balances
+        .iter()
+        .flat_map(|b| {
+            b.stages.iter().flat_map(move |st| b.resources.iter().map(move |(r, _, _)| b.cv_id(r, st)).chain(std::iter::once(b.composite_id(st))))
+        })
+        .collect();
+    ids.extend(balance_ids.iter().map(String::as_str));
     let mut growths = Vec::new();
     for g in &raw.indicators.growth {
         if !ids.contains(&g.of.get_ref().as_str()) {
@@ -486,7 +540,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         if conditions.is_empty() {
             return Err(ctx.err(r.id.span(), "a county rule needs at least one condition"));
         }
-        county_rules.push(CountyRuleSpec { id: r.id.get_ref().clone(), conditions });
+        county_rules.push(CountyRuleSpec { id: r.id.get_ref().clone(), conditions, proxy: r.proxy });
     }
     ids.extend(county_rules.iter().map(|r| r.id.as_str()));
     ids.sort_unstable();
@@ -555,6 +609,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         pupil_teacher_ratios,
         measures,
         growths,
+        balances,
         targets,
     })
 }

@@ -148,6 +148,31 @@ pub struct Indicators {
     pub measure_ratio: Vec<MeasureRatio>,
     #[serde(default)]
     pub growth: Vec<Growth>,
+    #[serde(default)]
+    pub balance: Vec<Balance>,
+}
+
+/// School-to-school balance of a county (METHODOLOGY §6): for each resource per pupil, the
+/// enrolment-weighted coefficient of variation across the county's schools, per stage, and
+/// the plain mean of those CVs (综合差异系数).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Balance {
+    /// ids are `<prefix>_<resource id>_<stage>` and `<prefix>_composite_<stage>`
+    pub prefix: Spanned<String>,
+    pub stages: Vec<String>,
+    pub resources: Vec<BalanceResource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceResource {
+    pub id: String,
+    /// a numeric column of the school register, or `teachers.<measure>`
+    pub column: Spanned<String>,
+    /// multiplier of the per-pupil value (100 for "per hundred pupils"); CVs do not depend on it
+    #[serde(default = "default_scale")]
+    pub per: f64,
 }
 
 /// Share of schools (or of their pupils) meeting conditions on the school register.
@@ -285,6 +310,9 @@ pub struct ClassAverage {
 pub struct CountyRule {
     pub id: Spanned<String>,
     pub conditions: Vec<Condition>,
+    /// flag every value `proxy_definition` (the rule covers only part of the official test)
+    #[serde(default)]
+    pub proxy: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,6 +15,17 @@ pub fn run(pipeline: &Path) -> (tempfile::TempDir, PathBuf) {
     (out, summary.run_dir)
 }
 
+/// The Guangxi sample pipeline, run once per test binary (into Cargo's scratch folder for
+/// integration tests) and shared by every test that only reads its outputs.
+pub fn guangxi_run() -> &'static Path {
+    static RUN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guangxi-sample-run");
+        let _ = std::fs::remove_dir_all(&out);
+        edustat::run::run(&repo().join("pipelines/guangxi-2018-2020.toml"), &out).expect("the Guangxi sample runs").run_dir
+    })
+}
+
 /// One indicator row: (value, numerator, denominator, flags, coverage).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::common::{indicator, repo, run};
+use super::common::{guangxi_run, indicator, repo};
 use edustat::frame;
 
 #[test]
@@ -20,7 +20,7 @@ fn sample_regenerates_byte_for_byte() {
 
 #[test]
 fn bad_rows_are_quarantined_and_every_file_adds_up() {
-    let (_g, dir) = run(&repo().join("pipelines/guangxi-2018-2020.toml"));
+    let dir = guangxi_run();
     let q = frame::read_parquet(&dir.join("quarantine.parquet")).unwrap();
     let files = q.column("source_file").unwrap().str().unwrap().clone();
     let rules = q.column("rule").unwrap().str().unwrap().clone();
@@ -75,7 +75,7 @@ fn bad_rows_are_quarantined_and_every_file_adds_up() {
 
 #[test]
 fn every_region_and_year_has_the_three_rates() {
-    let (_g, dir) = run(&repo().join("pipelines/guangxi-2018-2020.toml"));
+    let dir = guangxi_run();
     let df = frame::read_parquet(&dir.join("indicators.parquet")).unwrap();
     let divisions = edustat::divisions::Divisions::load(&repo().join("data-samples/guangxi/divisions.csv")).unwrap();
     let current: Vec<(&str, &str)> =
@@ -97,13 +97,14 @@ fn every_region_and_year_has_the_three_rates() {
 
 #[test]
 fn every_published_indicator_is_explained_and_every_target_has_a_row() {
-    let (_g, dir) = run(&repo().join("pipelines/guangxi-2018-2020.toml"));
+    let dir = guangxi_run();
     let df = frame::read_parquet(&dir.join("indicators.parquet")).unwrap();
     let pipeline = edustat::spec::load(&repo().join("pipelines/guangxi-2018-2020.toml")).unwrap();
     let ids: BTreeSet<String> = super::common::texts(&df, "indicator").into_iter().collect();
     for id in &ids {
         let declared_count = pipeline.counts.iter().any(|c| &c.id == id);
-        assert!(edustat::catalogue::entry(id).is_some() || declared_count, "{id} has no catalogue entry");
+        let balance = pipeline.balances.iter().any(|b| b.stages.iter().any(|st| b.composite_id(st) == *id || b.resources.iter().any(|r| b.cv_id(&r.0, st) == *id)));
+        assert!(edustat::catalogue::entry(id).is_some() || declared_count || balance, "{id} has no catalogue entry");
     }
     let targets = frame::read_parquet(&dir.join("targets.parquet")).unwrap();
     assert_eq!(targets.height(), pipeline.targets.len());

@@ -261,3 +261,20 @@ fn money_and_exchange_by_hand() {
     assert_eq!(get("inbound_students", 2020, "450000").unwrap().value, Some(120.0));
     assert_eq!(get("inbound_students", 2020, "450102").unwrap().value, Some(0.0));
 }
+
+#[test]
+fn balance_edges_through_the_pipeline() {
+    let (_g, df) = indicators();
+    // C has one primary school (P1: 50 pupils, 5 teachers): CV 0, flagged single_school;
+    // x̄ = 5 / 50 = 0.1 teachers per pupil is the denominator.
+    let t = indicator(&df, "balance_teachers_primary", 2020, "450202", "total").unwrap();
+    assert_eq!((t.value, t.denominator), (Some(0.0), Some(0.1)));
+    assert_eq!(t.flags, vec!["single_school".to_string()]);
+    // Books are not reported → no CV → the composite averages 1 of 2 CVs and says so.
+    assert!(indicator(&df, "balance_books_primary", 2020, "450202", "total").is_none());
+    let c = indicator(&df, "balance_composite_primary", 2020, "450202", "total").unwrap();
+    assert_eq!((c.value, c.denominator), (Some(0.0), Some(1.0)));
+    assert_eq!(c.flags, vec!["cv_missing".to_string()]);
+    // County rows only: balance is a county property.
+    assert!(indicator(&df, "balance_teachers_primary", 2020, "450000", "total").is_none());
+}
