@@ -29,7 +29,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_zh: "九年义务教育巩固率",
         name_en: "Nine-year compulsory education retention rate",
         unit: "percent",
-        definition: "Junior-secondary final-grade students (毕业班学生数) in year t over primary grade-1 entrants of the same cohort in year t-8, x 100. Not yet computed: needs entrants from eight years before the first pipeline year.",
+        definition: "Junior-secondary final-grade students (毕业班学生数) in year t over primary entrants (招生数) of the same cohort in year t-8, x 100; entrants of years before the school-level deliveries come from regional (yearbook) tables. Flagged entry_year_missing where the entry year is not in the data, over_100 where migration lifts it above 100.",
         methodology: "METHODOLOGY §3.2; UIS survival rate to the last grade (companion)",
         plan: "一（三）總體目標: 義務教育鞏固率達95%",
     },
@@ -366,9 +366,133 @@ pub static CATALOGUE: &[Entry] = &[
         methodology: "METHODOLOGY §6.2",
         plan: "",
     },
+    Entry {
+        id: "retention_junior_local",
+        name_zh: "初中三年巩固率（含转入转出）",
+        name_en: "Junior-secondary three-year retention, transfer-adjusted",
+        unit: "percent",
+        definition: "Junior graduates in year t over junior entrants in t-3 plus transfers in minus transfers out of the cohort's stage in t-2..t, x 100; flagged transfers_missing where no transfers were delivered.",
+        methodology: "METHODOLOGY §3.2 (local / evaluation variant, S36-a)",
+        plan: "",
+    },
+    Entry {
+        id: "survival_to_last_grade_lower_secondary",
+        name_zh: "初中末年级保留率（UIS重构队列法）",
+        name_en: "Survival rate to the last grade of lower secondary (UIS)",
+        unit: "percent",
+        definition: "Product over grades 1..8 (primary 1-6, junior 1-3) of (enrolment in grade g+1 in t+1 minus its repeaters) / enrolment in grade g in t, x 100, from sums over the region; flagged repeaters_missing when repeaters are not delivered (taken as 0).",
+        methodology: "METHODOLOGY §3.2 (UIS reconstructed cohort, S30-b)",
+        plan: "",
+    },
+    Entry {
+        id: "schools_with_a_bed_per_boarder",
+        name_zh: "寄宿生一人一床位的学校比例",
+        name_en: "Schools with a bed for every boarder",
+        unit: "percent",
+        definition: "Compulsory schools whose beds are at least their boarders (schools without boarders count as meeting it), over compulsory schools, x 100.",
+        methodology: "METHODOLOGY §1 (大通铺), §7 (20条 item 13)",
+        plan: "二（二）1: 消除大通鋪",
+    },
 ];
 
 /// Look up an indicator id.
 pub fn entry(id: &str) -> Option<&'static Entry> {
     CATALOGUE.iter().find(|e| e.id == id)
+}
+
+/// A catalogue entry with owned text: built-in entries and the indicators a pipeline declares
+/// (counted projects, balance CVs). Published as `catalogue.parquet` so outputs can join to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub unit: String,
+    pub definition: String,
+    pub methodology: String,
+    pub plan: String,
+}
+
+impl From<&Entry> for Described {
+    fn from(e: &Entry) -> Self {
+        Described {
+            id: e.id.into(),
+            name_zh: e.name_zh.into(),
+            name_en: e.name_en.into(),
+            unit: e.unit.into(),
+            definition: e.definition.into(),
+            methodology: e.methodology.into(),
+            plan: e.plan.into(),
+        }
+    }
+}
+
+/// Every indicator a pipeline can publish, described: the built-in entries, then its counted
+/// indicators and balance CVs.
+pub fn for_pipeline(pipeline: &crate::spec::Pipeline) -> Vec<Described> {
+    let mut out: Vec<Described> = CATALOGUE.iter().map(Described::from).collect();
+    for c in &pipeline.counts {
+        out.push(Described {
+            id: c.id.clone(),
+            name_zh: c.name_zh.clone(),
+            name_en: c.name_en.clone(),
+            unit: "count".into(),
+            definition: format!(
+                "Projects of kind {} in the project register, cumulative from {} (0 before), summed over counties into cities and the province.",
+                c.kinds.join(" + "),
+                c.from_year
+            ),
+            methodology: "METHODOLOGY §1a".into(),
+            plan: c.plan.clone(),
+        });
+    }
+    for b in &pipeline.balances {
+        for stage in &b.stages {
+            for (resource, column, per) in &b.resources {
+                let source = match column {
+                    crate::spec::ResourceColumn::Register(c) => format!("register column {c}"),
+                    crate::spec::ResourceColumn::Teachers(m) => format!("teachers.{m}"),
+                };
+                out.push(Described {
+                    id: b.cv_id(resource, stage),
+                    name_zh: format!("{resource}校际差异系数（{stage}）"),
+                    name_en: format!("School-to-school CV of {resource} per pupil, {stage}"),
+                    unit: "cv".into(),
+                    definition: format!(
+                        "Enrolment-weighted coefficient of variation across the county's schools of ({source}) x {per} / pupils; numerator = weighted SD, denominator = county mean (sum of resources over sum of pupils). County rows only."
+                    ),
+                    methodology: "METHODOLOGY §6".into(),
+                    plan: String::new(),
+                });
+            }
+            out.push(Described {
+                id: b.composite_id(stage),
+                name_zh: format!("综合差异系数（{stage}）"),
+                name_en: format!("Composite school-to-school CV, {stage}"),
+                unit: "cv".into(),
+                definition: format!(
+                    "Plain mean of the county's CVs of {}; flagged cv_missing when any is missing.",
+                    b.resources.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                methodology: "METHODOLOGY §6.1".into(),
+                plan: String::new(),
+            });
+        }
+    }
+    out
+}
+
+/// The catalogue as a table (`catalogue.parquet`).
+pub fn to_frame(entries: &[Described]) -> crate::Result<crate::frame::DataFrame> {
+    use crate::frame::Column;
+    let col = |name: &str, f: &dyn Fn(&Described) -> String| Column::new(name.into(), entries.iter().map(f).collect::<Vec<_>>());
+    crate::frame::frame(vec![
+        col("indicator", &|e| e.id.clone()),
+        col("name_zh", &|e| e.name_zh.clone()),
+        col("name_en", &|e| e.name_en.clone()),
+        col("unit", &|e| e.unit.clone()),
+        col("definition", &|e| e.definition.clone()),
+        col("methodology", &|e| e.methodology.clone()),
+        col("plan", &|e| e.plan.clone()),
+    ])
 }

@@ -110,6 +110,7 @@ pub fn run(pipeline_file: &Path, out: &Path) -> Result<RunSummary> {
         let mut quarantine = ingested.quarantine.clone();
         staging.table("quarantine.parquet", &mut quarantine)?;
         staging.table("checks.parquet", &mut checks_frame(&checks)?)?;
+        staging.table("catalogue.parquet", &mut crate::catalogue::to_frame(&crate::catalogue::for_pipeline(&pipeline))?)?;
         Ok(())
     });
     if let Err(e) = published {

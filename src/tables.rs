@@ -154,8 +154,24 @@ pub static ENROLMENT: TableDef = TableDef {
         value_key("grade", Kind::Int { min: 0, max: 12 }),
         value_key("sex", Kind::Coded(SEXES)),
     ],
-    measures: &["enrolled", "entrants", "graduates", "final_grade"],
+    measures: &["enrolled", "entrants", "graduates", "final_grade", "transfers_in", "transfers_out", "repeaters"],
     references: Some(("schools", &["year", "school_id"])),
+};
+
+/// Enrolment aggregated by region, as yearbooks publish it: history before the school-level
+/// deliveries start (e.g. primary entrants eight years back for retention). Where school-level
+/// enrolment exists for a region and year, it takes precedence.
+pub static REGIONAL_ENROLMENT: TableDef = TableDef {
+    name: "regional_enrolment",
+    columns: &[
+        key("year", Kind::Year),
+        key("region_code", Kind::Region),
+        key("stage", Kind::Coded(STAGES)),
+        value_key("grade", Kind::Int { min: 0, max: 12 }),
+        value_key("sex", Kind::Coded(SEXES)),
+    ],
+    measures: &["enrolled", "entrants", "graduates", "final_grade", "transfers_in", "transfers_out", "repeaters"],
+    references: None,
 };
 
 pub static HIGHER_EDUCATION: TableDef = TableDef {
@@ -221,7 +237,8 @@ pub static PROJECTS: TableDef = TableDef {
 };
 
 /// All mappable tables, in the order ingest processes them (referenced tables first).
-pub static TABLES: &[&TableDef] = &[&SCHOOLS, &POPULATION, &ENROLMENT, &CLASSES, &TEACHERS, &HIGHER_EDUCATION, &FINANCE, &EXCHANGE, &PROJECTS];
+pub static TABLES: &[&TableDef] =
+    &[&SCHOOLS, &POPULATION, &ENROLMENT, &REGIONAL_ENROLMENT, &CLASSES, &TEACHERS, &HIGHER_EDUCATION, &FINANCE, &EXCHANGE, &PROJECTS];
 
 /// Look a table up by name.
 pub fn table(name: &str) -> Option<&'static TableDef> {

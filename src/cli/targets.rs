@@ -30,7 +30,7 @@ pub fn execute(args: Args) -> Result<()> {
             format!("{} ({})", text("target_year", i), text("source", i)),
             format!("{} {}", text("baseline_year", i), fmt(num("baseline_value", i))),
             match num("latest_value", i) {
-                Some(v) => format!("{} {v:.1}", text("latest_year", i)),
+                Some(v) => format!("{} {}", text("latest_year", i), fmt(Some(v))),
                 None => "-".into(),
             },
             text("status", i),
@@ -54,8 +54,13 @@ fn target_text(comparator: &str, value: Option<f64>, high: Option<f64>) -> Strin
     }
 }
 
+/// One decimal, but enough digits that a small non-zero value never prints as 0.0.
 fn fmt(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
+    match v {
+        None => "-".into(),
+        Some(x) if x != 0.0 && x.abs() < 0.05 => format!("{x:.1e}"),
+        Some(x) => format!("{x:.1}"),
+    }
 }
 
 /// The targets of a run as a text table.
@@ -68,7 +73,7 @@ pub fn render(assessments: &[Assessment]) -> String {
             target_text(&a.target.comparator, Some(a.target.value), a.target.value_high),
             format!("{} ({})", a.target.target_year, a.target.source),
             format!("{} {}", a.target.baseline_year, fmt(a.baseline_value)),
-            a.latest.map(|(y, v)| format!("{y} {v:.1}")).unwrap_or_else(|| "-".into()),
+            a.latest.map(|(y, v)| format!("{y} {}", fmt(Some(v)))).unwrap_or_else(|| "-".into()),
             a.status.to_string(),
             fmt(a.gap),
         ]);

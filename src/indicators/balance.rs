@@ -180,6 +180,8 @@ mod tests {
         assert_eq!(one(cv(rows(&[40.0, 0.0], &[400.0, 99.0])).unwrap(), "__cv"), Some(0.0));
         // Zero mean: no CV (null), never NaN.
         assert_eq!(one(cv(rows(&[40.0, 50.0], &[0.0, 0.0])).unwrap(), "__cv"), None);
+        // A county whose schools report no pupils: no CV row at all.
+        assert_eq!(frame::collect(cv(rows(&[0.0, 0.0], &[10.0, 20.0])).unwrap()).unwrap().height(), 0);
     }
 
     #[test]

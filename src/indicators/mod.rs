@@ -7,6 +7,7 @@ pub mod class_size;
 pub mod counts;
 pub mod county_rule;
 pub mod gross_enrolment;
+pub mod retention;
 pub mod school_share;
 pub mod staffing;
 
@@ -55,6 +56,12 @@ pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) 
     }
     for c in &pipeline.measures {
         parts.push(staffing::measure(c, pipeline, ingested, &hierarchy)?);
+    }
+    for r in &pipeline.retentions {
+        parts.push(retention::retention(r, pipeline, ingested, &hierarchy)?);
+    }
+    for v in &pipeline.survivals {
+        parts.push(retention::survival(v, pipeline, ingested, &hierarchy)?);
     }
     for b in &pipeline.balances {
         parts.extend(balance::compute(b, pipeline, ingested, &hierarchy)?);
@@ -139,7 +146,12 @@ impl Hierarchy {
         let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         keys.push(col("region_code"));
         keys.push(col("region_level"));
-        joined.group_by(keys).agg(value_cols.iter().map(|c| col(*c).sum()).collect::<Vec<_>>())
+        // A sum over nothing reported stays null (polars would give 0).
+        let sums: Vec<Expr> = value_cols
+            .iter()
+            .map(|c| when(col(*c).count().gt(lit(0u32))).then(col(*c).sum()).otherwise(lit(NULL).cast(DataType::Float64)).alias(*c))
+            .collect();
+        joined.group_by(keys).agg(sums)
     }
 
     /// Share of each region's counties covered by data reported at `from_code`, per `by`.
@@ -170,16 +182,19 @@ impl Hierarchy {
 /// extra columns named in `count_flags`, each summed and turned into its flag where positive.
 /// `scale` is 100 for percents, 1 for plain ratios.
 pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hierarchy, years: (i32, i32), count_flags: &[(&str, &str)]) -> Result<LazyFrame> {
-    let mut sums: Vec<&str> = vec!["__num", "__den"];
+    // Only numerators with a denominator are divided; the rest is counted to flag it.
+    let data = data.with_column(when(col("__den").is_not_null()).then(col("__num")).otherwise(lit(NULL).cast(DataType::Float64)).alias("__paired"));
+    let mut sums: Vec<&str> = vec!["__num", "__paired", "__den"];
     sums.extend(count_flags.iter().map(|(c, _)| *c));
     let rolled = hierarchy.roll_up(data.clone(), &["year"], &sums);
     let reported = data.filter(col("__den").gt(lit(0.0))).select([col("year"), col("from_code")]);
     let coverage = hierarchy.coverage(reported, &["year"]);
     let joined = frame::left_join(rolled, coverage, &["year", "region_code"]);
     let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
-    let value = when(col("__den").gt(lit(0.0))).then(col("__num").fill_null(lit(0.0)) / col("__den") * lit(scale)).otherwise(lit(NULL).cast(DataType::Float64));
+    let value = when(col("__den").gt(lit(0.0))).then(col("__paired").fill_null(lit(0.0)) / col("__den") * lit(scale)).otherwise(lit(NULL).cast(DataType::Float64));
     let mut candidates = vec![
         flag_if(col("__den").is_null().or(col("__den").eq(lit(0.0))), "denominator_missing"),
+        flag_if(col("__num").fill_null(lit(0.0)).neq(col("__paired").fill_null(lit(0.0))), "numerator_unpaired"),
         flag_if(col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE)), "low_coverage"),
     ];
     if unit == "percent" {
@@ -197,7 +212,8 @@ pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hier
         lit("total").alias("sex"),
         lit("total").alias("area"),
         value.alias("value"),
-        col("__num").fill_null(lit(0.0)).alias("numerator"),
+        // What was divided: null where there was no denominator to divide by.
+        when(col("__den").is_not_null()).then(col("__paired").fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64)).alias("numerator"),
         col("__den").alias("denominator"),
         lit(unit.to_string()).alias("unit"),
         flags(candidates)?,

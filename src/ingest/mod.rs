@@ -59,7 +59,7 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions) -> Result<Ingested> {
         for source in pipeline.sources.iter().filter(|s| s.table.name == table.name) {
             let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
             let raw = read::read(source)?;
-            let t = rows::type_rows(source, &raw, &code_map, pipeline.years)?;
+            let t = rows::type_rows(source, &raw, &code_map, pipeline.data_years)?;
             let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
             let q = (early.height() + t.quarantine.height()) as u64;
             quarantine.push(early);

@@ -102,6 +102,7 @@ pub fn readme(out: &Path, scale: f64, seed: u64, bad: &[BadRow], c: &Calibration
     t.push_str("| higher_education.csv | UTF-8 CSV | higher-education students by category, per county on origin basis (生源地) and for the province on location basis (所在地) |\n");
     t.push_str("| classes_YYYY.csv | UTF-8 CSV | classes per school and stage (小学, 初中, 普通高中) by size band: 25人及以下, 26-30人 … 61-65人, 66人及以上 |\n");
     t.push_str("| kindergarten_classes_YYYY.csv | UTF-8 CSV | kindergarten classes within and over the norm of their type (小班 25, 中班 30, 大班 35, 混合班 30): 小班达标班数, 小班超额班数, … |\n");
+    t.push_str("| regional_enrolment.csv | UTF-8 CSV | yearbook extract 2009–2016 per county (codes of each year, so 451025 靖西县 until 2014 and 451281 宜州市 until 2016): 小学 and 初中 招生数 with 其中：女, 初中 毕业班学生数 — the cohorts behind retention |\n");
     t.push_str("| projects.csv | UTF-8 CSV | the project register 2018–2020 (年份, 地区代码, 项目类别, 数量): per county for local projects, for the province (450000) otherwise; at real magnitude whatever the scale, since the plan's counts are absolute |\n\n");
     t.push_str("Retired county codes appear where a real delivery of that year would carry them: 450331 荔浦县\n(2017), 451021 田阳县 (2017–2018), 451023 平果县 (2017–2019), 450127 横县 (2017–2020). They must\nroll up into 450381, 451003, 451082 and 450181.\n\n");
     t.push_str("## Deliberately bad rows\n\nEach must end in quarantine with the rule shown; every other row is accepted.\n\n| file | row | rule |\n| --- | --- | --- |\n");

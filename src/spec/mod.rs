@@ -210,6 +210,24 @@ pub struct GrowthSpec {
     pub of: String,
 }
 
+/// A cohort ratio, resolved.
+#[derive(Clone, Debug)]
+pub struct RetentionSpec {
+    pub id: String,
+    /// (stage, measure)
+    pub numerator: (String, String),
+    pub denominator: (String, String),
+    pub lag: i32,
+    pub adjust_transfers: bool,
+}
+
+/// A reconstructed-cohort survival rate, resolved: (stage, grades) in order.
+#[derive(Clone, Debug)]
+pub struct SurvivalSpec {
+    pub id: String,
+    pub stages: Vec<(String, i32)>,
+}
+
 /// A target of the plan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetSpec {
@@ -235,7 +253,10 @@ pub struct Pipeline {
     pub title_en: String,
     pub file: PathBuf,
     pub spec_hash: String,
+    /// Reported years.
     pub years: (i32, i32),
+    /// Years of data read: from `history_from` to the last reported year.
+    pub data_years: (i32, i32),
     pub province: String,
     pub divisions: PathBuf,
     pub last_grade: BTreeMap<String, i64>,
@@ -253,6 +274,8 @@ pub struct Pipeline {
     pub measures: Vec<MeasureSpec>,
     pub growths: Vec<GrowthSpec>,
     pub balances: Vec<BalanceSpec>,
+    pub retentions: Vec<RetentionSpec>,
+    pub survivals: Vec<SurvivalSpec>,
     pub targets: Vec<TargetSpec>,
 }
 
@@ -317,6 +340,13 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
     if !divisions.is_file() {
         return Err(ctx.err(raw.divisions.span(), format!("division table {} does not exist", divisions.display())));
     }
+    let history_from = match &raw.history_from {
+        Some(h) if *h.get_ref() > first || *h.get_ref() < 1949 => {
+            return Err(ctx.err(h.span(), format!("history_from must be a year no later than the first reported year {first}")));
+        }
+        Some(h) => *h.get_ref(),
+        None => first,
+    };
     let share = *raw.gates.max_quarantine_share.get_ref();
     if !(0.0..=1.0).contains(&share) {
         return Err(ctx.err(raw.gates.max_quarantine_share.span(), "max_quarantine_share must lie in 0..=1"));
@@ -510,6 +540,37 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         }
         balances.push(BalanceSpec { prefix: b.prefix.get_ref().clone(), stages: b.stages.clone(), resources });
     }
+    let stage_measure = |sm: &model::StageMeasure| -> Result<(String, String)> {
+        if !tables::STAGES.contains(&sm.stage.get_ref().as_str()) {
+            return Err(ctx.err(sm.stage.span(), format!("{:?} is not a stage", sm.stage.get_ref())));
+        }
+        if !tables::ENROLMENT.measures.contains(&sm.measure.get_ref().as_str()) {
+            return Err(ctx.err(sm.measure.span(), format!("{:?} is not an enrolment measure; measures: {}", sm.measure.get_ref(), tables::ENROLMENT.measures.join(", "))));
+        }
+        Ok((sm.stage.get_ref().clone(), sm.measure.get_ref().clone()))
+    };
+    let mut retentions = Vec::new();
+    for r in &raw.indicators.retention {
+        if !(1..=20).contains(&r.lag) {
+            return Err(ctx.err(r.id.span(), "lag must be 1..=20 years"));
+        }
+        retentions.push(RetentionSpec {
+            id: r.id.get_ref().clone(),
+            numerator: stage_measure(&r.numerator)?,
+            denominator: stage_measure(&r.denominator)?,
+            lag: r.lag,
+            adjust_transfers: r.adjust_transfers,
+        });
+    }
+    let mut survivals = Vec::new();
+    for v in &raw.indicators.survival {
+        let stages: Vec<String> = v.stages.iter().map(|s| s.stage.clone()).collect();
+        check_stages(&stages, v.id.span())?;
+        if v.stages.iter().any(|s| !(1..=12).contains(&s.grades)) || v.stages.iter().map(|s| s.grades).sum::<i32>() < 2 {
+            return Err(ctx.err(v.id.span(), "each stage needs 1..=12 grades, two grades at least in all"));
+        }
+        survivals.push(SurvivalSpec { id: v.id.get_ref().clone(), stages: v.stages.iter().map(|s| (s.stage.clone(), s.grades)).collect() });
+    }
     let balance_ids: Vec<String> = balances
         .iter()
         .flat_map(|b| {
@@ -517,6 +578,8 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         })
         .collect();
     ids.extend(balance_ids.iter().map(String::as_str));
+    ids.extend(retentions.iter().map(|r| r.id.as_str()));
+    ids.extend(survivals.iter().map(|r| r.id.as_str()));
     let mut growths = Vec::new();
     for g in &raw.indicators.growth {
         if !ids.contains(&g.of.get_ref().as_str()) {
@@ -593,6 +656,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         file: ctx.path.to_path_buf(),
         spec_hash,
         years: (first, last),
+        data_years: (history_from, last),
         province: raw.province.into_inner(),
         divisions,
         last_grade: raw.last_grade,
@@ -610,6 +674,8 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         measures,
         growths,
         balances,
+        retentions,
+        survivals,
         targets,
     })
 }

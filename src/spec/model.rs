@@ -12,8 +12,12 @@ pub struct PipelineFile {
     pub id: Spanned<String>,
     pub title_zh: String,
     pub title_en: String,
-    /// First and last school year the pipeline covers.
+    /// First and last school year the pipeline reports.
     pub years: Spanned<[i32; 2]>,
+    /// Earliest year of history the pipeline reads (cohorts that entered school before the
+    /// first reported year); default: the first reported year.
+    #[serde(default)]
+    pub history_from: Option<Spanned<i32>>,
     /// The province's 6-digit code: the top of the division hierarchy.
     pub province: Spanned<String>,
     /// The division table (CSV, canonical English headers), relative to this file.
@@ -150,6 +154,47 @@ pub struct Indicators {
     pub growth: Vec<Growth>,
     #[serde(default)]
     pub balance: Vec<Balance>,
+    #[serde(default)]
+    pub retention: Vec<Retention>,
+    #[serde(default)]
+    pub survival: Vec<Survival>,
+}
+
+/// A cohort ratio (巩固率): a measure of a stage in year t over a measure of a stage in t − lag.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    pub id: Spanned<String>,
+    pub numerator: StageMeasure,
+    pub denominator: StageMeasure,
+    pub lag: i32,
+    /// add the cohort's transfers in and subtract its transfers out (years t − lag + 1 ..= t)
+    #[serde(default)]
+    pub adjust_transfers: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageMeasure {
+    pub stage: Spanned<String>,
+    pub measure: Spanned<String>,
+}
+
+/// UIS survival rate to the last grade by the reconstructed-cohort method (METHODOLOGY §3.2):
+/// the product of grade-to-grade promotion rates over the stages' grades, in order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Survival {
+    pub id: Spanned<String>,
+    /// the stages in order, each with its number of grades (e.g. primary 6, junior 3)
+    pub stages: Vec<StageGrades>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageGrades {
+    pub stage: String,
+    pub grades: i32,
 }
 
 /// School-to-school balance of a county (METHODOLOGY §6): for each resource per pupil, the

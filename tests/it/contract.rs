@@ -100,6 +100,18 @@ fn published_tables_match_the_contract() {
             ]),
         ),
         ("checks.parquet", expect(&[("rule", "str"), ("scope", "str"), ("passed", "bool"), ("detail", "str")])),
+        (
+            "catalogue.parquet",
+            expect(&[
+                ("indicator", "str"),
+                ("name_zh", "str"),
+                ("name_en", "str"),
+                ("unit", "str"),
+                ("definition", "str"),
+                ("methodology", "str"),
+                ("plan", "str"),
+            ]),
+        ),
     ];
     let spec_hash = edustat::spec::load(&repo().join("tests/fixtures/tiny/pipeline.toml")).unwrap().spec_hash;
     for (file, columns) in contract {
@@ -137,6 +149,7 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
     assert_eq!(
         files,
         [
+            "catalogue.parquet",
             "checks.parquet",
             "indicators.parquet",
             "quarantine.parquet",
@@ -147,6 +160,7 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
             "staging/higher_education.parquet",
             "staging/population.parquet",
             "staging/projects.parquet",
+            "staging/regional_enrolment.parquet",
             "staging/schools.parquet",
             "staging/teachers.parquet",
             "targets.parquet"

@@ -44,6 +44,7 @@ fn bad_rows_are_quarantined_and_every_file_adds_up() {
         ("higher_education.csv", "row.field_count"),
         ("projects.csv", "code.unknown_value"),
         ("classes_2019.csv", "code.unknown_value"),
+        ("regional_enrolment.csv", "year.out_of_range"),
     ]
     .iter()
     .map(|(f, r)| (f.to_string(), r.to_string()))
@@ -59,7 +60,7 @@ fn bad_rows_are_quarantined_and_every_file_adds_up() {
 
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     let inputs = manifest["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 29, "4 population + register + 4 kindergarten + 4 enrolment + 4 classes + 4 kindergarten classes + 4 teachers + higher education + finance + exchange + projects");
+    assert_eq!(inputs.len(), 30, "4 population + register + 4 kindergarten + 4 enrolment + 4 classes + 4 kindergarten classes + 4 teachers + higher education + finance + exchange + regional enrolment + projects");
     let mut quarantined = 0;
     for f in inputs {
         let (read, acc, quar) = (f["rows_read"].as_u64().unwrap(), f["rows_accepted"].as_u64().unwrap(), f["rows_quarantined"].as_u64().unwrap());
@@ -100,17 +101,21 @@ fn every_published_indicator_is_explained_and_every_target_has_a_row() {
     let dir = guangxi_run();
     let df = frame::read_parquet(&dir.join("indicators.parquet")).unwrap();
     let pipeline = edustat::spec::load(&repo().join("pipelines/guangxi-2018-2020.toml")).unwrap();
+    // Every published id is described in the run's own catalogue.parquet, exactly once.
     let ids: BTreeSet<String> = super::common::texts(&df, "indicator").into_iter().collect();
-    for id in &ids {
-        let declared_count = pipeline.counts.iter().any(|c| &c.id == id);
-        let balance = pipeline.balances.iter().any(|b| b.stages.iter().any(|st| b.composite_id(st) == *id || b.resources.iter().any(|r| b.cv_id(&r.0, st) == *id)));
-        assert!(edustat::catalogue::entry(id).is_some() || declared_count || balance, "{id} has no catalogue entry");
-    }
+    let catalogue = super::common::texts(&frame::read_parquet(&dir.join("catalogue.parquet")).unwrap(), "indicator");
+    let described: BTreeSet<String> = catalogue.iter().cloned().collect();
+    assert_eq!(described.len(), catalogue.len(), "catalogue ids are unique");
+    let undescribed: Vec<&String> = ids.difference(&described).collect();
+    assert!(undescribed.is_empty(), "no catalogue entry for {undescribed:?}");
+    // No value is NaN or infinite anywhere.
+    let values = df.column("value").unwrap().f64().unwrap().clone();
+    assert!((0..values.len()).filter_map(|i| values.get(i)).all(f64::is_finite));
     let targets = frame::read_parquet(&dir.join("targets.parquet")).unwrap();
     assert_eq!(targets.height(), pipeline.targets.len());
-    // Only the retention target lacks data in the sample (its cohorts start before 2017).
+    // The sample carries input for every target: none is no_data.
     let status = super::common::texts(&targets, "status");
     let indicator = super::common::texts(&targets, "indicator");
     let no_data: Vec<&String> = indicator.iter().zip(&status).filter(|(_, s)| *s == "no_data").map(|(i, _)| i).collect();
-    assert_eq!(no_data, vec!["retention_compulsory"]);
+    assert!(no_data.is_empty(), "{no_data:?}");
 }

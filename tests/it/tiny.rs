@@ -278,3 +278,26 @@ fn balance_edges_through_the_pipeline() {
     // County rows only: balance is a county property.
     assert!(indicator(&df, "balance_teachers_primary", 2020, "450000", "total").is_none());
 }
+
+#[test]
+fn retention_by_hand() {
+    let (_g, df) = indicators();
+    let get = |year: i32, region: &str| indicator(&df, "retention_compulsory", year, region, "total");
+    // A: junior final grade 2020 = 30 (school J1; the regional row's 99 for A in 2020 is ignored
+    // because school-level data exist) over primary entrants of 2012 = 32 → 93.75 %.
+    let a = get(2020, "450102").unwrap();
+    assert_eq!((a.numerator, a.denominator, a.value), (Some(30.0), Some(32.0), Some(93.75)));
+    assert!(a.flags.is_empty(), "{:?}", a.flags);
+    // C: final grade 20 from the regional table, but no entrants in 2012 → no value, flagged.
+    let c = get(2020, "450202").unwrap();
+    assert_eq!((c.value, c.numerator, c.denominator), (None, None, None));
+    for f in ["entry_year_missing", "denominator_missing", "numerator_unpaired"] {
+        assert!(c.flags.contains(&f.to_string()), "{f} in {:?}", c.flags);
+    }
+    // Province: only A's pair is divided (30 / 32); C's unpaired 20 is left out and flagged.
+    let p = get(2020, "450000").unwrap();
+    assert_eq!((p.numerator, p.denominator, p.value), (Some(30.0), Some(32.0), Some(93.75)));
+    assert!(p.flags.contains(&"numerator_unpaired".to_string()), "{:?}", p.flags);
+    // 2019: no junior final grade anywhere → no rows.
+    assert!(get(2019, "450102").is_none());
+}

@@ -1,0 +1,162 @@
+//! Cohort indicators (METHODOLOGY §3.2). `retention`: a measure of a stage in year t over a
+//! measure in year t − lag (九年义务教育巩固率 = 初中毕业班学生数(t) / 小学招生数(t−8)), optionally
+//! with the cohort's transfers (local 巩固率). `survival`: the UIS survival rate to the last
+//! grade by the reconstructed-cohort method, the product of grade-to-grade promotion rates
+//! (E(t+1, g+1) − R(t+1, g+1)) / E(t, g). Enrolment comes from school-level deliveries located
+//! by school and, for region-years without them, from regional (yearbook) tables.
+
+use std::collections::BTreeMap;
+
+use super::{Hierarchy, flag_if, flags, ratio};
+use crate::error::Result;
+use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
+use crate::ingest::Ingested;
+use crate::spec::{Pipeline, RetentionSpec, SurvivalSpec};
+
+const MEASURES: &[&str] = &["enrolled", "entrants", "graduates", "final_grade", "transfers_in", "transfers_out", "repeaters"];
+
+/// Sum of a measure that stays null when no row carried it.
+fn summed(measure: &str) -> Expr {
+    when(col(measure).count().gt(lit(0u32))).then(col(measure).cast(DataType::Float64).sum()).otherwise(lit(NULL).cast(DataType::Float64)).alias(measure)
+}
+
+/// Enrolment per `year, from_code, stage, grade`: school-level rows located by their school, plus
+/// regional rows for (year, region, stage) that have no school-level data.
+fn enrolment_view(ingested: &Ingested) -> Result<Option<LazyFrame>> {
+    let keys = [col("year"), col("from_code"), col("stage"), col("grade")];
+    let mut parts = Vec::new();
+    if let (Some(enrolment), Some(schools)) = (ingested.tables.get("enrolment"), ingested.tables.get("schools")) {
+        let located = schools.clone().lazy().select([col("year"), col("school_id"), col("region_code").alias("from_code")]);
+        parts.push(frame::inner_join(enrolment.clone().lazy(), located, &["year", "school_id"]).group_by(keys.clone()).agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>()));
+    }
+    if let Some(regional) = ingested.tables.get("regional_enrolment") {
+        let regional = regional.clone().lazy().with_column(col("region_code").alias("from_code")).group_by(keys).agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>());
+        let regional = match parts.first() {
+            Some(school) => frame::anti_join(regional, frame::distinct(school.clone().select([col("year"), col("from_code"), col("stage")])), &["year", "from_code", "stage"]),
+            None => regional,
+        };
+        parts.push(regional);
+    }
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(frame::concat(parts)?))
+}
+
+/// A measure of a stage per year and region (all grades summed).
+fn stage_measure(view: &LazyFrame, stage: &str, measure: &str, alias: &str) -> LazyFrame {
+    view.clone()
+        .filter(col("stage").eq(lit(stage.to_string())).and(col(measure).is_not_null()))
+        .group_by([col("year"), col("from_code")])
+        .agg([col(measure).sum().alias(alias)])
+}
+
+/// A cohort ratio for every region and reported year, percent.
+pub fn retention(spec: &RetentionSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
+    let Some(view) = enrolment_view(ingested)? else { return super::empty().map(|d| d.lazy()) };
+    let (first, last) = pipeline.years;
+    let num = stage_measure(&view, &spec.numerator.0, &spec.numerator.1, "__num").filter(col("year").gt_eq(lit(first)).and(col("year").lt_eq(lit(last))));
+    // The cohort's starting point, moved to the year it is compared with.
+    let den = stage_measure(&view, &spec.denominator.0, &spec.denominator.1, "__start").with_column((col("year") + lit(spec.lag)).alias("year"));
+    // Rows where the cohort's end is known; a missing start is flagged, not dropped.
+    let mut data = frame::left_join(num, den, &["year", "from_code"]);
+    let mut count_flags: Vec<(&str, &str)> = vec![("__entry_missing", "entry_year_missing")];
+    if spec.adjust_transfers {
+        // Net transfers of the cohort's stage in the years t − lag + 1 ..= t.
+        let stage = spec.denominator.0.clone();
+        let net = view.clone().filter(col("stage").eq(lit(stage))).select([
+            col("year"),
+            col("from_code"),
+            (col("transfers_in").fill_null(lit(0.0)) - col("transfers_out").fill_null(lit(0.0))).alias("__net"),
+            (col("transfers_in").is_not_null().or(col("transfers_out").is_not_null())).cast(DataType::Float64).alias("__reported"),
+        ]);
+        let mut windows = Vec::new();
+        for t in first..=last {
+            windows.push(
+                net.clone()
+                    .filter(col("year").gt(lit(t - spec.lag)).and(col("year").lt_eq(lit(t))))
+                    .group_by([col("from_code")])
+                    .agg([col("__net").sum(), col("__reported").sum()])
+                    .with_column(lit(t).alias("year")),
+            );
+        }
+        data = frame::left_join(data, frame::concat(windows)?, &["year", "from_code"]);
+        data = data.with_columns([
+            (col("__start") + col("__net").fill_null(lit(0.0))).alias("__start"),
+            when(col("__reported").fill_null(lit(0.0)).gt(lit(0.0))).then(lit(0.0)).otherwise(lit(1.0)).alias("__transfers_missing"),
+        ]);
+        count_flags.push(("__transfers_missing", "transfers_missing"));
+    }
+    let data = data.select([
+        col("year"),
+        col("from_code"),
+        col("__num"),
+        col("__start").alias("__den"),
+        when(col("__start").is_null()).then(lit(1.0)).otherwise(lit(0.0)).alias("__entry_missing"),
+        if spec.adjust_transfers { col("__transfers_missing") } else { lit(0.0).alias("__transfers_missing") },
+    ]);
+    ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &count_flags)
+}
+
+/// The reconstructed-cohort survival rate for every region and reported year t that has t + 1.
+pub fn survival(spec: &SurvivalSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
+    let Some(view) = enrolment_view(ingested)? else { return super::empty().map(|d| d.lazy()) };
+    // Global grade index: the stages' grades one after another (primary 1–6, junior 7–9).
+    let mut offset = 0;
+    let mut index = Vec::new();
+    for (stage, grades) in &spec.stages {
+        index.push((col("stage").eq(lit(stage.clone())).and(col("grade").gt_eq(lit(1))).and(col("grade").lt_eq(lit(*grades))), col("grade") + lit(offset)));
+        offset += grades;
+    }
+    let total_grades = offset;
+    let rows = view
+        .with_column(frame::first_match(index, lit(NULL).cast(DataType::Int32)).alias("__g"))
+        .filter(col("__g").is_not_null().and(col("enrolled").is_not_null()))
+        .select([col("year"), col("from_code"), col("__g"), col("enrolled").alias("__e"), col("repeaters").alias("__r")]);
+    let rolled = hierarchy.roll_up(rows.clone(), &["year", "__g"], &["__e", "__r"]);
+    let reported_repeaters = frame::collect(rows.filter(col("__r").is_not_null()).select([col("__r").count().alias("n")]))?.column("n")?.get(0)?.extract::<u64>().unwrap_or(0) > 0;
+    let next = rolled.clone().select([(col("year") - lit(1)).alias("year"), col("region_code"), (col("__g") - lit(1)).alias("__g"), col("__e").alias("__e_next"), col("__r").alias("__r_next")]);
+    let rates = frame::collect(
+        frame::inner_join(rolled, next, &["year", "region_code", "__g"])
+            .filter(col("__g").lt(lit(total_grades)).and(col("year").gt_eq(lit(pipeline.years.0))).and(col("year").lt_eq(lit(pipeline.years.1))))
+            .select([
+                col("year"),
+                col("region_code"),
+                col("region_level"),
+                ((col("__e_next") - col("__r_next").fill_null(lit(0.0))) / col("__e")).alias("__p"),
+            ]),
+    )?;
+    // The product over the grade transitions, per region and year (a few thousand rows).
+    let (years, codes, levels, ps) = (rates.column("year")?.i32()?.clone(), rates.column("region_code")?.str()?.clone(), rates.column("region_level")?.str()?.clone(), rates.column("__p")?.f64()?.clone());
+    let mut product: BTreeMap<(i32, String, String), (f64, i32)> = BTreeMap::new();
+    for i in 0..rates.height() {
+        if let (Some(y), Some(c), Some(l), Some(p)) = (years.get(i), codes.get(i), levels.get(i), ps.get(i)) {
+            let e = product.entry((y, c.to_string(), l.to_string())).or_insert((1.0, 0));
+            e.0 *= p;
+            e.1 += 1;
+        }
+    }
+    let complete: Vec<(&(i32, String, String), f64)> = product.iter().filter(|(_, (_, n))| *n == total_grades - 1).map(|(k, (p, _))| (k, *p * 100.0)).collect();
+    let out = frame::frame(vec![
+        Column::new("year".into(), complete.iter().map(|(k, _)| k.0).collect::<Vec<_>>()),
+        Column::new("region_code".into(), complete.iter().map(|(k, _)| k.1.clone()).collect::<Vec<_>>()),
+        Column::new("region_level".into(), complete.iter().map(|(k, _)| k.2.clone()).collect::<Vec<_>>()),
+        Column::new("value".into(), complete.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
+    ])?;
+    let out = frame::left_join(out.lazy(), hierarchy.names.clone().lazy(), &["region_code"]);
+    Ok(out.select([
+        lit(spec.id.clone()).alias("indicator"),
+        col("year"),
+        col("region_code"),
+        col("region_level"),
+        col("region_name"),
+        lit("total").alias("sex"),
+        lit("total").alias("area"),
+        col("value"),
+        lit(NULL).cast(DataType::Float64).alias("numerator"),
+        lit(NULL).cast(DataType::Float64).alias("denominator"),
+        lit("percent").alias("unit"),
+        flags(vec![flag_if(col("value").gt(lit(100.0)), "over_100"), flag_if(lit(!reported_repeaters), "repeaters_missing")])?,
+        lit(NULL).cast(DataType::Float64).alias("coverage"),
+    ]))
+}
