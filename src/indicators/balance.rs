@@ -104,37 +104,24 @@ pub fn compute(spec: &BalanceSpec, pipeline: &Pipeline, ingested: &Ingested, hie
         let lf = frame::left_join(lf.with_column(col("from_code").alias("region_code")), hierarchy.names.clone().lazy(), &["region_code"]);
         lf.filter(col("year").gt_eq(lit(pipeline.years.0)).and(col("year").lt_eq(lit(pipeline.years.1))))
     };
-    let cv_rows = located(cvs.clone().lazy()).select([
-        id_of(col("__resource")).alias("indicator"),
-        col("year"),
-        col("region_code"),
-        lit("county").alias("region_level"),
-        col("region_name"),
-        lit("total").alias("sex"),
-        lit("total").alias("area"),
-        col("__cv").alias("value"),
-        col("__sd").alias("numerator"),
-        col("__mean").alias("denominator"),
-        lit("cv").alias("unit"),
-        flags(vec![flag_if(col("__mean").lt_eq(lit(0.0)), "zero_mean"), flag_if(col("__n").eq(lit(1u32)), "single_school")])?,
-        lit(1.0).alias("coverage"),
-    ]);
-    let composite_rows = located(composite(cvs.lazy())).select([
-        id_of(lit("composite")).alias("indicator"),
-        col("year"),
-        col("region_code"),
-        lit("county").alias("region_level"),
-        col("region_name"),
-        lit("total").alias("sex"),
-        lit("total").alias("area"),
-        col("__composite").alias("value"),
-        lit(NULL).cast(DataType::Float64).alias("numerator"),
-        col("__k").cast(DataType::Float64).alias("denominator"),
-        lit("cv").alias("unit"),
-        // A resource without a CV (not reported, zero mean) leaves the composite incomplete.
-        flags(vec![flag_if(col("__composite").is_null().or(col("__k").lt(lit(spec.resources.len() as u32))), "cv_missing")])?,
-        lit(1.0).alias("coverage"),
-    ]);
+    let cv_rows = located(cvs.clone().lazy()).select(
+        super::Output::new(id_of(col("__resource")), "cv", col("__cv"))
+            .parts(col("__sd"), col("__mean"))
+            .flags(flags(vec![flag_if(col("__mean").lt_eq(lit(0.0)), "zero_mean"), flag_if(col("__n").eq(lit(1u32)), "single_school")])?)
+            .coverage(lit(1.0))
+            .level(lit("county"))
+            .columns()?,
+    );
+    // A resource without a CV (not reported, zero mean) leaves the composite incomplete.
+    let incomplete = col("__composite").is_null().or(col("__k").lt(lit(spec.resources.len() as u32)));
+    let composite_rows = located(composite(cvs.lazy())).select(
+        super::Output::new(id_of(lit("composite")), "cv", col("__composite"))
+            .parts(lit(NULL).cast(DataType::Float64), col("__k").cast(DataType::Float64))
+            .flags(flags(vec![flag_if(incomplete, "cv_missing")])?)
+            .coverage(lit(1.0))
+            .level(lit("county"))
+            .columns()?,
+    );
     Ok(vec![cv_rows, composite_rows])
 }
 

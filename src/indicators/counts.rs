@@ -4,7 +4,7 @@
 
 use super::Hierarchy;
 use crate::error::Result;
-use crate::frame::{self, Column, DataType, IntoLazy, LazyFrame, NULL, col, lit};
+use crate::frame::{self, Column, DataType, IntoLazy, LazyFrame, col, lit};
 use crate::ingest::Ingested;
 use crate::spec::{CountSpec, Pipeline};
 
@@ -52,19 +52,5 @@ pub fn totals(id: &str, unit: &str, data: LazyFrame, hierarchy: &Hierarchy, year
     let rolled = hierarchy.roll_up(data, &["year"], &["__n"]).select([col("year"), col("region_code"), col("__n")]);
     let joined = frame::left_join(grid, rolled, &["year", "region_code"]);
     let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
-    Ok(joined.select([
-        lit(id.to_string()).alias("indicator"),
-        col("year"),
-        col("region_code"),
-        col("region_level"),
-        col("region_name"),
-        lit("total").alias("sex"),
-        lit("total").alias("area"),
-        col("__n").fill_null(lit(0.0)).alias("value"),
-        lit(NULL).cast(DataType::Float64).alias("numerator"),
-        lit(NULL).cast(DataType::Float64).alias("denominator"),
-        lit(unit.to_string()).alias("unit"),
-        super::flags(vec![])?,
-        lit(NULL).cast(DataType::Float64).alias("coverage"),
-    ]))
+    Ok(joined.select(super::Output::new(lit(id.to_string()), unit, col("__n").fill_null(lit(0.0))).columns()?))
 }

@@ -91,21 +91,14 @@ pub fn compute(g: &GrossEnrolmentSpec, pipeline: &Pipeline, ingested: &Ingested,
     ])?;
     Ok(joined
         .filter(col("year").gt_eq(lit(first)).and(col("year").lt_eq(lit(last))))
-        .select([
-            lit(g.id.clone()).alias("indicator"),
-            col("year"),
-            col("region_code"),
-            col("region_level"),
-            col("region_name"),
-            col("sex"),
-            lit("total").alias("area"),
-            value.alias("value"),
-            numerator,
-            col("__den").alias("denominator"),
-            lit("percent").alias("unit"),
-            flag_list,
-            col("coverage").fill_null(lit(0.0)).alias("coverage"),
-        ]))
+        .select(
+            super::Output::new(lit(g.id.clone()), "percent", value)
+                .parts(numerator, col("__den"))
+                .flags(flag_list)
+                .coverage(col("coverage").fill_null(lit(0.0)))
+                .breakdown(col("sex"), lit("total"))
+                .columns()?,
+        ))
 }
 
 /// `year, __component, __weight` for every pipeline year with weights in force.

@@ -203,22 +203,88 @@ pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hier
     for (column, flag) in count_flags {
         candidates.push(flag_if(col(*column).gt(lit(0.0)), flag));
     }
-    Ok(joined.filter(col("year").gt_eq(lit(years.0)).and(col("year").lt_eq(lit(years.1)))).select([
-        lit(id.to_string()).alias("indicator"),
-        col("year"),
-        col("region_code"),
-        col("region_level"),
-        col("region_name"),
-        lit("total").alias("sex"),
-        lit("total").alias("area"),
-        value.alias("value"),
+    let numerator = when(col("__den").is_not_null()).then(col("__paired").fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64));
+    let out = Output::new(lit(id.to_string()), unit, value)
         // What was divided: null where there was no denominator to divide by.
-        when(col("__den").is_not_null()).then(col("__paired").fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64)).alias("numerator"),
-        col("__den").alias("denominator"),
-        lit(unit.to_string()).alias("unit"),
-        flags(candidates)?,
-        col("coverage").fill_null(lit(0.0)).alias("coverage"),
-    ]))
+        .parts(numerator, col("__den"))
+        .flags(flags(candidates)?)
+        .coverage(col("coverage").fill_null(lit(0.0)));
+    Ok(joined.filter(col("year").gt_eq(lit(years.0)).and(col("year").lt_eq(lit(years.1)))).select(out.columns()?))
+}
+
+/// The columns of `indicators.parquet`, in order, from a frame holding `year, region_code,
+/// region_name` (and `region_level` unless given): one builder instead of thirteen columns
+/// spelled out by every family.
+pub struct Output {
+    indicator: Expr,
+    unit: String,
+    value: Expr,
+    numerator: Expr,
+    denominator: Expr,
+    flags: Option<Expr>,
+    coverage: Expr,
+    level: Expr,
+    sex: Expr,
+    area: Expr,
+}
+
+impl Output {
+    /// Total, all areas, no ratio parts, no flags, no coverage, `region_level` from the frame.
+    pub fn new(indicator: Expr, unit: &str, value: Expr) -> Self {
+        let null = || lit(NULL).cast(DataType::Float64);
+        Output {
+            indicator,
+            unit: unit.to_string(),
+            value,
+            numerator: null(),
+            denominator: null(),
+            flags: None,
+            coverage: null(),
+            level: col("region_level"),
+            sex: lit("total"),
+            area: lit("total"),
+        }
+    }
+    pub fn parts(mut self, numerator: Expr, denominator: Expr) -> Self {
+        (self.numerator, self.denominator) = (numerator, denominator);
+        self
+    }
+    pub fn flags(mut self, flags: Expr) -> Self {
+        self.flags = Some(flags);
+        self
+    }
+    pub fn coverage(mut self, coverage: Expr) -> Self {
+        self.coverage = coverage;
+        self
+    }
+    pub fn level(mut self, level: Expr) -> Self {
+        self.level = level;
+        self
+    }
+    pub fn breakdown(mut self, sex: Expr, area: Expr) -> Self {
+        (self.sex, self.area) = (sex, area);
+        self
+    }
+    pub fn columns(self) -> Result<Vec<Expr>> {
+        Ok(vec![
+            self.indicator.alias("indicator"),
+            col("year"),
+            col("region_code"),
+            self.level.alias("region_level"),
+            col("region_name"),
+            self.sex.alias("sex"),
+            self.area.alias("area"),
+            self.value.alias("value"),
+            self.numerator.alias("numerator"),
+            self.denominator.alias("denominator"),
+            lit(self.unit).alias("unit"),
+            match self.flags {
+                Some(f) => f.alias("flags"),
+                None => flags(vec![])?,
+            },
+            self.coverage.alias("coverage"),
+        ])
+    }
 }
 
 /// The `flags` list column from optional flag expressions (each a string or null).

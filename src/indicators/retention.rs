@@ -144,19 +144,6 @@ pub fn survival(spec: &SurvivalSpec, pipeline: &Pipeline, ingested: &Ingested, h
         Column::new("value".into(), complete.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
     ])?;
     let out = frame::left_join(out.lazy(), hierarchy.names.clone().lazy(), &["region_code"]);
-    Ok(out.select([
-        lit(spec.id.clone()).alias("indicator"),
-        col("year"),
-        col("region_code"),
-        col("region_level"),
-        col("region_name"),
-        lit("total").alias("sex"),
-        lit("total").alias("area"),
-        col("value"),
-        lit(NULL).cast(DataType::Float64).alias("numerator"),
-        lit(NULL).cast(DataType::Float64).alias("denominator"),
-        lit("percent").alias("unit"),
-        flags(vec![flag_if(col("value").gt(lit(100.0)), "over_100"), flag_if(lit(!reported_repeaters), "repeaters_missing")])?,
-        lit(NULL).cast(DataType::Float64).alias("coverage"),
-    ]))
+    let flagged = flags(vec![flag_if(col("value").gt(lit(100.0)), "over_100"), flag_if(lit(!reported_repeaters), "repeaters_missing")])?;
+    Ok(out.select(super::Output::new(lit(spec.id.clone()), "percent", col("value")).flags(flagged).columns()?))
 }

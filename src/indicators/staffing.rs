@@ -62,19 +62,10 @@ pub fn growth(spec: &GrowthSpec, computed: &DataFrame) -> Result<LazyFrame> {
     let value = when(col("__previous").gt(lit(0.0)))
         .then((col("value") / col("__previous") - lit(1.0)) * lit(100.0))
         .otherwise(lit(NULL).cast(DataType::Float64));
-    Ok(joined.select([
-        lit(spec.id.clone()).alias("indicator"),
-        col("year"),
-        col("region_code"),
-        col("region_level"),
-        col("region_name"),
-        col("sex"),
-        col("area"),
-        value.alias("value"),
-        col("value").alias("numerator"),
-        col("__previous").alias("denominator"),
-        lit("percent").alias("unit"),
-        flags(vec![flag_if(col("__previous").lt_eq(lit(0.0)), "denominator_missing")])?,
-        col("coverage"),
-    ]))
+    let out = super::Output::new(lit(spec.id.clone()), "percent", value)
+        .parts(col("value"), col("__previous"))
+        .flags(flags(vec![flag_if(col("__previous").lt_eq(lit(0.0)), "denominator_missing")])?)
+        .coverage(col("coverage"))
+        .breakdown(col("sex"), col("area"));
+    Ok(joined.select(out.columns()?))
 }
