@@ -3,6 +3,7 @@
 //! years) and calibrated to published Guangxi magnitudes. Deterministic for a seed and scale.
 //! A fixed catalogue of bad rows is appended; `README.md` lists each with its expected rule.
 
+mod classes;
 mod guangxi;
 mod resources;
 mod write;
@@ -191,7 +192,7 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     written.push(write_csv(out, "higher_education.csv", &header, &rows, Encoding::Utf8)?);
 
     // Classes by size band (schools) and within / over the norm (kindergartens).
-    for (name, header, rows) in classes(&mut dice, &counties, &schools, &pupils, &mut bad) {
+    for (name, header, rows) in classes::classes(&mut dice, &counties, &schools, &pupils, &mut bad) {
         written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
     }
 
@@ -549,87 +550,10 @@ fn higher_education(dice: &mut Dice, counties: &[County], population: &BTreeMap<
     (header, rows)
 }
 
-/// Size bands of the class tables (班额情况), lower bounds.
-const BANDS: &[(&str, i64)] = &[
-    ("25人及以下", 0),
-    ("26-30人", 26),
-    ("31-35人", 31),
-    ("36-40人", 36),
-    ("41-45人", 41),
-    ("46-50人", 46),
-    ("51-55人", 51),
-    ("56-60人", 56),
-    ("61-65人", 61),
-    ("66人及以上", 66),
-];
-
 /// A normal draw (Box–Muller) from two uniforms.
 fn normal(dice: &mut Dice, mean: f64, sd: f64) -> f64 {
     let (u, v) = (dice.uniform(1e-12, 1.0), dice.uniform(0.0, 1.0));
     mean + sd * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-}
-
-/// Class files per year: schools' classes by size band; kindergartens' classes within and
-/// over the norm of their class type (小班 25, 中班 30, 大班 35, 混合班 30). Crowded counties run
-/// large classes that shrink from 2017 to 2020, as Guangxi's 大班额 plan required.
-fn classes(dice: &mut Dice, counties: &[County], schools: &[School], pupils: &Pupils, bad: &mut Vec<BadRow>) -> Vec<FileRows> {
-    let mut header: Vec<String> = vec!["学校标识码".into(), "学段".into()];
-    header.extend(BANDS.iter().map(|(b, _)| b.to_string()));
-    let kg_header: Vec<String> = ["学校标识码", "小班达标班数", "小班超额班数", "中班达标班数", "中班超额班数", "大班达标班数", "大班超额班数", "混合班达标班数", "混合班超额班数"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut files = Vec::new();
-    for (yi, year) in YEARS.iter().copied().enumerate() {
-        let easing = [1.0, 0.75, 0.5, 0.3][yi];
-        let mut rows = Vec::new();
-        let mut kg_rows = Vec::new();
-        for s in schools.iter().filter(|s| s.opened <= year) {
-            let c = &counties[s.county];
-            let (stage_zh, stage, base) = match s.kind {
-                "primary" => ("小学", "primary", 40.0),
-                "junior" => ("初中", "junior", 46.0),
-                "senior_general" => ("普通高中", "senior_general", 48.0),
-                "kindergarten" => ("", "preschool", 0.0),
-                _ => continue,
-            };
-            let Some(n) = pupils.get(&(year, s.id.clone(), stage)).copied() else { continue };
-            if stage == "preschool" {
-                let total = ((n as f64 / 28.0).round() as i64).max(1);
-                let over_share = (0.04 + 0.20 * c.crowding * easing).min(0.9);
-                let types = split(total, &[0.3, 0.33, 0.33, 0.04]);
-                let mut row = vec![s.id.clone()];
-                for t in types {
-                    let over = (t as f64 * over_share * dice.uniform(0.5, 1.5)).round().min(t as f64) as i64;
-                    row.push((t - over).to_string());
-                    row.push(over.to_string());
-                }
-                kg_rows.push(row);
-                continue;
-            }
-            let mean = base + 16.0 * c.crowding * easing;
-            let count = ((n as f64 / mean).round() as i64).max(1);
-            let mut bands = vec![0i64; BANDS.len()];
-            for _ in 0..count {
-                let size = normal(dice, mean, 5.0).round() as i64;
-                let b = BANDS.iter().rposition(|(_, lo)| size >= *lo).unwrap_or(0);
-                bands[b] += 1;
-            }
-            let mut row = vec![s.id.clone(), stage_zh.to_string()];
-            row.extend(bands.iter().map(|b| b.to_string()));
-            rows.push(row);
-        }
-        let name = format!("classes_{year}.csv");
-        if year == 2019 {
-            let mut r = rows[0].clone();
-            r[1] = "高中".into();
-            rows.push(r);
-            bad.push(BadRow { file: name.clone(), what: "last row: 学段 高中 is not a stage of the mapping (普通高中 is)", rule: "code.unknown_value" });
-        }
-        files.push((name, header.clone(), rows));
-        files.push((format!("kindergarten_classes_{year}.csv"), kg_header.clone(), kg_rows));
-    }
-    files
 }
 
 /// A yearbook extract, 2009–2016: primary and junior entrants and junior final-grade students per
