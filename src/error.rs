@@ -24,6 +24,10 @@ pub enum Error {
     #[error("data-quality gate failed: {0}")]
     Gate(String),
 
+    /// Another run of the same pipeline holds the lock.
+    #[error("another run is in progress: {0}")]
+    Locked(String),
+
     /// File-system failure while reading or publishing.
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
@@ -43,6 +47,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Spec { .. } => 2,
             Error::Input { .. } | Error::Gate(_) => 3,
+            Error::Locked(_) => 5,
             Error::Io { .. } | Error::Engine(_) | Error::Internal(_) => 1,
         }
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod frame;
 pub mod indicators;
 pub mod ingest;
+pub mod lock;
 pub mod publish;
 pub mod run;
 pub mod sample;

@@ -5,14 +5,14 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame};
 
 /// A file the run wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Written {
     pub path: String,
     pub rows: Option<u64>,
@@ -27,6 +27,58 @@ pub struct Staging {
     tmp: PathBuf,
     metadata: Vec<(String, String)>,
     pub written: Vec<Written>,
+}
+
+/// Abort the process at a named point when `EDUSTAT_FAILPOINT` names it: the test suite's way of
+/// killing a run (as `kill -9` would) at a chosen moment. Without the variable it does nothing.
+pub fn failpoint(name: &str) {
+    if std::env::var("EDUSTAT_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("edustat: failpoint {name}: aborting");
+        std::process::abort();
+    }
+}
+
+/// Remove what killed runs left behind: unfinished run folders and temporary `latest` links.
+/// Call only while holding the pipeline's lock.
+pub fn clean_leftovers(root: &Path) -> Result<usize> {
+    let mut removed = 0;
+    for (dir, prefix) in [(root.join("runs"), ".tmp-"), (root.to_path_buf(), ".latest-")] {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                let path = entry.path();
+                let gone = if path.is_dir() && !path.is_symlink() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                gone.map_err(|e| Error::io(&path, e))?;
+                tracing::warn!(path = %path.display(), "removed the leftovers of an interrupted run");
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Keep the newest `keep` runs (run ids sort by time) and never the one `latest` points to.
+fn prune(root: &Path, keep: usize) -> Result<Vec<String>> {
+    let runs = root.join("runs");
+    let current = fs::read_link(root.join("latest")).ok().and_then(|t| t.file_name().map(|n| n.to_string_lossy().to_string()));
+    let mut ids: Vec<String> = fs::read_dir(&runs)
+        .map_err(|e| Error::io(&runs, e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    ids.sort();
+    let mut pruned = Vec::new();
+    let excess = ids.len().saturating_sub(keep.max(1));
+    for id in ids.into_iter().take(excess) {
+        if Some(&id) == current.as_ref() {
+            continue;
+        }
+        let path = runs.join(&id);
+        fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        pruned.push(id);
+    }
+    Ok(pruned)
 }
 
 impl Staging {
@@ -77,20 +129,26 @@ impl Staging {
         Ok(())
     }
 
-    /// Move the folder into place and switch `latest` to it. Returns the run folder.
-    pub fn commit(self) -> Result<PathBuf> {
+    /// Move the folder into place, switch `latest` to it, then keep only the newest `keep` runs.
+    /// Returns the run folder.
+    pub fn commit(self, keep: usize) -> Result<PathBuf> {
         sync_dir(&self.tmp.join("staging"))?;
         sync_dir(&self.tmp)?;
         let runs = self.root.join("runs");
         let dest = runs.join(&self.run_id);
         fs::rename(&self.tmp, &dest).map_err(|e| Error::io(&dest, e))?;
         sync_dir(&runs)?;
+        failpoint("before_switch");
         let link = self.root.join("latest");
         let tmp_link = self.root.join(format!(".latest-{}", self.run_id));
         let _ = fs::remove_file(&tmp_link);
         symlink(Path::new("runs").join(&self.run_id), &tmp_link)?;
         fs::rename(&tmp_link, &link).map_err(|e| Error::io(&link, e))?;
         sync_dir(&self.root)?;
+        let pruned = prune(&self.root, keep)?;
+        if !pruned.is_empty() {
+            tracing::info!(runs = ?pruned, keep, "pruned old runs");
+        }
         Ok(dest)
     }
 

@@ -5,6 +5,7 @@ mod explain;
 mod run;
 mod sample;
 mod targets;
+mod validate;
 
 use std::path::PathBuf;
 
@@ -35,6 +36,8 @@ enum LogFormat {
 enum Command {
     /// Ingest, compute, assess and publish a pipeline.
     Run(run::Args),
+    /// Ingest and run the quality gates; print quarantine and failed gates; write nothing.
+    Validate(validate::Args),
     /// Print the plan's targets and their status from a published run.
     Targets(targets::Args),
     /// Print the catalogue entry of an indicator.
@@ -59,6 +62,7 @@ pub fn main() -> Result<()> {
     init_logging(cli.log_format, cli.log_level.as_deref());
     match cli.command {
         Command::Run(a) => run::execute(a),
+        Command::Validate(a) => validate::execute(a),
         Command::Targets(a) => targets::execute(a),
         Command::Explain(a) => explain::execute(a),
         Command::Sample(a) => sample::execute(a),

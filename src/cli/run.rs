@@ -1,10 +1,34 @@
-//! `edustat run <pipeline.toml>`: the whole pipeline, then a summary of targets and outputs.
+//! `edustat run <pipeline.toml>`: the whole pipeline, then a summary: targets, quarantined rows,
+//! checks, reused tables and where the outputs are. An unchanged rerun recomputes nothing.
 //!
-//! Example: `edustat run pipelines/guangxi-2018-2020.toml --out out`
+//! Examples: `edustat run pipelines/guangxi-2018-2020.toml --out out` ·
+//! `edustat run pipelines/guangxi-2018-2020.toml --force --progress never --log-format json`
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use clap::ValueEnum;
+
 use crate::error::Result;
+use crate::run::Options;
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Progress {
+    /// Bars when stderr is a terminal.
+    Auto,
+    Never,
+    Always,
+}
+
+impl Progress {
+    pub fn enabled(self) -> bool {
+        match self {
+            Progress::Auto => std::io::stderr().is_terminal(),
+            Progress::Never => false,
+            Progress::Always => true,
+        }
+    }
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -13,10 +37,21 @@ pub struct Args {
     /// Output root; runs go to <out>/<pipeline-id>/runs/<run-id>.
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    /// Recompute and publish even when inputs, spec and edustat are unchanged.
+    #[arg(long)]
+    force: bool,
+    /// Progress bars on stderr.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    progress: Progress,
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let summary = crate::run::run(&args.pipeline, &args.out)?;
+    let summary = crate::run::run_with(&args.pipeline, &args.out, Options { force: args.force, progress: args.progress.enabled() })?;
+    if summary.unchanged {
+        println!("unchanged: inputs, spec and edustat version are those of run {}; nothing recomputed (--force to recompute)", summary.run_id);
+        super::targets::print_run(&summary.run_dir)?;
+        return Ok(());
+    }
     println!("{}", super::targets::render(&summary.assessments));
     let counts = ["achieved", "on_track", "off_track", "no_data"]
         .iter()
@@ -24,7 +59,10 @@ pub fn execute(args: Args) -> Result<()> {
         .collect::<Vec<_>>()
         .join(", ");
     println!("targets: {counts}");
-    println!("indicator rows: {}; quarantined input rows: {}", summary.indicator_rows, summary.rows_quarantined);
+    println!("indicator rows: {}; quarantined input rows: {}; failed checks: {}", summary.indicator_rows, summary.rows_quarantined, summary.checks_failed);
+    if !summary.reused_tables.is_empty() {
+        println!("reused unchanged tables: {}", summary.reused_tables.join(", "));
+    }
     println!("run {} published in {}", summary.run_id, summary.run_dir.display());
     Ok(())
 }

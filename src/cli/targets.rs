@@ -17,7 +17,11 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let dir = super::resolve_run(args.run, &args.out)?;
+    print_run(&super::resolve_run(args.run, &args.out)?)
+}
+
+/// Print the targets table of a published run folder.
+pub fn print_run(dir: &std::path::Path) -> Result<()> {
     let df = frame::read_parquet(&dir.join("targets.parquet"))?;
     let text = |c: &str, i: usize| df.column(c).ok().and_then(|s| s.get(i).ok()).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
     let num = |c: &str, i: usize| df.column(c).ok().and_then(|s| s.get(i).ok()).and_then(|v| v.extract::<f64>());

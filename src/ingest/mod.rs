@@ -20,7 +20,7 @@ use crate::tables::{Kind, TABLES, TableDef};
 use rows::ValueCol;
 
 /// What ingest says about one input file (goes into the manifest).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileReport {
     pub path: String,
     pub table: String,
@@ -47,16 +47,36 @@ struct Typed<'a> {
     values: Vec<ValueCol>,
 }
 
-/// Ingest every source of the pipeline.
-pub fn ingest(pipeline: &Pipeline, divisions: &Divisions) -> Result<Ingested> {
+/// A canonical table carried over from an earlier run whose inputs for it are unchanged.
+pub struct Reused {
+    pub table: DataFrame,
+    pub quarantine: DataFrame,
+    pub files: Vec<FileReport>,
+}
+
+/// Ingest every source of the pipeline, except the tables in `reuse`, which are taken as they
+/// are. `progress` draws a bar over the files on stderr.
+pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'static str, Reused>, progress: bool) -> Result<Ingested> {
     let code_map = divisions.code_map()?;
     let mut tables: BTreeMap<&'static str, DataFrame> = BTreeMap::new();
     let mut quarantine: Vec<DataFrame> = Vec::new();
     let mut files = Vec::new();
+    let todo = pipeline.sources.iter().filter(|s| !reuse.contains_key(s.table.name)).count() as u64;
+    let bar = if progress { indicatif::ProgressBar::new(todo) } else { indicatif::ProgressBar::hidden() };
+    bar.set_style(indicatif::ProgressStyle::with_template("ingest {bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
 
     for table in TABLES.iter().copied() {
+        if let Some(r) = reuse.remove(table.name) {
+            tracing::info!(table = table.name, rows = r.table.height(), "unchanged inputs: table reused from the previous run");
+            quarantine.push(r.quarantine);
+            files.extend(r.files);
+            tables.insert(table.name, r.table);
+            continue;
+        }
         let mut typed = Vec::new();
         for source in pipeline.sources.iter().filter(|s| s.table.name == table.name) {
+            bar.set_message(source.display.clone());
+            bar.inc(1);
             let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
             let raw = read::read(source)?;
             let t = rows::type_rows(source, &raw, &code_map, pipeline.data_years)?;
@@ -88,7 +108,7 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions) -> Result<Ingested> {
         quarantine.extend(reject_duplicates(table, &mut typed)?);
         if let Some((other, keys)) = table.references {
             let target = tables.get(other).ok_or_else(|| Error::Internal(format!("{} references {other}, which has no source", table.name)))?;
-            quarantine.extend(reject_dangling(table, &mut typed, target, keys)?);
+            quarantine.extend(reject_dangling(table, &mut typed, other, target, keys)?);
         }
         let mut long = Vec::new();
         for t in &mut typed {
@@ -113,6 +133,8 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions) -> Result<Ingested> {
         all = frame::concat(parts)?;
     }
     let quarantine = frame::collect(frame::sort_by(all, &["source_file", "line"]))?;
+    bar.finish_and_clear();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Ingested { tables, quarantine, files })
 }
 
@@ -189,7 +211,7 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
 
 /// Rows referring to a key that the referenced table does not hold (enrolment of a school
 /// missing from that year's register) are quarantined.
-fn reject_dangling(table: &TableDef, typed: &mut [Typed], target: &DataFrame, keys: &[&str]) -> Result<Vec<DataFrame>> {
+fn reject_dangling(table: &TableDef, typed: &mut [Typed], other: &str, target: &DataFrame, keys: &[&str]) -> Result<Vec<DataFrame>> {
     let known = frame::distinct(target.clone().lazy().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()));
     let mut out = Vec::new();
     for t in typed.iter_mut() {
@@ -206,7 +228,7 @@ fn reject_dangling(table: &TableDef, typed: &mut [Typed], target: &DataFrame, ke
                     lit("ref.unknown_target").alias("__rule"),
                     lit(column).alias("__column"),
                     col(keys[keys.len() - 1]).cast(DataType::String).alias("__raw"),
-                    lit(format!("{} has no {} row with this {} (referenced by {})", keys.join(" + "), "matching", keys.join(" and "), table.name)).alias("__message"),
+                    lit(format!("no {other} row with this {} (every {} row needs one)", keys.join(" and "), table.name)).alias("__message"),
                 ])
                 .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
         )?;

@@ -28,6 +28,8 @@ pub struct PipelineFile {
     #[serde(default)]
     pub gates: Gates,
     #[serde(default)]
+    pub publish: Publish,
+    #[serde(default)]
     pub mappings: BTreeMap<String, Mapping>,
     pub sources: Vec<Source>,
     #[serde(default)]
@@ -42,16 +44,46 @@ pub struct Gates {
     /// A source whose quarantined share of rows exceeds this fails the run (exit 3).
     #[serde(default = "default_max_quarantine_share")]
     pub max_quarantine_share: Spanned<f64>,
+    /// A county whose population (all ages) changes by more than this share from one year to
+    /// the next fails the run; none = no check.
+    #[serde(default)]
+    pub population_max_yoy_change: Option<f64>,
+    /// A county whose schools reporting enrolment fall below this share of the previous year's
+    /// fails the run; none = no check.
+    #[serde(default)]
+    pub min_reporting_ratio: Option<f64>,
 }
 
 impl Default for Gates {
     fn default() -> Self {
-        Gates { max_quarantine_share: Spanned::new(0..0, default_max_quarantine_share().into_inner()) }
+        Gates {
+            max_quarantine_share: Spanned::new(0..0, default_max_quarantine_share().into_inner()),
+            population_max_yoy_change: None,
+            min_reporting_ratio: None,
+        }
     }
 }
 
 fn default_max_quarantine_share() -> Spanned<f64> {
     Spanned::new(0..0, 0.01)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    /// Runs kept in `out/<pipeline>/runs`; older ones are removed after a successful run.
+    #[serde(default = "default_keep_runs")]
+    pub keep_runs: usize,
+}
+
+impl Default for Publish {
+    fn default() -> Self {
+        Publish { keep_runs: default_keep_runs() }
+    }
+}
+
+fn default_keep_runs() -> usize {
+    10
 }
 
 /// How the raw columns of one file layout map onto a canonical table.

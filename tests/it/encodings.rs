@@ -56,7 +56,7 @@ constants = {{ year = 2020, source = "census" }}
 fn population(pipeline_file: &Path) -> DataFrame {
     let p = edustat::spec::load(pipeline_file).unwrap();
     let d = Divisions::load(&p.divisions).unwrap();
-    let ingested = edustat::ingest::ingest(&p, &d).unwrap();
+    let ingested = edustat::ingest::ingest(&p, &d, Default::default(), false).unwrap();
     assert_eq!(ingested.quarantine.height(), 0);
     ingested.tables["population"].clone()
 }
@@ -111,7 +111,7 @@ fn gbk_bytes_declared_utf8_is_an_error_with_its_offset() {
     std::fs::write(dir.path().join("p.csv"), &gb).unwrap();
     let p = edustat::spec::load(&pipeline(dir.path(), "p.csv", "encoding = \"utf-8\"")).unwrap();
     let d = Divisions::load(&p.divisions).unwrap();
-    let err = edustat::ingest::ingest(&p, &d).err().expect("must fail");
+    let err = edustat::ingest::ingest(&p, &d, Default::default(), false).err().expect("must fail");
     let text = err.to_string();
     // The first byte of 地 in GB18030 (0xB5) sits at offset 0, line 1.
     assert!(text.contains("p.csv:1 (byte 0)"), "{text}");

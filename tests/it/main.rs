@@ -3,6 +3,7 @@
 mod common;
 mod contract;
 mod encodings;
+mod nightly;
 mod samples;
 mod spec_errors;
 mod tiny;

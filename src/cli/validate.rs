@@ -1,0 +1,42 @@
+//! `edustat validate <pipeline.toml>`: ingest and run the quality gates; print what would be
+//! quarantined and which gates fail; write nothing. Exit 3 when a gate fails.
+//!
+//! Example: `edustat validate pipelines/guangxi-2018-2020.toml`
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The pipeline file.
+    pipeline: PathBuf,
+    /// Progress bars on stderr.
+    #[arg(long, value_enum, default_value_t = super::run::Progress::Auto)]
+    progress: super::run::Progress,
+    /// Quarantine rows to show.
+    #[arg(long, default_value_t = 20)]
+    show: usize,
+}
+
+pub fn execute(args: Args) -> Result<()> {
+    let v = crate::run::validate(&args.pipeline, args.progress.enabled())?;
+    println!("{:<60} {:>9} {:>9} {:>11}", "file", "read", "accepted", "quarantined");
+    for f in &v.ingested.files {
+        println!("{:<60} {:>9} {:>9} {:>11}", f.path, f.rows_read, f.rows_accepted, f.rows_quarantined);
+    }
+    let q = &v.ingested.quarantine;
+    if q.height() > 0 {
+        println!("\nquarantine ({} rows{}):", q.height(), if q.height() > args.show { format!(", first {}", args.show) } else { String::new() });
+        let text = |c: &str, i: usize| q.column(c).ok().and_then(|s| s.get(i).ok()).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+        for i in 0..q.height().min(args.show) {
+            println!("  {}:{} [{}] {} = {:?}: {}", text("source_file", i), text("line", i), text("rule", i), text("column", i), text("raw_value", i), text("message", i));
+        }
+    }
+    let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed).collect();
+    println!("\nchecks: {} run, {} failed", v.checks.len(), failed.len());
+    for c in &failed {
+        println!("  FAIL {} [{}]: {}", c.rule, c.scope, c.detail);
+    }
+    if failed.is_empty() { Ok(()) } else { Err(Error::Gate(format!("{} checks failed; `edustat run` would publish nothing", failed.len()))) }
+}

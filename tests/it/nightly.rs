@@ -1,0 +1,184 @@
+//! Nightly runs: unchanged reruns recompute nothing, changed files re-ingest only their table,
+//! a run killed at any point leaves `latest` on a complete run and the next run cleans up, one
+//! run at a time (exit 5, stale locks taken over), old runs pruned, JSON logs, `validate`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::common::repo;
+
+/// A copy of the tiny fixture in a temporary folder; returns (guard, pipeline file, out root).
+fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let pipeline = dir.path().join("pipeline.toml");
+    let out = dir.path().join("out");
+    (dir, pipeline, out)
+}
+
+fn edustat(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_edustat"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+fn run(pipeline: &Path, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut args = vec!["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap(), "--progress", "never"];
+    args.extend_from_slice(extra);
+    edustat(&args, env)
+}
+
+fn runs(out: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(out.join("tiny/runs")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    ids.sort();
+    ids
+}
+
+fn latest(out: &Path) -> String {
+    std::fs::read_link(out.join("tiny/latest")).unwrap().file_name().unwrap().to_string_lossy().to_string()
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("tiny/latest/manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn unchanged_rerun_recomputes_nothing_and_force_does() {
+    let (_g, pipeline, out) = fixture();
+    assert_eq!(run(&pipeline, &out, &[], &[]).0, Some(0));
+    let first = latest(&out);
+    let (code, stdout, _) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("unchanged") && stdout.contains(&first), "{stdout}");
+    assert_eq!(runs(&out), vec![first.clone()], "no new run folder");
+    // --force recomputes and publishes a new run.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(run(&pipeline, &out, &["--force"], &[]).0, Some(0));
+    assert_eq!(runs(&out).len(), 2);
+    assert_ne!(latest(&out), first);
+}
+
+#[test]
+fn a_changed_file_reingests_only_its_table() {
+    let (g, pipeline, out) = fixture();
+    assert_eq!(run(&pipeline, &out, &[], &[]).0, Some(0));
+    let before = manifest(&out)["fingerprint"].as_str().unwrap().to_string();
+    // One more inbound student in exchange.csv.
+    let path = g.path().join("exchange.csv");
+    std::fs::write(&path, std::fs::read_to_string(&path).unwrap().replace("2020,450000,120,80", "2020,450000,121,80")).unwrap();
+    let (code, stdout, _) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let m = manifest(&out);
+    assert_ne!(m["fingerprint"].as_str().unwrap(), before);
+    for t in m["tables"].as_array().unwrap() {
+        let name = t["table"].as_str().unwrap();
+        assert_eq!(t["reused"].as_bool(), Some(name != "exchange"), "{name}");
+    }
+    // The reused tables still account for their files, and the new value is there.
+    // population, schools, kindergarten, enrolment, higher_education, projects, classes,
+    // kindergarten_classes, teachers, finance, exchange, regional_enrolment: 12 files.
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 12);
+    let df = edustat::frame::read_parquet(&out.join("tiny/latest/indicators.parquet")).unwrap();
+    let row = super::common::indicator(&df, "inbound_students", 2020, "450000", "total").unwrap();
+    assert_eq!(row.value, Some(121.0));
+}
+
+#[test]
+fn a_run_killed_at_any_point_leaves_latest_on_a_complete_run() {
+    for point in ["after_ingest", "mid_publish", "before_switch"] {
+        let (_g, pipeline, out) = fixture();
+        assert_eq!(run(&pipeline, &out, &[], &[]).0, Some(0));
+        let good = latest(&out);
+        let (code, _, stderr) = run(&pipeline, &out, &["--force"], &[("EDUSTAT_FAILPOINT", point)]);
+        assert_eq!(code, None, "{point}: the process must die by a signal, like kill -9: {stderr}");
+        // latest still names the earlier, complete run.
+        assert_eq!(latest(&out), good, "{point}");
+        assert!(out.join("tiny/latest/manifest.json").is_file());
+        // The next run succeeds and removes the leftovers (a .tmp folder, or an orphan run).
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let (code, _, stderr) = run(&pipeline, &out, &["--force"], &[]);
+        assert_eq!(code, Some(0), "{point}: {stderr}");
+        assert_ne!(latest(&out), good);
+        let leftovers = std::fs::read_dir(out.join("tiny/runs")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp")).count();
+        assert_eq!(leftovers, 0, "{point}");
+        assert!(!out.join("tiny/.lock").exists(), "{point}: the lock of the killed run was taken over and released");
+    }
+}
+
+#[test]
+fn one_run_at_a_time_and_stale_locks_are_taken_over() {
+    let (_g, pipeline, out) = fixture();
+    std::fs::create_dir_all(out.join("tiny")).unwrap();
+    // A live holder: this test process.
+    std::fs::write(out.join("tiny/.lock"), format!("pid={}\nstarted=now\n", std::process::id())).unwrap();
+    let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(5), "{stderr}");
+    assert!(stderr.contains(&format!("pid={}", std::process::id())), "names the holder: {stderr}");
+    assert!(!out.join("tiny/latest").exists());
+    // A dead holder (no such process): taken over, and released after the run.
+    std::fs::write(out.join("tiny/.lock"), "pid=4194303\nstarted=long ago\n").unwrap();
+    let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("taking over"), "{stderr}");
+    assert!(!out.join("tiny/.lock").exists());
+}
+
+#[test]
+fn old_runs_are_pruned() {
+    let (_g, pipeline, out) = fixture();
+    let toml = std::fs::read_to_string(&pipeline).unwrap() + "\n[publish]\nkeep_runs = 2\n";
+    std::fs::write(&pipeline, toml).unwrap();
+    for _ in 0..3 {
+        assert_eq!(run(&pipeline, &out, &["--force"], &[]).0, Some(0));
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    let left = runs(&out);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert_eq!(latest(&out), left[1]);
+}
+
+#[test]
+fn json_logs_parse_line_by_line() {
+    let (_g, pipeline, out) = fixture();
+    let (code, _, stderr) = run(&pipeline, &out, &["--log-format", "json"], &[]);
+    assert_eq!(code, Some(0));
+    let lines: Vec<serde_json::Value> = stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let stages: Vec<&str> = lines.iter().filter_map(|l| l["fields"]["stage"].as_str()).collect();
+    assert_eq!(stages, ["ingest", "compute", "assess", "publish"]);
+    assert!(lines.iter().all(|l| l["fields"]["stage"].is_null() || l["fields"]["millis"].is_u64()));
+}
+
+#[test]
+fn validate_writes_nothing_and_fails_on_gates() {
+    let (g, pipeline, out) = fixture();
+    let (code, stdout, _) = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("kindergarten.csv") && stdout.contains("0 failed"), "{stdout}");
+    assert!(!out.exists(), "validate writes nothing");
+    // A population that halves in a year fails the year-on-year gate.
+    let population = std::fs::read_to_string(g.path().join("population.csv")).unwrap();
+    let mut earlier = String::from("地区代码,年龄,合计,男,女\n");
+    for line in population.lines().skip(1).filter(|l| l.starts_with("450102")) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (m, w): (i64, i64) = (f[3].parse::<i64>().unwrap() * 2, f[4].parse::<i64>().unwrap() * 2);
+        earlier.push_str(&format!("{},{},{},{m},{w}\n", f[0], f[1], m + w));
+    }
+    std::fs::write(g.path().join("population_2019.csv"), earlier).unwrap();
+    let toml = std::fs::read_to_string(&pipeline).unwrap()
+        + "\n[[sources]]\npath = \"population_2019.csv\"\nmapping = \"population\"\nconstants = { year = 2019, source = \"census\" }\n\n[gates]\npopulation_max_yoy_change = 0.1\n";
+    std::fs::write(&pipeline, toml).unwrap();
+    let (code, stdout, _) = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    assert_eq!(code, Some(3), "{stdout}");
+    // County A: 2 × its 2020 population in 2019 → −50 %.
+    assert!(stdout.contains("FAIL population.yoy_change [450102 2020]") && stdout.contains("-50.0%"), "{stdout}");
+    let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(!out.join("tiny/latest").exists(), "a failed gate publishes nothing");
+}
