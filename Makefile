@@ -11,7 +11,7 @@ BUILD     = $(CARGO) build --quiet --locked --tests
 EDUSTAT   = $(TARGET)/debug/edustat
 
 .DEFAULT_GOAL := help
-.PHONY: help run test sample bench targets clean
+.PHONY: help run test sample bench targets baseline clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ targets: ## Print the targets of the latest published run
 sample: ## Regenerate data-samples/guangxi (deterministic: same seed, same bytes)
 	$(BUILD)
 	$(EDUSTAT) sample --preset guangxi --scale 0.05 --seed 2018 -o data-samples/guangxi
+
+baseline: ## Refresh tests/baselines/guangxi-2018-2020 from a fresh run of the bundled samples (review the diff before committing)
+	$(BUILD)
+	rm -rf $(TARGET)/baseline-run
+	$(EDUSTAT) run $(PIPELINE) --out $(TARGET)/baseline-run --progress never --log-level warn > /dev/null
+	$(EDUSTAT) baseline --out $(TARGET)/baseline-run -o tests/baselines/guangxi-2018-2020
 
 bench: ## Release build; time a run on a full-scale (scale 1.0) Guangxi sample
 	$(CARGO) build --release --locked

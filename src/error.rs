@@ -24,6 +24,10 @@ pub enum Error {
     #[error("data-quality gate failed: {0}")]
     Gate(String),
 
+    /// `check` found indicators moved beyond tolerance or targets changed status.
+    #[error("{0}")]
+    Regression(String),
+
     /// Another run of the same pipeline holds the lock.
     #[error("another run is in progress: {0}")]
     Locked(String),
@@ -47,6 +51,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Spec { .. } => 2,
             Error::Input { .. } | Error::Gate(_) => 3,
+            Error::Regression(_) => 4,
             Error::Locked(_) => 5,
             Error::Io { .. } | Error::Engine(_) | Error::Internal(_) => 1,
         }

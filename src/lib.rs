@@ -5,6 +5,7 @@
 pub mod assess;
 pub mod catalogue;
 pub mod cli;
+pub mod diff;
 pub mod divisions;
 pub mod error;
 pub mod frame;

@@ -1,6 +1,9 @@
 //! The command line: one module per verb; this file parses flags, sets up logging and
 //! dispatches. Verbs return typed errors; `main` maps them to exit codes.
 
+mod baseline;
+mod check;
+mod diff;
 mod explain;
 mod run;
 mod sample;
@@ -40,6 +43,12 @@ enum Command {
     Validate(validate::Args),
     /// Print the plan's targets and their status from a published run.
     Targets(targets::Args),
+    /// Which indicators moved between two runs, by how much, where and why.
+    Diff(diff::Args),
+    /// Diff against a committed baseline with tolerances; exit 4 on a regression.
+    Check(check::Args),
+    /// Write a run as the sorted CSV baseline that `check` compares against.
+    Baseline(baseline::Args),
     /// Print the catalogue entry of an indicator.
     Explain(explain::Args),
     /// Write synthetic raw files shaped like real deliveries.
@@ -64,6 +73,9 @@ pub fn main() -> Result<()> {
         Command::Run(a) => run::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Targets(a) => targets::execute(a),
+        Command::Diff(a) => diff::execute(a),
+        Command::Check(a) => check::execute(a),
+        Command::Baseline(a) => baseline::execute(a),
         Command::Explain(a) => explain::execute(a),
         Command::Sample(a) => sample::execute(a),
     }

@@ -116,7 +116,8 @@ pub fn survival(spec: &SurvivalSpec, pipeline: &Pipeline, ingested: &Ingested, h
     let rolled = hierarchy.roll_up(rows.clone(), &["year", "__g"], &["__e", "__r"]);
     let reported_repeaters = frame::collect(rows.filter(col("__r").is_not_null()).select([col("__r").count().alias("n")]))?.column("n")?.get(0)?.extract::<u64>().unwrap_or(0) > 0;
     let next = rolled.clone().select([(col("year") - lit(1)).alias("year"), col("region_code"), (col("__g") - lit(1)).alias("__g"), col("__e").alias("__e_next"), col("__r").alias("__r_next")]);
-    let rates = frame::collect(
+    // Sorted, so that the product is taken in grade order: repeatable to the last bit.
+    let rates = frame::collect(frame::sort_by(
         frame::inner_join(rolled, next, &["year", "region_code", "__g"])
             .filter(col("__g").lt(lit(total_grades)).and(col("year").gt_eq(lit(pipeline.years.0))).and(col("year").lt_eq(lit(pipeline.years.1))))
             .select([
@@ -124,8 +125,10 @@ pub fn survival(spec: &SurvivalSpec, pipeline: &Pipeline, ingested: &Ingested, h
                 col("region_code"),
                 col("region_level"),
                 ((col("__e_next") - col("__r_next").fill_null(lit(0.0))) / col("__e")).alias("__p"),
+                col("__g"),
             ]),
-    )?;
+        &["year", "region_code", "__g"],
+    ))?;
     // The product over the grade transitions, per region and year (a few thousand rows).
     let (years, codes, levels, ps) = (rates.column("year")?.i32()?.clone(), rates.column("region_code")?.str()?.clone(), rates.column("region_level")?.str()?.clone(), rates.column("__p")?.f64()?.clone());
     let mut product: BTreeMap<(i32, String, String), (f64, i32)> = BTreeMap::new();

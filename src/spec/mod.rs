@@ -107,6 +107,8 @@ pub struct Pipeline {
     pub population_max_yoy_change: Option<f64>,
     pub min_reporting_ratio: Option<f64>,
     pub keep_runs: usize,
+    /// Relative tolerances of `edustat check`.
+    pub tolerances: crate::diff::Tolerances,
     pub sources: Vec<SourceSpec>,
     pub gross_enrolment: Vec<GrossEnrolmentSpec>,
     pub counts: Vec<CountSpec>,
@@ -286,6 +288,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         population_max_yoy_change: raw.gates.population_max_yoy_change,
         min_reporting_ratio: raw.gates.min_reporting_ratio,
         keep_runs: raw.publish.keep_runs.max(1),
+        tolerances: crate::diff::Tolerances { default: raw.check.tolerance.unwrap_or(1e-9), per_indicator: raw.check.tolerances.clone() },
         sources,
         gross_enrolment,
         counts,

@@ -30,6 +30,8 @@ pub struct PipelineFile {
     #[serde(default)]
     pub publish: Publish,
     #[serde(default)]
+    pub check: Check,
+    #[serde(default)]
     pub mappings: BTreeMap<String, Mapping>,
     pub sources: Vec<Source>,
     #[serde(default)]
@@ -66,6 +68,16 @@ impl Default for Gates {
 
 fn default_max_quarantine_share() -> Spanned<f64> {
     Spanned::new(0..0, 0.01)
+}
+
+/// Tolerances of `edustat check`: relative, by default and per indicator.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+    #[serde(default)]
+    pub tolerances: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Deserialize)]

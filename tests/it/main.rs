@@ -4,6 +4,7 @@ mod common;
 mod contract;
 mod encodings;
 mod nightly;
+mod regression;
 mod samples;
 mod spec_errors;
 mod tiny;

@@ -1,0 +1,27 @@
+//! `edustat baseline [<run>] -o DIR`: write a run as the sorted CSV baseline that `check`
+//! compares against (indicators.csv, targets.csv, baseline.json). `make baseline` refreshes the
+//! committed one; tests never do.
+//!
+//! Example: `edustat baseline out/guangxi-2018-2020/latest -o tests/baselines/guangxi-2018-2020`
+
+use std::path::PathBuf;
+
+use crate::error::Result;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The run folder (default: the latest run of the only pipeline under --out).
+    run: Option<PathBuf>,
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Where to write the baseline.
+    #[arg(short = 'o', long)]
+    output: PathBuf,
+}
+
+pub fn execute(args: Args) -> Result<()> {
+    let run = super::resolve_run(args.run, &args.out)?;
+    crate::diff::write_baseline(&run, &args.output)?;
+    println!("baseline of {} written to {}", run.display(), args.output.display());
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `edustat check --baseline <dir> [<run>]`: the diff against a committed baseline with the
+//! tolerances of the pipeline file; exit 4 when an indicator moves beyond its tolerance, a row
+//! appears or disappears, or any target's status changes.
+//!
+//! Example: `edustat check --baseline tests/baselines/guangxi-2018-2020 out/guangxi-2018-2020/latest`
+
+use std::path::PathBuf;
+
+use super::diff::Format;
+use crate::diff::{self, Snapshot, Tolerances};
+use crate::error::{Error, Result};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The baseline folder (written by `edustat baseline`).
+    #[arg(long)]
+    baseline: PathBuf,
+    /// The run to check (default: the latest run of the only pipeline under --out).
+    run: Option<PathBuf>,
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// The pipeline file whose [check] tolerances apply (default: exact to 1e-9 relative).
+    #[arg(long)]
+    pipeline: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+pub fn execute(args: Args) -> Result<()> {
+    let run = super::resolve_run(args.run, &args.out)?;
+    let tolerances = match &args.pipeline {
+        Some(p) => crate::spec::load(p)?.tolerances,
+        None => Tolerances::default(),
+    };
+    let d = diff::diff(&Snapshot::load(&args.baseline)?, &Snapshot::load(&run)?, &tolerances)?;
+    let regressions = d.regressions();
+    if regressions == 0 {
+        println!("check: no indicator moved beyond its tolerance and no target changed status ({} rows differ within tolerance)", d.moves.len());
+        return Ok(());
+    }
+    print!("{}", diff::render(&d, args.format.name(), args.limit)?);
+    Err(Error::Regression(format!("{regressions} regressions against {}", args.baseline.display())))
+}

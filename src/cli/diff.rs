@@ -1,0 +1,48 @@
+//! `edustat diff <old-run> <new-run>`: which indicators moved, by how much, where and why, and
+//! what changed between the runs (spec hash, edustat version, input files).
+//!
+//! Examples: `edustat diff out/guangxi-2018-2020/runs/A out/guangxi-2018-2020/runs/B` ·
+//! `edustat diff tests/baselines/guangxi-2018-2020 out/guangxi-2018-2020/latest --format markdown`
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::diff::{self, Snapshot, Tolerances};
+use crate::error::Result;
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Markdown,
+    Json,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Markdown => "markdown",
+            Format::Json => "json",
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The earlier run folder (or a baseline folder).
+    old: PathBuf,
+    /// The later run folder (or a baseline folder).
+    new: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Rows to list after the summary.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+pub fn execute(args: Args) -> Result<()> {
+    let d = diff::diff(&Snapshot::load(&args.old)?, &Snapshot::load(&args.new)?, &Tolerances::default())?;
+    print!("{}", diff::render(&d, args.format.name(), args.limit)?);
+    Ok(())
+}

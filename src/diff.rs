@@ -1,0 +1,464 @@
+//! What moved between two runs, and why: indicators compared row by row on their key
+//! (indicator, year, region, sex, area) with the cause of each move (numerator, denominator,
+//! both, value, flags, row added or removed), target statuses, and what changed between the
+//! runs' manifests (spec hash, edustat version, input files). A run is read from its folder;
+//! a baseline from sorted CSV files that read well in code review.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
+
+/// Key columns of an indicator row.
+pub const KEYS: &[&str] = &["indicator", "year", "region_code", "sex", "area"];
+const INDICATOR_COLUMNS: &[&str] = &["indicator", "year", "region_code", "sex", "area", "value", "numerator", "denominator", "flags"];
+const TARGET_COLUMNS: &[&str] = &["indicator", "region_code", "target_year", "comparator", "target_value", "latest_year", "latest_value", "status"];
+
+/// The comparable content of a run or a baseline.
+pub struct Snapshot {
+    /// KEYS + value, numerator, denominator (f64) + flags (text, "|"-joined)
+    pub indicators: DataFrame,
+    /// TARGET_COLUMNS
+    pub targets: DataFrame,
+    pub spec_hash: Option<String>,
+    pub version: Option<String>,
+    /// input path → sha256
+    pub inputs: BTreeMap<String, String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ManifestView {
+    spec_hash: String,
+    edustat_version: String,
+    #[serde(default)]
+    inputs: Vec<InputView>,
+}
+
+#[derive(serde::Deserialize, Serialize)]
+struct InputView {
+    path: String,
+    sha256: String,
+}
+
+fn manifest_view(path: &Path) -> Option<ManifestView> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+impl Snapshot {
+    /// Read a run folder (`manifest.json` + Parquet) or a baseline folder (`baseline.json` + CSV).
+    pub fn load(dir: &Path) -> Result<Snapshot> {
+        if dir.join("indicators.parquet").is_file() {
+            let indicators = frame::collect(frame::read_parquet(&dir.join("indicators.parquet"))?.lazy().select(
+                INDICATOR_COLUMNS.iter().map(|c| if *c == "flags" { col("flags").list().join(lit("|"), true).alias("flags") } else { col(*c) }).collect::<Vec<_>>(),
+            ))?;
+            let targets = frame::collect(frame::read_parquet(&dir.join("targets.parquet"))?.lazy().select(TARGET_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))?;
+            let m = manifest_view(&dir.join("manifest.json"));
+            return Ok(Snapshot::new(indicators, targets, m));
+        }
+        if dir.join("indicators.csv").is_file() {
+            let indicators = read_csv(&dir.join("indicators.csv"), INDICATOR_COLUMNS)?;
+            let targets = read_csv(&dir.join("targets.csv"), TARGET_COLUMNS)?;
+            return Ok(Snapshot::new(indicators, targets, manifest_view(&dir.join("baseline.json"))));
+        }
+        Err(Error::Usage(format!("{} is neither a run folder nor a baseline folder", dir.display())))
+    }
+
+    fn new(indicators: DataFrame, targets: DataFrame, m: Option<ManifestView>) -> Snapshot {
+        let (spec_hash, version, inputs) = match m {
+            Some(m) => (Some(m.spec_hash), Some(m.edustat_version), m.inputs.into_iter().map(|i| (i.path, i.sha256)).collect()),
+            None => (None, None, BTreeMap::new()),
+        };
+        Snapshot { indicators, targets, spec_hash, version, inputs }
+    }
+}
+
+/// Numeric columns of the CSV forms.
+fn is_number(c: &str) -> bool {
+    matches!(c, "value" | "numerator" | "denominator" | "target_value" | "latest_value")
+}
+
+fn is_year(c: &str) -> bool {
+    matches!(c, "year" | "target_year" | "latest_year")
+}
+
+/// Read a baseline CSV written by [`write_baseline`] (empty cell = null).
+fn read_csv(path: &Path, columns: &[&str]) -> Result<DataFrame> {
+    let bad = |m: String| Error::Input { file: path.to_path_buf(), location: String::new(), message: m };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let header: Vec<String> = reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(str::to_string).collect();
+    if header != columns {
+        return Err(bad(format!("header must be {}", columns.join(","))));
+    }
+    let mut cells: Vec<Vec<Option<String>>> = vec![Vec::new(); columns.len()];
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(e.to_string()))?;
+        for (i, cell) in record.iter().enumerate().take(columns.len()) {
+            cells[i].push(if cell.is_empty() { None } else { Some(cell.to_string()) });
+        }
+    }
+    let mut out = Vec::new();
+    for (name, values) in columns.iter().zip(cells) {
+        let text = Column::new((*name).into(), values);
+        out.push(text);
+    }
+    let typed: Vec<Expr> = columns
+        .iter()
+        .map(|c| {
+            if is_number(c) {
+                col(*c).strict_cast(DataType::Float64)
+            } else if is_year(c) {
+                col(*c).strict_cast(DataType::Int32)
+            } else if *c == "flags" {
+                col(*c).fill_null(lit(""))
+            } else {
+                col(*c)
+            }
+        })
+        .collect();
+    frame::collect(frame::frame(out)?.lazy().select(typed)).map_err(|e| bad(format!("not a baseline written by edustat: {e}")))
+}
+
+/// Write the sorted CSV form of a run (indicators.csv, targets.csv, baseline.json).
+pub fn write_baseline(run: &Path, dir: &Path) -> Result<()> {
+    let snap = Snapshot::load(run)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let sorted = frame::collect(frame::sort_by(snap.indicators.lazy(), KEYS))?;
+    write_csv(&sorted, INDICATOR_COLUMNS, &dir.join("indicators.csv"))?;
+    let targets = frame::collect(frame::sort_by(snap.targets.lazy(), &["indicator", "region_code", "target_year", "comparator", "target_value"]))?;
+    write_csv(&targets, TARGET_COLUMNS, &dir.join("targets.csv"))?;
+    #[derive(Serialize)]
+    struct Baseline<'a> {
+        spec_hash: Option<&'a String>,
+        edustat_version: Option<&'a String>,
+        inputs: Vec<InputView>,
+    }
+    let meta = Baseline {
+        spec_hash: snap.spec_hash.as_ref(),
+        edustat_version: snap.version.as_ref(),
+        inputs: snap.inputs.iter().map(|(p, h)| InputView { path: p.clone(), sha256: h.clone() }).collect(),
+    };
+    let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::Internal(e.to_string()))?;
+    let path = dir.join("baseline.json");
+    std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+}
+
+fn write_csv(df: &DataFrame, columns: &[&str], path: &Path) -> Result<()> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+    w.write_record(columns).map_err(|e| Error::Internal(e.to_string()))?;
+    let series: Vec<_> = columns.iter().map(|c| df.column(c)).collect::<std::result::Result<_, _>>()?;
+    for i in 0..df.height() {
+        let mut row = Vec::with_capacity(columns.len());
+        for s in &series {
+            let v = s.get(i)?;
+            row.push(match v {
+                polars::prelude::AnyValue::Null => String::new(),
+                polars::prelude::AnyValue::Float64(x) => format!("{x}"),
+                polars::prelude::AnyValue::String(t) => t.to_string(),
+                polars::prelude::AnyValue::StringOwned(t) => t.to_string(),
+                other => other.to_string(),
+            });
+        }
+        w.write_record(&row).map_err(|e| Error::Internal(e.to_string()))?;
+    }
+    w.flush().map_err(|e| Error::io(path, e))
+}
+
+/// One indicator row that moved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Move {
+    pub indicator: String,
+    pub year: i32,
+    pub region_code: String,
+    pub sex: String,
+    pub area: String,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+    pub delta: Option<f64>,
+    /// numerator, denominator, numerator and denominator, value, flags, row added, row removed
+    pub cause: String,
+    /// beyond the indicator's tolerance (or added / removed / flags changed)
+    pub beyond_tolerance: bool,
+}
+
+/// A target whose status or latest value changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetMove {
+    pub indicator: String,
+    pub region_code: String,
+    pub target_year: Option<i32>,
+    pub old_status: Option<String>,
+    pub new_status: Option<String>,
+    pub old_value: Option<f64>,
+    pub new_value: Option<f64>,
+}
+
+/// Per indicator: rows changed, the largest move and where.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorSummary {
+    pub indicator: String,
+    pub rows_changed: usize,
+    pub largest_delta: Option<f64>,
+    pub where_largest: String,
+}
+
+/// Everything that differs between two snapshots.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Diff {
+    pub spec_hash: Option<(Option<String>, Option<String>)>,
+    pub version: Option<(Option<String>, Option<String>)>,
+    pub inputs_changed: Vec<String>,
+    pub inputs_added: Vec<String>,
+    pub inputs_removed: Vec<String>,
+    pub summary: Vec<IndicatorSummary>,
+    pub moves: Vec<Move>,
+    pub targets: Vec<TargetMove>,
+}
+
+impl Diff {
+    /// Moves beyond tolerance plus every target status change.
+    pub fn regressions(&self) -> usize {
+        self.moves.iter().filter(|m| m.beyond_tolerance).count() + self.targets.iter().filter(|t| t.old_status != t.new_status).count()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.moves.is_empty() && self.targets.is_empty()
+    }
+}
+
+/// Tolerances: a default relative tolerance and per-indicator overrides.
+#[derive(Debug, Clone)]
+pub struct Tolerances {
+    pub default: f64,
+    pub per_indicator: BTreeMap<String, f64>,
+}
+
+impl Default for Tolerances {
+    fn default() -> Self {
+        Tolerances { default: 1e-9, per_indicator: BTreeMap::new() }
+    }
+}
+
+/// `a` and `b` equal, nulls equal to nulls.
+fn same(a: Expr, b: Expr) -> Expr {
+    (a.clone().is_null().and(b.clone().is_null())).or(a.eq(b).fill_null(lit(false)))
+}
+
+fn absolute(e: Expr) -> Expr {
+    when(e.clone().lt(lit(0.0))).then(lit(0.0) - e.clone()).otherwise(e)
+}
+
+/// Compare `old` with `new`.
+pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<Diff> {
+    let mut out = Diff::default();
+    if old.spec_hash != new.spec_hash {
+        out.spec_hash = Some((old.spec_hash.clone(), new.spec_hash.clone()));
+    }
+    if old.version != new.version {
+        out.version = Some((old.version.clone(), new.version.clone()));
+    }
+    for (path, hash) in &new.inputs {
+        match old.inputs.get(path) {
+            None => out.inputs_added.push(path.clone()),
+            Some(h) if h != hash => out.inputs_changed.push(path.clone()),
+            _ => {}
+        }
+    }
+    out.inputs_removed = old.inputs.keys().filter(|p| !new.inputs.contains_key(*p)).cloned().collect();
+
+    // Indicators: full join on the key, then only the rows that differ are collected.
+    let side = |df: &DataFrame, tag: &str| -> LazyFrame {
+        let mut sel: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+        for c in ["value", "numerator", "denominator", "flags"] {
+            sel.push(col(c).alias(format!("{c}_{tag}")));
+        }
+        sel.push(lit(true).alias(format!("__in_{tag}")));
+        df.clone().lazy().select(sel)
+    };
+    let tolerance = tolerances.per_indicator.iter().fold(lit(tolerances.default), |acc, (id, t)| when(col("indicator").eq(lit(id.clone()))).then(lit(*t)).otherwise(acc));
+    let joined = frame::full_join(side(&old.indicators, "old"), side(&new.indicators, "new"), KEYS);
+    let (vo, vn) = (col("value_old"), col("value_new"));
+    let delta = vn.clone() - vo.clone();
+    // Floating sums are not bit-for-bit repeatable across thread schedules: every number is
+    // compared with the indicator's relative tolerance, so identical inputs give an empty diff.
+    let moved = |a: Expr, b: Expr| -> Expr {
+        let scale = when(absolute(a.clone()).gt(lit(1.0))).then(absolute(a.clone())).otherwise(lit(1.0));
+        let far = absolute(b.clone() - a.clone()).gt(tolerance.clone() * scale);
+        (a.clone().is_null().and(b.clone().is_null())).not().and(a.is_null().or(b.is_null()).or(far.fill_null(lit(false))))
+    };
+    let added = col("__in_old").is_null();
+    let removed = col("__in_new").is_null();
+    let num_changed = moved(col("numerator_old"), col("numerator_new"));
+    let den_changed = moved(col("denominator_old"), col("denominator_new"));
+    let value_changed = moved(vo.clone(), vn.clone());
+    let flags_changed = same(col("flags_old"), col("flags_new")).not();
+    let cause = frame::first_match(
+        vec![
+            (added.clone(), lit("row added")),
+            (removed.clone(), lit("row removed")),
+            (num_changed.clone().and(den_changed.clone()), lit("numerator and denominator")),
+            (num_changed, lit("numerator")),
+            (den_changed, lit("denominator")),
+            (value_changed.clone(), lit("value")),
+            (flags_changed.clone(), lit("flags")),
+        ],
+        lit(NULL).cast(DataType::String),
+    );
+    let changed = frame::collect(
+        joined
+            .with_columns([
+                cause.alias("__cause"),
+                delta.alias("__delta"),
+                (added.clone().or(removed.clone()).or(flags_changed).or(value_changed.clone())).alias("__beyond"),
+            ])
+            .filter(col("__cause").is_not_null()),
+    )?;
+    let get_s = |c: &str| changed.column(c).and_then(|s| s.str().cloned());
+    let get_f = |c: &str| changed.column(c).and_then(|s| s.f64().cloned());
+    let (ids, codes, sexes, areas, causes) = (get_s("indicator")?, get_s("region_code")?, get_s("sex")?, get_s("area")?, get_s("__cause")?);
+    let years = changed.column("year")?.i32()?.clone();
+    let (olds, news, deltas) = (get_f("value_old")?, get_f("value_new")?, get_f("__delta")?);
+    let beyond = changed.column("__beyond")?.bool()?.clone();
+    for i in 0..changed.height() {
+        out.moves.push(Move {
+            indicator: ids.get(i).unwrap_or_default().to_string(),
+            year: years.get(i).unwrap_or_default(),
+            region_code: codes.get(i).unwrap_or_default().to_string(),
+            sex: sexes.get(i).unwrap_or_default().to_string(),
+            area: areas.get(i).unwrap_or_default().to_string(),
+            old: olds.get(i),
+            new: news.get(i),
+            delta: deltas.get(i),
+            cause: causes.get(i).unwrap_or_default().to_string(),
+            beyond_tolerance: beyond.get(i).unwrap_or(true),
+        });
+    }
+    // Largest moves first; added and removed rows (no delta) after them.
+    out.moves.sort_by(|a, b| {
+        let (x, y) = (a.delta.map(f64::abs).unwrap_or(-1.0), b.delta.map(f64::abs).unwrap_or(-1.0));
+        y.total_cmp(&x).then_with(|| (&a.indicator, a.year, &a.region_code, &a.sex).cmp(&(&b.indicator, b.year, &b.region_code, &b.sex)))
+    });
+    let mut per: BTreeMap<String, IndicatorSummary> = BTreeMap::new();
+    for m in &out.moves {
+        let s = per.entry(m.indicator.clone()).or_insert(IndicatorSummary { indicator: m.indicator.clone(), rows_changed: 0, largest_delta: None, where_largest: String::new() });
+        s.rows_changed += 1;
+        if let Some(d) = m.delta
+            && s.largest_delta.is_none_or(|l| d.abs() > l.abs())
+        {
+            s.largest_delta = Some(d);
+            s.where_largest = format!("{} {} {}", m.region_code, m.year, m.sex);
+        }
+    }
+    out.summary = per.into_values().collect();
+    out.summary.sort_by(|a, b| b.rows_changed.cmp(&a.rows_changed).then(a.indicator.cmp(&b.indicator)));
+
+    // Targets: status or latest value changed.
+    let tkeys = ["indicator", "region_code", "target_year", "comparator", "target_value"];
+    let tside = |df: &DataFrame, tag: &str| -> LazyFrame {
+        df.clone().lazy().select([
+            col("indicator"),
+            col("region_code"),
+            col("target_year"),
+            col("comparator"),
+            col("target_value"),
+            col("status").alias(format!("status_{tag}")),
+            col("latest_value").alias(format!("latest_{tag}")),
+        ])
+    };
+    let t = frame::collect(
+        frame::full_join(tside(&old.targets, "old"), tside(&new.targets, "new"), &tkeys)
+            .filter(same(col("status_old"), col("status_new")).not().or(same(col("latest_old"), col("latest_new")).not())),
+    )?;
+    let (ti, tr, so, sn) = (t.column("indicator")?.str()?.clone(), t.column("region_code")?.str()?.clone(), t.column("status_old")?.str()?.clone(), t.column("status_new")?.str()?.clone());
+    let (ty, lo, ln) = (t.column("target_year")?.i32()?.clone(), t.column("latest_old")?.f64()?.clone(), t.column("latest_new")?.f64()?.clone());
+    for i in 0..t.height() {
+        out.targets.push(TargetMove {
+            indicator: ti.get(i).unwrap_or_default().to_string(),
+            region_code: tr.get(i).unwrap_or_default().to_string(),
+            target_year: ty.get(i),
+            old_status: so.get(i).map(str::to_string),
+            new_status: sn.get(i).map(str::to_string),
+            old_value: lo.get(i),
+            new_value: ln.get(i),
+        });
+    }
+    Ok(out)
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.6}").trim_end_matches('0').trim_end_matches('.').to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// The diff as text (`table`), GitHub markdown (`markdown`) or JSON (`json`), at most `limit` rows.
+pub fn render(d: &Diff, format: &str, limit: usize) -> Result<String> {
+    if format == "json" {
+        return serde_json::to_string_pretty(d).map_err(|e| Error::Internal(e.to_string()));
+    }
+    let md = format == "markdown";
+    let mut s = String::new();
+    let heading = |s: &mut String, t: &str| s.push_str(&if md { format!("\n### {t}\n\n") } else { format!("\n{t}\n") });
+    heading(&mut s, "What changed between the runs");
+    let mut facts = Vec::new();
+    if let Some((a, b)) = &d.spec_hash {
+        facts.push(format!("spec hash {} → {}", a.as_deref().unwrap_or("-"), b.as_deref().unwrap_or("-")));
+    }
+    if let Some((a, b)) = &d.version {
+        facts.push(format!("edustat {} → {}", a.as_deref().unwrap_or("-"), b.as_deref().unwrap_or("-")));
+    }
+    for (label, list) in [("input changed", &d.inputs_changed), ("input added", &d.inputs_added), ("input removed", &d.inputs_removed)] {
+        facts.extend(list.iter().map(|p| format!("{label}: {p}")));
+    }
+    if facts.is_empty() {
+        facts.push("same spec, same edustat, same inputs".into());
+    }
+    for f in facts {
+        s.push_str(&format!("{}{f}\n", if md { "- " } else { "  " }));
+    }
+    let table = |s: &mut String, header: &[&str], rows: Vec<Vec<String>>| {
+        if md {
+            s.push_str(&format!("| {} |\n|{}\n", header.join(" | "), " --- |".repeat(header.len())));
+            for r in rows {
+                s.push_str(&format!("| {} |\n", r.join(" | ")));
+            }
+        } else {
+            let widths: Vec<usize> = (0..header.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+            let line = |r: Vec<String>| r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string() + "\n";
+            s.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
+            for r in rows {
+                s.push_str(&line(r));
+            }
+        }
+    };
+    heading(&mut s, &format!("Indicators: {} rows changed in {} indicators", d.moves.len(), d.summary.len()));
+    if !d.summary.is_empty() {
+        table(&mut s, &["indicator", "rows changed", "largest move", "where"], d.summary.iter().map(|x| vec![x.indicator.clone(), x.rows_changed.to_string(), num(x.largest_delta), x.where_largest.clone()]).collect());
+    }
+    if !d.targets.is_empty() {
+        heading(&mut s, "Targets");
+        table(
+            &mut s,
+            &["indicator", "region", "by", "status", "latest value"],
+            d.targets
+                .iter()
+                .map(|t| {
+                    let status = if t.old_status == t.new_status { t.new_status.clone().unwrap_or_default() } else { format!("{} → {}", t.old_status.as_deref().unwrap_or("-"), t.new_status.as_deref().unwrap_or("-")) };
+                    vec![t.indicator.clone(), t.region_code.clone(), t.target_year.map(|y| y.to_string()).unwrap_or_default(), status, format!("{} → {}", num(t.old_value), num(t.new_value))]
+                })
+                .collect(),
+        );
+    }
+    if !d.moves.is_empty() {
+        heading(&mut s, &format!("Rows, largest moves first{}", if d.moves.len() > limit { format!(" (first {limit})") } else { String::new() }));
+        table(
+            &mut s,
+            &["indicator", "year", "region", "sex", "old", "new", "delta", "cause", "beyond tolerance"],
+            d.moves
+                .iter()
+                .take(limit)
+                .map(|m| vec![m.indicator.clone(), m.year.to_string(), m.region_code.clone(), m.sex.clone(), num(m.old), num(m.new), num(m.delta), m.cause.clone(), if m.beyond_tolerance { "yes".into() } else { "no".into() }])
+                .collect(),
+        );
+    }
+    Ok(s)
+}
