@@ -235,7 +235,7 @@ pub fn run_with(pipeline_file: &Path, out: &Path, options: Options) -> Result<Ru
     stages.push(StageCount { stage: "assess".into(), rows_in: indicator_frame.height() as u64, rows_out: assessments.len() as u64, millis: t.elapsed().as_millis() });
     tracing::info!(stage = "assess", targets = assessments.len(), millis = t.elapsed().as_millis() as u64, "stage done");
 
-    let checks = quality_checks(&pipeline, &ingested, &indicator_frame)?;
+    let checks = quality_checks(&pipeline, &ingested, &indicator_frame, &divisions)?;
     let failed: Vec<&Check> = checks.iter().filter(|c| !c.passed).collect();
     if !failed.is_empty() {
         let lines: Vec<String> = failed.iter().take(10).map(|c| format!("{} [{}]: {}", c.rule, c.scope, c.detail)).collect();
@@ -319,14 +319,16 @@ pub fn validate(pipeline_file: &Path, progress: bool) -> Result<Validation> {
     let divisions = Divisions::load(&pipeline.divisions)?;
     let ingested = ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?;
     let indicator_frame = indicators::compute(&pipeline, &ingested, &divisions)?;
-    let checks = quality_checks(&pipeline, &ingested, &indicator_frame)?;
+    let checks = quality_checks(&pipeline, &ingested, &indicator_frame, &divisions)?;
     Ok(Validation { ingested, checks })
 }
 
-/// The quality gates declared in the pipeline file, every check kept whether it passed or not:
-/// row accounting and quarantine share per file; county population year on year; schools
-/// reporting enrolment against the previous year per county; values over 100 (informative).
-pub fn quality_checks(pipeline: &Pipeline, ingested: &Ingested, indicators: &DataFrame) -> Result<Vec<Check>> {
+/// The quality gates, every check kept whether it passed or not: row accounting and quarantine
+/// share per file; single ages against supplied all-ages totals; counties against supplied city
+/// and province population; county population year on year and schools reporting enrolment
+/// against the previous year (when the pipeline sets their limits); values over 100
+/// (informative).
+pub fn quality_checks(pipeline: &Pipeline, ingested: &Ingested, indicators: &DataFrame, divisions: &Divisions) -> Result<Vec<Check>> {
     let mut checks = Vec::new();
     for f in &ingested.files {
         checks.push(Check {
@@ -352,6 +354,33 @@ pub fn quality_checks(pipeline: &Pipeline, ingested: &Ingested, indicators: &Dat
             (change.abs() <= limit, format!("population {before:.0} → {now:.0} ({:+.1}%, limit ±{:.1}%)", change * 100.0, limit * 100.0))
         })?;
     }
+    if let Some(population) = ingested.tables.get("population") {
+        // Single ages against any all-ages totals supplied (rows whose age is null).
+        let singles = population.clone().lazy().filter(col("age").is_not_null()).group_by([col("year"), col("region_code"), col("sex")]).agg([col("population").sum().alias("__sum")]);
+        let supplied = population.clone().lazy().filter(col("age").is_null()).select([col("year"), col("region_code"), col("sex"), col("population").alias("__supplied")]);
+        let pairs = frame::collect(frame::sort_by(frame::inner_join(supplied, singles, &["year", "region_code", "sex"]), &["year", "region_code", "sex"]))?;
+        sums_match(&mut checks, &pairs, "population.age_sum", "__supplied", "__sum", "the single ages")?;
+        // Counties against any city or province rows delivered (single ages, per sex).
+        let rollup = divisions.rollup()?;
+        let counties = rollup.clone().lazy().filter(col("from_level").eq(lit("county")).and(col("region_level").neq(lit("county"))));
+        let county_rows = frame::inner_join(
+            population.clone().lazy().filter(col("age").is_not_null()).select([col("year"), col("region_code").alias("from_code"), col("sex"), col("age"), col("population")]),
+            counties,
+            &["from_code"],
+        )
+        .group_by([col("year"), col("region_code"), col("sex"), col("age")])
+        .agg([col("population").sum().alias("__sum")]);
+        let higher = frame::inner_join(
+            population.clone().lazy().filter(col("age").is_not_null()),
+            frame::distinct(rollup.lazy().filter(col("from_level").neq(lit("county"))).select([col("from_code").alias("region_code")])),
+            &["region_code"],
+        )
+        .select([col("year"), col("region_code"), col("sex"), col("age"), col("population").alias("__supplied")]);
+        // Age by age: a city may deliver only some ages.
+        let keys = ["year", "region_code", "sex", "age"];
+        let pairs = frame::collect(frame::sort_by(frame::inner_join(higher, county_rows, &keys), &keys))?;
+        sums_match(&mut checks, &pairs, "population.county_sum", "__supplied", "__sum", "the sum of its counties")?;
+    }
     if let (Some(min), Some(enrolment), Some(schools)) = (pipeline.min_reporting_ratio, ingested.tables.get("enrolment"), ingested.tables.get("schools")) {
         let located = schools.clone().lazy().select([col("year"), col("school_id"), col("region_code")]);
         let reporting = frame::inner_join(frame::distinct(enrolment.clone().lazy().select([col("year"), col("school_id")])), located, &["year", "school_id"])
@@ -368,6 +397,21 @@ pub fn quality_checks(pipeline: &Pipeline, ingested: &Ingested, indicators: &Dat
     let n = over.column("n")?.get(0)?.extract::<u64>().unwrap_or(0);
     checks.push(Check { rule: "values.over_100".into(), scope: "indicators".into(), passed: true, detail: format!("{n} percent values above 100, flagged over_100") });
     Ok(checks)
+}
+
+/// One check per (year, region, sex): a supplied total against the sum it should equal.
+fn sums_match(checks: &mut Vec<Check>, pairs: &DataFrame, rule: &str, supplied: &str, sum: &str, what: &str) -> Result<()> {
+    let (years, codes, sexes) = (pairs.column("year")?.i32()?.clone(), pairs.column("region_code")?.str()?.clone(), pairs.column("sex")?.str()?.clone());
+    let (a, b) = (pairs.column(supplied)?.cast(&frame::DataType::Int64)?, pairs.column(sum)?.cast(&frame::DataType::Int64)?);
+    let (a, b) = (a.i64()?.clone(), b.i64()?.clone());
+    for i in 0..pairs.height() {
+        if let (Some(y), Some(c), Some(x), Some(t)) = (years.get(i), codes.get(i), a.get(i), b.get(i)) {
+            let sex = sexes.get(i).unwrap_or("total");
+            let age = pairs.column("age").ok().and_then(|a| a.get(i).ok()).map(|a| format!(" age {a}")).unwrap_or_default();
+            checks.push(Check { rule: rule.into(), scope: format!("{c} {y} {sex}{age}"), passed: x == t, detail: format!("supplied {x}, {what} {t}") });
+        }
+    }
+    Ok(())
 }
 
 /// One check per (year, region) pair of `now` and `before` columns.

@@ -55,9 +55,9 @@ pub fn compute(g: &GrossEnrolmentSpec, pipeline: &Pipeline, ingested: &Ingested,
 
     // Denominator: population of the age band.
     let denominator = match ingested.tables.get("population") {
-        Some(p) => p
-            .clone()
-            .lazy()
+        // County rows only: population delivered for a city or the province checks the sum of
+        // its counties (a quality gate) and is never counted a second time.
+        Some(p) => frame::inner_join(p.clone().lazy(), hierarchy.county_codes()?.lazy(), &["region_code"])
             .filter(col("age").gt_eq(lit(g.ages.0 as i32)).and(col("age").lt_eq(lit(g.ages.1 as i32))))
             .select([col("year"), col("region_code").alias("from_code"), col("sex"), col("population").cast(DataType::Float64).alias("__den")]),
         None => frame::empty_frame(&[("year", DataType::Int32), ("from_code", DataType::String), ("sex", DataType::String), ("__den", DataType::Float64)])?.lazy(),

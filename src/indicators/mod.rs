@@ -139,6 +139,11 @@ impl Hierarchy {
         Ok(Hierarchy { rollup, names: divisions.names()?, counties, townships })
     }
 
+    /// `region_code` of every current county (for keeping county-level rows only).
+    pub fn county_codes(&self) -> Result<DataFrame> {
+        frame::collect(frame::distinct(self.rollup.clone().lazy().filter(col("from_level").eq(lit("county"))).select([col("from_code").alias("region_code")])))
+    }
+
     /// Sum `value_cols` of rows keyed by `from_code` (a county, city or the province) into
     /// that region and every region above it, grouped additionally by `by`.
     pub fn roll_up(&self, data: LazyFrame, by: &[&str], value_cols: &[&str]) -> LazyFrame {

@@ -128,9 +128,12 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
                     Kind::Int { min, max } => (min, max, "value.out_of_range"),
                     _ => (years.0 as i64, years.1 as i64, "year.out_of_range"),
                 };
-                let parsed = raw_expr.clone().cast(DataType::Int64);
+                // A supplied-total label (年龄 = 合计) types as null: the row is the all-ages total.
+                let labels = source.total_labels.get(&canonical).cloned().unwrap_or_default();
+                let is_total = any_of(labels.iter().map(|l| original.clone().eq(lit(l.clone()))).collect());
+                let parsed = when(is_total.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw_expr.clone().cast(DataType::Int64));
                 rules.push(Rule {
-                    fail: raw_expr.clone().is_not_null().and(parsed.clone().is_null()),
+                    fail: raw_expr.clone().is_not_null().and(parsed.clone().is_null()).and(is_total.not()),
                     id: "value.not_integer",
                     column: display.clone(),
                     raw: original.clone(),

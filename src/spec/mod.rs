@@ -69,6 +69,8 @@ pub struct SourceSpec {
     pub values: Vec<ValueSpec>,
     /// Raw headers deliberately not mapped.
     pub ignore: Vec<String>,
+    /// canonical column → labels of supplied-total rows
+    pub total_labels: BTreeMap<String, Vec<String>>,
 }
 
 /// A target of the plan.
@@ -414,6 +416,7 @@ fn resolve_source(
         constants,
         values,
         ignore: mapping.ignore.clone(),
+        total_labels: mapping.total_labels.clone(),
     })
 }
 

@@ -112,6 +112,10 @@ pub struct Mapping {
     /// canonical column → (raw value → canonical value)
     #[serde(default)]
     pub codes: BTreeMap<Spanned<String>, BTreeMap<String, String>>,
+    /// canonical column → labels that mark a row as a supplied total (年龄 = 合计): the column is
+    /// null on such rows ("all ages"), which are kept for checks and never counted twice
+    #[serde(default)]
+    pub total_labels: BTreeMap<String, Vec<String>>,
     /// raw headers the mapping knows and deliberately leaves out (no warning for them)
     #[serde(default)]
     pub ignore: Vec<String>,

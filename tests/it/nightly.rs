@@ -182,3 +182,29 @@ fn validate_writes_nothing_and_fails_on_gates() {
     assert_eq!(code, Some(3), "{stderr}");
     assert!(!out.join("tiny/latest").exists(), "a failed gate publishes nothing");
 }
+
+#[test]
+fn supplied_population_totals_are_checked_and_never_counted_twice() {
+    let (g, pipeline, out) = fixture();
+    // An all-ages total for A (年龄 = 合计) and city 450100's own figures for ages 3 and 4.
+    // A's single ages: men 10×3 + 100 + 20×3 + 10×5 = 240, women the same → 合计 480 = 240 + 240.
+    // Ages 3 and 4 of the city = A (10 + 10) + B (5 + 5): 15 men and 15 women each; the age-4 row
+    // says 16 men, one too many.
+    let path = g.path().join("population.csv");
+    let text = std::fs::read_to_string(&path).unwrap() + "450102,合计,480,240,240\n450100,3岁,30,15,15\n450100,4岁,31,16,15\n";
+    std::fs::write(&path, text).unwrap();
+    let toml = std::fs::read_to_string(&pipeline).unwrap().replace("strip_suffixes = { age = [\"岁\"] }", "strip_suffixes = { age = [\"岁\"] }\ntotal_labels = { age = [\"合计\"] }");
+    std::fs::write(&pipeline, toml).unwrap();
+    let (code, stdout, _) = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    assert_eq!(code, Some(3), "{stdout}");
+    assert!(stdout.contains("FAIL population.county_sum [450100 2020 male age 4]: supplied 16, the sum of its counties 15"), "{stdout}");
+    assert_eq!(stdout.matches("FAIL").count(), 1, "the total row and the other city rows pass: {stdout}");
+    // With the city row corrected the run passes, and the city's preschool denominator is still
+    // A + B = 60 + 30 = 90: rows of cities and totals are never added to the counties'.
+    std::fs::write(&path, std::fs::read_to_string(&path).unwrap().replace("450100,4岁,31,16,15", "450100,4岁,30,15,15")).unwrap();
+    let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let df = edustat::frame::read_parquet(&out.join("tiny/latest/indicators.parquet")).unwrap();
+    assert_eq!(super::common::indicator(&df, "ger_preschool", 2020, "450100", "total").unwrap().denominator, Some(90.0));
+    assert_eq!(super::common::indicator(&df, "ger_preschool", 2020, "450102", "total").unwrap().denominator, Some(60.0));
+}
