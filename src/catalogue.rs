@@ -431,7 +431,7 @@ impl From<&Entry> for Described {
 /// indicators and balance CVs.
 pub fn for_pipeline(pipeline: &crate::spec::Pipeline) -> Vec<Described> {
     let mut out: Vec<Described> = CATALOGUE.iter().map(Described::from).collect();
-    for c in &pipeline.counts {
+    for c in &pipeline.families.counts {
         out.push(Described {
             id: c.id.clone(),
             name_zh: c.name_zh.clone(),
@@ -446,7 +446,7 @@ pub fn for_pipeline(pipeline: &crate::spec::Pipeline) -> Vec<Described> {
             plan: c.plan.clone(),
         });
     }
-    for b in &pipeline.balances {
+    for b in &pipeline.families.balances {
         for stage in &b.stages {
             for (resource, column, per) in &b.resources {
                 let source = match column {

@@ -30,56 +30,56 @@ pub const LOW_COVERAGE: f64 = 0.95;
 pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) -> Result<DataFrame> {
     let hierarchy = Hierarchy::new(divisions)?;
     let mut parts = Vec::new();
-    for g in &pipeline.gross_enrolment {
+    for g in &pipeline.families.gross_enrolment {
         parts.push(gross_enrolment::compute(g, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.counts {
+    for c in &pipeline.families.counts {
         parts.push(counts::compute(c, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.class_shares {
+    for c in &pipeline.families.class_shares {
         parts.push(class_size::share(c, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.class_averages {
+    for c in &pipeline.families.class_averages {
         parts.push(class_size::average(c, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.school_shares {
+    for c in &pipeline.families.school_shares {
         parts.extend(school_share::share(c, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.school_totals {
+    for c in &pipeline.families.school_totals {
         parts.push(school_share::total(c, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.township_coverages {
+    for c in &pipeline.families.township_coverages {
         parts.push(school_share::townships(c, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.pupil_teacher_ratios {
+    for c in &pipeline.families.pupil_teacher_ratios {
         parts.push(staffing::pupil_teacher_ratio(c, pipeline, ingested, &hierarchy)?);
     }
-    for c in &pipeline.measures {
+    for c in &pipeline.families.measures {
         parts.push(staffing::measure(c, pipeline, ingested, &hierarchy)?);
     }
-    for r in &pipeline.retentions {
+    for r in &pipeline.families.retentions {
         parts.push(retention::retention(r, pipeline, ingested, &hierarchy)?);
     }
-    for v in &pipeline.survivals {
+    for v in &pipeline.families.survivals {
         parts.push(retention::survival(v, pipeline, ingested, &hierarchy)?);
     }
-    for b in &pipeline.balances {
+    for b in &pipeline.families.balances {
         parts.extend(balance::compute(b, pipeline, ingested, &hierarchy)?);
     }
     let mut all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
     // Growth reads the values computed above; county rules read those and the growths.
-    if !pipeline.growths.is_empty() {
+    if !pipeline.families.growths.is_empty() {
         let base = frame::collect(all)?;
         let mut with_growth = vec![base.clone().lazy()];
-        for g in &pipeline.growths {
+        for g in &pipeline.families.growths {
             with_growth.push(staffing::growth(g, &base)?);
         }
         all = frame::concat(with_growth)?;
     }
-    if !pipeline.county_rules.is_empty() {
+    if !pipeline.families.county_rules.is_empty() {
         let base = frame::collect(all)?;
         let mut with_rules = vec![base.clone().lazy()];
-        for r in &pipeline.county_rules {
+        for r in &pipeline.families.county_rules {
             with_rules.push(county_rule::compute(r, &base, pipeline, &hierarchy)?);
         }
         all = frame::concat(with_rules)?;

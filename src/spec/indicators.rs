@@ -170,7 +170,8 @@ pub struct SurvivalSpec {
 }
 
 /// Every family of a pipeline, resolved.
-pub(super) struct Families {
+#[derive(Clone, Debug)]
+pub struct Families {
     pub gross_enrolment: Vec<GrossEnrolmentSpec>,
     pub counts: Vec<CountSpec>,
     pub class_shares: Vec<ClassShareSpec>,

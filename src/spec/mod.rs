@@ -112,20 +112,8 @@ pub struct Pipeline {
     /// Relative tolerances of `edustat check`.
     pub tolerances: crate::diff::Tolerances,
     pub sources: Vec<SourceSpec>,
-    pub gross_enrolment: Vec<GrossEnrolmentSpec>,
-    pub counts: Vec<CountSpec>,
-    pub class_shares: Vec<ClassShareSpec>,
-    pub class_averages: Vec<ClassAverageSpec>,
-    pub county_rules: Vec<CountyRuleSpec>,
-    pub school_shares: Vec<SchoolShareSpec>,
-    pub school_totals: Vec<SchoolTotalSpec>,
-    pub township_coverages: Vec<TownshipCoverageSpec>,
-    pub pupil_teacher_ratios: Vec<PupilTeacherRatioSpec>,
-    pub measures: Vec<MeasureSpec>,
-    pub growths: Vec<GrowthSpec>,
-    pub balances: Vec<BalanceSpec>,
-    pub retentions: Vec<RetentionSpec>,
-    pub survivals: Vec<SurvivalSpec>,
+    /// The indicator families the pipeline declares.
+    pub families: Families,
     pub targets: Vec<TargetSpec>,
 }
 
@@ -220,22 +208,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
     }
 
     let (families, ids) = indicators::resolve(ctx, &raw.indicators)?;
-    let indicators::Families {
-        gross_enrolment,
-        counts,
-        class_shares,
-        class_averages,
-        county_rules,
-        school_shares,
-        school_totals,
-        township_coverages,
-        pupil_teacher_ratios,
-        measures,
-        growths,
-        balances,
-        retentions,
-        survivals,
-    } = families;
+
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut targets = Vec::new();
     for t in &raw.targets {
@@ -292,20 +265,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         keep_runs: raw.publish.keep_runs.max(1),
         tolerances: crate::diff::Tolerances { default: raw.check.tolerance.unwrap_or(1e-9), per_indicator: raw.check.tolerances.clone() },
         sources,
-        gross_enrolment,
-        counts,
-        class_shares,
-        class_averages,
-        county_rules,
-        school_shares,
-        school_totals,
-        township_coverages,
-        pupil_teacher_ratios,
-        measures,
-        growths,
-        balances,
-        retentions,
-        survivals,
+        families,
         targets,
     })
 }
