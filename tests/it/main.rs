@@ -1,5 +1,6 @@
 //! The one integration test binary (each extra binary re-links polars).
 
+mod bad_inputs;
 mod common;
 mod contract;
 mod encodings;
