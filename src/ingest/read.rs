@@ -44,7 +44,7 @@ pub fn read(source: &SourceSpec) -> Result<RawTable> {
             table.encoding = Some(used);
             Ok(table)
         }
-        Format::Xlsx => read_xlsx(&source.path, source.sheet.as_deref(), source.header_row),
+        Format::Xlsx => read_xlsx(&source.path, source.sheet.as_deref(), source.header_row, source.max_cells),
     }
 }
 
@@ -63,7 +63,7 @@ fn read_csv(path: &Path, text: &str, header_row: usize) -> Result<RawTable> {
     assemble(path, rows, header_row, None)
 }
 
-fn read_xlsx(path: &Path, sheet: Option<&str>, header_row: usize) -> Result<RawTable> {
+fn read_xlsx(path: &Path, sheet: Option<&str>, header_row: usize, max_cells: u64) -> Result<RawTable> {
     let input_err = |message: String| Error::Input { file: path.to_path_buf(), location: String::new(), message };
     let mut workbook: Xlsx<_> = calamine::open_workbook(path).map_err(|e| input_err(format!("not a readable XLSX workbook: {e}")))?;
     let names = workbook.sheet_names();
@@ -72,6 +72,12 @@ fn read_xlsx(path: &Path, sheet: Option<&str>, header_row: usize) -> Result<RawT
         Some(s) => return Err(input_err(format!("no sheet named {s:?}; sheets: {}", names.join(", ")))),
         None => names.first().cloned().ok_or_else(|| input_err("workbook has no sheets".into()))?,
     };
+    // The sheet's declared range, read before anything is allocated for it: a sheet claiming
+    // billions of cells is refused instead of exhausting memory.
+    let declared = workbook.worksheet_cells_reader(&name).map(|r| r.dimensions().len()).map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?;
+    if declared > max_cells {
+        return Err(input_err(format!("sheet {name:?} declares {declared} cells, more than the limit of {max_cells} (raise max_cells for this source if it is real); refused before reading")));
+    }
     let range = workbook.worksheet_range(&name).map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?;
     let first_row = range.start().map(|(r, _)| r as i64).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);

@@ -16,6 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::tables::{self, Kind, TableDef};
 
+/// Cells an XLSX sheet may declare unless the source says otherwise (a real delivery of the
+/// largest table, 500k schools × 40 columns, is 20 million).
+pub const DEFAULT_MAX_CELLS: u64 = 50_000_000;
+
 /// Text encodings a source may declare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -59,6 +63,8 @@ pub struct SourceSpec {
     pub format: Format,
     pub encoding: Encoding,
     pub sheet: Option<String>,
+    /// XLSX: the most cells a sheet may declare.
+    pub max_cells: u64,
     pub header_row: usize,
     pub table: &'static TableDef,
     /// canonical column → raw header
@@ -368,6 +374,7 @@ fn resolve_source(
         format,
         encoding,
         sheet: source.sheet.clone(),
+        max_cells: source.max_cells.unwrap_or(DEFAULT_MAX_CELLS),
         header_row: source.header_row,
         table,
         columns,

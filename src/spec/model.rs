@@ -158,6 +158,9 @@ pub struct Source {
     /// XLSX only: the sheet to read (default: the first).
     #[serde(default)]
     pub sheet: Option<String>,
+    /// XLSX only: a sheet declaring more cells than this is refused before it is read.
+    #[serde(default)]
+    pub max_cells: Option<u64>,
     /// 1-based line (CSV) or row (XLSX) of the header; lines above it are titles.
     #[serde(default = "default_header_row")]
     pub header_row: usize,
