@@ -96,7 +96,7 @@ fn read_csv(path: &Path, columns: &[&str]) -> Result<DataFrame> {
     for record in reader.records() {
         let record = record.map_err(|e| bad(e.to_string()))?;
         for (i, cell) in record.iter().enumerate().take(columns.len()) {
-            cells[i].push(if cell.is_empty() { None } else { Some(cell.to_string()) });
+            cells[i].push(if cell.is_empty() { None } else { Some(restore(cell).to_string()) });
         }
     }
     let mut out = Vec::new();
@@ -145,6 +145,37 @@ pub fn write_baseline(run: &Path, dir: &Path) -> Result<()> {
     std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
 }
 
+/// Digits kept in a baseline: results agree to about 1e-15, but parallel sums differ in the last
+/// bits from run to run; 12 significant digits keep the CSV stable for review, far inside the
+/// default tolerance of 1e-9.
+const BASELINE_DIGITS: i32 = 12;
+
+/// `x` to [`BASELINE_DIGITS`] significant digits, without trailing zeros.
+fn significant(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let decimals = (BASELINE_DIGITS - 1 - magnitude).clamp(0, 20) as usize;
+    let text = format!("{x:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    if text == "-0" { "0".into() } else { text }
+}
+
+/// A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a leading
+/// apostrophe; numbers are written as numbers and are never touched.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@']) { format!("'{text}").into() } else { text.into() }
+}
+
+/// The inverse of [`neutralise`] for reading a baseline back.
+fn restore(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => text,
+    }
+}
+
 fn write_csv(df: &DataFrame, columns: &[&str], path: &Path) -> Result<()> {
     let mut w = csv::Writer::from_path(path).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
     w.write_record(columns).map_err(|e| Error::Internal(e.to_string()))?;
@@ -155,9 +186,9 @@ fn write_csv(df: &DataFrame, columns: &[&str], path: &Path) -> Result<()> {
             let v = s.get(i)?;
             row.push(match v {
                 polars::prelude::AnyValue::Null => String::new(),
-                polars::prelude::AnyValue::Float64(x) => format!("{x}"),
-                polars::prelude::AnyValue::String(t) => t.to_string(),
-                polars::prelude::AnyValue::StringOwned(t) => t.to_string(),
+                polars::prelude::AnyValue::Float64(x) => significant(x),
+                polars::prelude::AnyValue::String(t) => neutralise(t).into_owned(),
+                polars::prelude::AnyValue::StringOwned(t) => neutralise(&t).into_owned(),
                 other => other.to_string(),
             });
         }
@@ -461,4 +492,30 @@ pub fn render(d: &Diff, format: &str, limit: usize) -> Result<String> {
         );
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{neutralise, restore};
+
+    #[test]
+    fn formula_cells_are_neutralised_and_restored() {
+        for text in ["=SUM(A1)", "+1", "-x", "@cmd", "ger_preschool", "450102", "'quoted"] {
+            let safe = neutralise(text);
+            assert_eq!(restore(&safe), text);
+            assert!(!safe.starts_with(['=', '+', '-', '@']), "{safe}");
+        }
+        assert_eq!(neutralise("=1+1"), "'=1+1");
+        assert_eq!(neutralise("ger_preschool"), "ger_preschool");
+    }
+
+    #[test]
+    fn baseline_numbers_keep_twelve_significant_digits() {
+        assert_eq!(super::significant(0.11568567267463584), "0.115685672675");
+        assert_eq!(super::significant(0.11568567267463585), "0.115685672675");
+        assert_eq!(super::significant(113339.0), "113339");
+        assert_eq!(super::significant(91.00002345678912), "91.0000234568");
+        assert_eq!(super::significant(-3.3333333333333335), "-3.33333333333");
+        assert_eq!(super::significant(0.0), "0");
+    }
 }
