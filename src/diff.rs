@@ -280,6 +280,14 @@ fn absolute(e: Expr) -> Expr {
     when(e.clone().lt(lit(0.0))).then(lit(0.0) - e.clone()).otherwise(e)
 }
 
+/// True where `a` and `b` differ by more than `tolerance` relative to |a| (at least 1), or
+/// exactly one of them is null.
+fn differs(a: Expr, b: Expr, tolerance: Expr) -> Expr {
+    let scale = when(absolute(a.clone()).gt(lit(1.0))).then(absolute(a.clone())).otherwise(lit(1.0));
+    let far = absolute(b.clone() - a.clone()).gt(tolerance * scale);
+    (a.clone().is_null().and(b.clone().is_null())).not().and(a.is_null().or(b.is_null()).or(far.fill_null(lit(false))))
+}
+
 /// Compare `old` with `new`.
 pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<Diff> {
     let mut out = Diff::default();
@@ -313,11 +321,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
     let delta = vn.clone() - vo.clone();
     // Floating sums are not bit-for-bit repeatable across thread schedules: every number is
     // compared with the indicator's relative tolerance, so identical inputs give an empty diff.
-    let moved = |a: Expr, b: Expr| -> Expr {
-        let scale = when(absolute(a.clone()).gt(lit(1.0))).then(absolute(a.clone())).otherwise(lit(1.0));
-        let far = absolute(b.clone() - a.clone()).gt(tolerance.clone() * scale);
-        (a.clone().is_null().and(b.clone().is_null())).not().and(a.is_null().or(b.is_null()).or(far.fill_null(lit(false))))
-    };
+    let moved = |a: Expr, b: Expr| differs(a, b, tolerance.clone());
     let added = col("__in_old").is_null();
     let removed = col("__in_new").is_null();
     let num_changed = moved(col("numerator_old"), col("numerator_new"));
@@ -399,7 +403,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
     };
     let t = frame::collect(
         frame::full_join(tside(&old.targets, "old"), tside(&new.targets, "new"), &tkeys)
-            .filter(same(col("status_old"), col("status_new")).not().or(same(col("latest_old"), col("latest_new")).not())),
+            .filter(same(col("status_old"), col("status_new")).not().or(differs(col("latest_old"), col("latest_new"), lit(tolerances.default)))),
     )?;
     let (ti, tr, so, sn) = (t.column("indicator")?.str()?.clone(), t.column("region_code")?.str()?.clone(), t.column("status_old")?.str()?.clone(), t.column("status_new")?.str()?.clone());
     let (ty, lo, ln) = (t.column("target_year")?.i32()?.clone(), t.column("latest_old")?.f64()?.clone(), t.column("latest_new")?.f64()?.clone());
