@@ -2,7 +2,7 @@
 //! said so. Ends up as `quarantine.parquet`.
 
 use crate::error::Result;
-use crate::frame::{Column, DataFrame, DataType, Expr, col, frame, lit};
+use crate::frame::{Column, DataFrame, DataType, Expr, col, frame, lit, when};
 
 /// Columns of `quarantine.parquet`, in order.
 pub const COLUMNS: &[(&str, DataType)] = &[
@@ -14,6 +14,17 @@ pub const COLUMNS: &[(&str, DataType)] = &[
     ("rule", DataType::String),
     ("message", DataType::String),
 ];
+
+/// Longest raw value kept in a quarantine row; longer ones are cut and marked.
+pub const RAW_VALUE_CHARS: usize = 256;
+
+/// `raw` cut to [`RAW_VALUE_CHARS`] characters, marked when cut.
+pub fn clip(raw: &str) -> String {
+    match raw.char_indices().nth(RAW_VALUE_CHARS) {
+        Some((at, _)) => format!("{}… ({} bytes in all)", &raw[..at], raw.len()),
+        None => raw.to_string(),
+    }
+}
 
 /// One record refused before it could be typed (blank, ragged).
 #[derive(Debug, Clone)]
@@ -28,7 +39,7 @@ pub struct Rejected {
 
 impl Rejected {
     pub fn new(line: i64, sheet: Option<&str>, column: &str, raw_value: &str, rule: &'static str, message: String) -> Self {
-        Rejected { line, sheet: sheet.map(str::to_string), column: column.into(), raw_value: raw_value.into(), rule, message }
+        Rejected { line, sheet: sheet.map(str::to_string), column: column.into(), raw_value: clip(raw_value), rule, message }
     }
 }
 
@@ -58,7 +69,17 @@ pub fn select_exprs(file: &str, sheet: Option<&str>) -> Vec<Expr> {
         .alias("sheet"),
         col("__line").cast(DataType::Int64).alias("line"),
         col("__column").alias("column"),
-        col("__raw").alias("raw_value"),
+        {
+            let raw = col("__raw");
+            let long = raw.clone().str().len_chars().gt(lit(RAW_VALUE_CHARS as u32));
+            let cut = crate::frame::concat_text(vec![
+                raw.clone().str().slice(lit(0), lit(RAW_VALUE_CHARS as u64)),
+                lit("… ("),
+                raw.clone().str().len_bytes().cast(DataType::String),
+                lit(" bytes in all)"),
+            ]);
+            when(long).then(cut).otherwise(raw).alias("raw_value")
+        },
         col("__rule").alias("rule"),
         col("__message").alias("message"),
     ]

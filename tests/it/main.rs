@@ -5,6 +5,7 @@ mod common;
 mod contract;
 mod encodings;
 mod nightly;
+mod properties;
 mod regression;
 mod samples;
 mod spec_errors;
