@@ -28,6 +28,8 @@ pub struct Options {
     pub force: bool,
     /// Draw progress bars on stderr.
     pub progress: bool,
+    /// Let input paths leave the pipeline's root.
+    pub allow_outside: bool,
 }
 
 /// What a finished run reports back.
@@ -185,7 +187,7 @@ pub fn run(pipeline_file: &Path, out: &Path) -> Result<RunSummary> {
 /// Run a pipeline file with options and publish into `out`.
 pub fn run_with(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunSummary> {
     let started_at = chrono::Utc::now();
-    let pipeline = spec::load(pipeline_file)?;
+    let pipeline = spec::load_with(pipeline_file, options.allow_outside)?;
     let root = out.join(&pipeline.id);
     let _lock = RunLock::acquire(&root)?;
     publish::clean_leftovers(&root)?;
@@ -314,8 +316,8 @@ pub struct Validation {
 }
 
 /// Ingest and run the gates; publish nothing, take no lock, reuse nothing.
-pub fn validate(pipeline_file: &Path, progress: bool) -> Result<Validation> {
-    let pipeline = spec::load(pipeline_file)?;
+pub fn validate(pipeline_file: &Path, progress: bool, allow_outside: bool) -> Result<Validation> {
+    let pipeline = spec::load_with(pipeline_file, allow_outside)?;
     let divisions = Divisions::load(&pipeline.divisions)?;
     let ingested = ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?;
     let indicator_frame = indicators::compute(&pipeline, &ingested, &divisions)?;

@@ -43,10 +43,13 @@ pub struct Args {
     /// Progress bars on stderr.
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
     progress: Progress,
+    /// Let input paths leave the pipeline's root.
+    #[arg(long)]
+    allow_outside: bool,
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let summary = crate::run::run_with(&args.pipeline, &args.out, Options { force: args.force, progress: args.progress.enabled() })?;
+    let summary = crate::run::run_with(&args.pipeline, &args.out, Options { force: args.force, progress: args.progress.enabled(), allow_outside: args.allow_outside })?;
     if summary.unchanged {
         println!("unchanged: inputs, spec and edustat version are those of run {}; nothing recomputed (--force to recompute)", summary.run_id);
         super::targets::print_run(&summary.run_dir)?;

@@ -14,13 +14,16 @@ pub struct Args {
     /// Progress bars on stderr.
     #[arg(long, value_enum, default_value_t = super::run::Progress::Auto)]
     progress: super::run::Progress,
+    /// Let input paths leave the pipeline's root.
+    #[arg(long)]
+    allow_outside: bool,
     /// Quarantine rows to show.
     #[arg(long, default_value_t = 20)]
     show: usize,
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let v = crate::run::validate(&args.pipeline, args.progress.enabled())?;
+    let v = crate::run::validate(&args.pipeline, args.progress.enabled(), args.allow_outside)?;
     println!("{:<60} {:>9} {:>9} {:>11}", "file", "read", "accepted", "quarantined");
     for f in &v.ingested.files {
         println!("{:<60} {:>9} {:>9} {:>11}", f.path, f.rows_read, f.rows_accepted, f.rows_quarantined);

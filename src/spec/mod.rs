@@ -125,6 +125,12 @@ pub struct Pipeline {
 
 /// Read, parse and validate a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline> {
+    load_with(path, false)
+}
+
+/// Read, parse and validate a pipeline file; `allow_outside` lets input paths leave the
+/// pipeline's root.
+pub fn load_with(path: &Path, allow_outside: bool) -> Result<Pipeline> {
     let bytes = std::fs::read(path).map_err(|e| Error::Spec {
         path: path.to_path_buf(),
         line: None,
@@ -135,18 +141,25 @@ pub fn load(path: &Path) -> Result<Pipeline> {
         line: Some(line_of(&bytes, e.utf8_error().valid_up_to())),
         message: "the pipeline file is not valid UTF-8".into(),
     })?;
-    let ctx = Ctx { path, text: &text };
     let raw: model::PipelineFile = toml::from_str(&text).map_err(|e| Error::Spec {
         path: path.to_path_buf(),
         line: e.span().map(|s| line_of(text.as_bytes(), s.start)),
         message: e.message().trim().to_string(),
     })?;
+    let mut ctx = Ctx { path, text: &text, root: None };
+    if !allow_outside {
+        let declared = raw.root.as_ref().map(|r| ctx.dir().join(r.get_ref())).unwrap_or_else(|| ctx.dir());
+        let span = raw.root.as_ref().map(|r| r.span()).unwrap_or(0..0);
+        ctx.root = Some(declared.canonicalize().map_err(|e| ctx.err(span, format!("root {}: {e}", declared.display())))?);
+    }
     resolve(&ctx, raw, hex(&Sha256::digest(&bytes)))
 }
 
 struct Ctx<'a> {
     path: &'a Path,
     text: &'a str,
+    /// Input paths must resolve inside this folder (None: `--allow-outside`).
+    root: Option<PathBuf>,
 }
 
 impl Ctx<'_> {
@@ -154,6 +167,19 @@ impl Ctx<'_> {
         let line = if span.is_empty() && span.start == 0 { None } else { Some(line_of(self.text.as_bytes(), span.start)) };
         Error::Spec { path: self.path.to_path_buf(), line, message: message.into() }
     }
+    /// Refuse a path that resolves (symlinks included) outside the pipeline's root.
+    fn confined(&self, span: Range<usize>, path: &Path) -> Result<()> {
+        let Some(root) = &self.root else { return Ok(()) };
+        let real = path.canonicalize().map_err(|e| self.err(span.clone(), format!("{}: {e}", path.display())))?;
+        if real.starts_with(root) {
+            return Ok(());
+        }
+        Err(self.err(
+            span,
+            format!("{} is outside the pipeline's root {} (declare root = \"…\" in the pipeline file, or run with --allow-outside)", path.display(), root.display()),
+        ))
+    }
+
     fn dir(&self) -> PathBuf {
         self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
     }
@@ -184,6 +210,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
     if !divisions.is_file() {
         return Err(ctx.err(raw.divisions.span(), format!("division table {} does not exist", divisions.display())));
     }
+    ctx.confined(raw.divisions.span(), &divisions)?;
     let history_from = match &raw.history_from {
         Some(h) if *h.get_ref() > first || *h.get_ref() < 1949 => {
             return Err(ctx.err(h.span(), format!("history_from must be a year no later than the first reported year {first}")));
@@ -298,6 +325,7 @@ fn resolve_source(
     if !path.is_file() {
         return Err(ctx.err(source.path.span(), format!("input file {} does not exist", path.display())));
     }
+    ctx.confined(source.path.span(), &path)?;
     let format = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("csv") | Some("txt") => Format::Csv,
         Some("xlsx") => Format::Xlsx,

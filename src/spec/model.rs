@@ -20,6 +20,9 @@ pub struct PipelineFile {
     pub history_from: Option<Spanned<i32>>,
     /// The province's 6-digit code: the top of the division hierarchy.
     pub province: Spanned<String>,
+    /// The folder input paths may not leave, relative to this file (default: this file's folder).
+    #[serde(default)]
+    pub root: Option<Spanned<String>>,
     /// The division table (CSV, canonical English headers), relative to this file.
     pub divisions: Spanned<String>,
     /// Final grade of each stage, for value columns declared with `grade = "last"`.

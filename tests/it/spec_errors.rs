@@ -87,3 +87,25 @@ fn quarantine_gate_exits_3_and_keeps_latest() {
     assert!(err.contains("quarantine.share") && err.contains("kindergarten.csv"), "{err}");
     assert_eq!(std::fs::read_link(dir.path().join("out/tiny/latest")).unwrap(), before);
 }
+
+#[test]
+fn a_path_leaving_the_pipeline_root_is_refused_unless_allowed() {
+    // exchange.csv moves to a sibling folder named after the fixture's own: ../<name>-shared/.
+    let dir = fixture(|t| t.replacen("path = \"exchange.csv\"", "path = \"OUTSIDE\"", 1));
+    let sibling = format!("{}-shared", dir.path().file_name().unwrap().to_string_lossy());
+    let outside = format!("../{sibling}/exchange.csv");
+    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap().replace("OUTSIDE", &outside);
+    std::fs::write(dir.path().join("pipeline.toml"), toml).unwrap();
+    let shared = dir.path().parent().unwrap().join(&sibling);
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::copy(dir.path().join("exchange.csv"), shared.join("exchange.csv")).unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    let line = line_of(&dir, &outside);
+    assert!(err.contains(&format!("pipeline.toml:{line}:")) && err.contains("outside the pipeline's root"), "{err}");
+    let pipeline = dir.path().join("pipeline.toml");
+    let out = dir.path().join("out");
+    let (code, err) = edustat(&["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap(), "--log-level", "error", "--allow-outside"]);
+    let _ = std::fs::remove_dir_all(&shared);
+    assert_eq!(code, 0, "{err}");
+}
