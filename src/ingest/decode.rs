@@ -32,7 +32,18 @@ pub fn decode(bytes: &[u8], declared: Encoding) -> Result<(String, &'static str)
     }
     match declared {
         Encoding::Utf8 => utf8(bytes, bytes, 0).map(|t| (t, "utf-8")),
-        Encoding::Gb18030 => strict(bytes, bytes, 0, GB18030).map(|t| (t, "gb18030")),
+        Encoding::Gb18030 => {
+            // Valid UTF-8 with Chinese in it would "decode" as GB18030 into mojibake without a
+            // single invalid byte: header names would no longer match, and names in the data would
+            // be silently garbled. Chinese GB18030 text is valid UTF-8 only by rare accident.
+            if !bytes.is_ascii()
+                && let Ok(text) = std::str::from_utf8(bytes)
+            {
+                let at = text.find(|c: char| !c.is_ascii()).unwrap_or(0);
+                return Err(err(bytes, at, "file is declared gb18030 but is valid UTF-8 (declare encoding = \"utf-8\" or \"auto\")"));
+            }
+            strict(bytes, bytes, 0, GB18030).map(|t| (t, "gb18030"))
+        }
         Encoding::Auto => match std::str::from_utf8(bytes) {
             Ok(t) => Ok((t.to_string(), "utf-8")),
             Err(_) => strict(bytes, bytes, 0, GB18030).map(|t| (t, "gb18030")).map_err(|mut e| {
@@ -103,6 +114,17 @@ mod tests {
         // "ab\n" then 0x81 0x20: 0x81 opens a two-byte sequence, 0x20 cannot follow it.
         let e = decode(b"ab\n\x81\x20cd", Encoding::Gb18030).unwrap_err();
         assert_eq!((e.byte_offset, e.line), (3, 2));
+    }
+
+    #[test]
+    fn utf8_declared_gb18030_is_refused_not_garbled() {
+        let text = "地区代码,年龄\n450102,3岁\n";
+        let e = decode(text.as_bytes(), Encoding::Gb18030).unwrap_err();
+        // The first non-ASCII byte is the first byte of the file, line 1.
+        assert_eq!((e.byte_offset, e.line), (0, 1));
+        assert!(e.message.contains("valid UTF-8"), "{}", e.message);
+        // Plain ASCII is the same text in both encodings and stays accepted.
+        assert_eq!(decode(b"a,b\n1,2\n", Encoding::Gb18030).unwrap().0, "a,b\n1,2\n");
     }
 
     #[test]

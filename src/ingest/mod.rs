@@ -17,7 +17,7 @@ use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, NULL, col,
 use crate::spec::{Grade, Pipeline, SourceSpec};
 use crate::tables::{Kind, TABLES, TableDef};
 
-use rows::ValueCol;
+pub use rows::ValueCol;
 
 /// What ingest says about one input file (goes into the manifest).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -54,6 +54,38 @@ pub struct Reused {
     pub files: Vec<FileReport>,
 }
 
+/// One file decoded, read, mapped and checked row by row, on its own (before the checks that
+/// need every file of its table: duplicate keys and references).
+pub struct FileRows {
+    /// Data records below the header.
+    pub rows_read: u64,
+    /// Typed rows that passed every row rule (`__line`, canonical columns, `__v*` values).
+    pub accepted: DataFrame,
+    /// One row per rejected record, in the quarantine layout.
+    pub quarantine: DataFrame,
+    pub values: Vec<ValueCol>,
+    pub encoding: Option<&'static str>,
+    pub sheet: Option<String>,
+}
+
+/// Decode → read → map → validate one file's bytes as `source` declares. The fuzz targets
+/// drive this directly; `ingest` calls it for every file. `code_map` is
+/// [`Divisions::code_map`]; `years` the pipeline's data years.
+pub fn read_file(source: &SourceSpec, bytes: &[u8], code_map: &DataFrame, years: (i32, i32)) -> Result<FileRows> {
+    let raw = read::read(source, bytes)?;
+    let t = rows::type_rows(source, &raw, code_map, years)?;
+    let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
+    let quarantine = if early.height() == 0 { t.quarantine } else { frame::collect(frame::concat(vec![early.lazy(), t.quarantine.lazy()])?)? };
+    Ok(FileRows {
+        rows_read: raw.rows_read as u64,
+        accepted: t.accepted,
+        quarantine,
+        values: t.values,
+        encoding: raw.encoding,
+        sheet: raw.sheet,
+    })
+}
+
 /// Ingest every source of the pipeline, except the tables in `reuse`, which are taken as they
 /// are. `progress` draws a bar over the files on stderr.
 pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'static str, Reused>, progress: bool) -> Result<Ingested> {
@@ -78,13 +110,10 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
             bar.set_message(source.display.clone());
             bar.inc(1);
             let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
-            let raw = read::read(source)?;
-            let t = rows::type_rows(source, &raw, &code_map, pipeline.data_years)?;
-            let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
-            let q = (early.height() + t.quarantine.height()) as u64;
-            quarantine.push(early);
-            quarantine.push(t.quarantine);
-            tracing::info!(file = %source.display, table = table.name, rows = raw.rows_read, quarantined = q, "read");
+            let file = read_file(source, &bytes, &code_map, pipeline.data_years)?;
+            let q = file.quarantine.height() as u64;
+            quarantine.push(file.quarantine);
+            tracing::info!(file = %source.display, table = table.name, rows = file.rows_read, quarantined = q, "read");
             typed.push(Typed {
                 source,
                 report: FileReport {
@@ -92,14 +121,14 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
                     table: table.name.into(),
                     bytes: bytes.len() as u64,
                     sha256: crate::spec::hex(&Sha256::digest(&bytes)),
-                    encoding: raw.encoding.map(str::to_string),
-                    sheet: raw.sheet.clone(),
-                    rows_read: raw.rows_read as u64,
+                    encoding: file.encoding.map(str::to_string),
+                    sheet: file.sheet,
+                    rows_read: file.rows_read,
                     rows_accepted: 0,
                     rows_quarantined: q,
                 },
-                accepted: t.accepted,
-                values: t.values,
+                accepted: file.accepted,
+                values: file.values,
             });
         }
         if typed.is_empty() {
@@ -109,6 +138,9 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
         if let Some((other, keys)) = table.references {
             let target = tables.get(other).ok_or_else(|| Error::Internal(format!("{} references {other}, which has no source", table.name)))?;
             quarantine.extend(reject_dangling(table, &mut typed, other, target, keys)?);
+        }
+        if let (Some(largest), true, Some(enrolment)) = (pipeline.largest_class, table.name == "classes", tables.get("enrolment")) {
+            quarantine.extend(reject_overfull(&mut typed, enrolment, largest)?);
         }
         let mut long = Vec::new();
         for t in &mut typed {
@@ -232,14 +264,131 @@ fn reject_dangling(table: &TableDef, typed: &mut [Typed], other: &str, target: &
                 ])
                 .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
         )?;
-        let q = frame::collect(q.lazy().with_column(
+        let mut q = frame::collect(q.lazy().with_column(
             when(lit(keys.contains(&"school_id"))).then(lit("ref.unknown_school")).otherwise(col("rule")).alias("rule"),
         ))?;
+        if keys.contains(&"school_id") {
+            q = lost_zeros(q, &dangling, &known, keys)?;
+        }
         t.report.rows_quarantined += q.height() as u64;
         out.push(q);
         t.accepted = frame::collect(frame::anti_join(t.accepted.clone().lazy(), dangling.lazy().select([col("__line")]), &["__line"]))?;
     }
     Ok(out)
+}
+
+/// Class rows (one school and stage, classes counted by size band) whose school and stage has
+/// more pupils enrolled than those classes can hold — every class at the top of its band, the
+/// open top band ("66+") at `largest` — are quarantined: 300 pupils in one class of 41–45 is a
+/// slip of the keyboard, not a class. Layouts whose bands carry no sizes ("over_norm") are not
+/// checked; nor are schools without enrolment.
+fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> Result<Vec<DataFrame>> {
+    let keys = ["year", "school_id", "stage"];
+    // Pupils per grade: the total where one was delivered, else the sum of the sexes (canonical
+    // enrolment keeps only the parts when both parts exist).
+    let is_total = col("sex").eq(lit("total"));
+    let mut by_grade: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    by_grade.push(col("grade"));
+    let pupils = enrolment
+        .clone()
+        .lazy()
+        .group_by(by_grade)
+        .agg([
+            col("enrolled").filter(is_total.clone()).sum().alias("__total"),
+            col("enrolled").filter(is_total.clone().not()).sum().alias("__parts"),
+            is_total.cast(DataType::Int64).sum().alias("__has_total"),
+        ])
+        .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
+        .agg([when(col("__has_total").gt(lit(0))).then(col("__total")).otherwise(col("__parts")).sum().alias("__pupils")]);
+    let mut out = Vec::new();
+    for t in typed.iter_mut() {
+        let caps: Option<Vec<(String, i64)>> = t
+            .values
+            .iter()
+            .map(|v| {
+                let (lo, hi) = v.size_band.as_deref().and_then(crate::indicators::class_size::band_bounds)?;
+                Some((v.name.clone(), if hi == i64::MAX { largest.max(lo) } else { hi }))
+            })
+            .collect();
+        let Some(caps) = caps.filter(|c| !c.is_empty()) else { continue };
+        if keys.iter().any(|k| t.accepted.column(k).is_err()) {
+            continue;
+        }
+        let capacity = caps.iter().map(|(n, cap)| col(n.as_str()).cast(DataType::Int64).fill_null(lit(0)) * lit(*cap)).reduce(|a, b| a + b);
+        let classes = caps.iter().map(|(n, _)| col(n.as_str()).cast(DataType::Int64).fill_null(lit(0))).reduce(|a, b| a + b);
+        let (Some(capacity), Some(classes)) = (capacity, classes) else { continue };
+        let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        sel.extend([col("__line"), capacity.alias("__capacity"), classes.alias("__classes")]);
+        let over = frame::collect(
+            frame::inner_join(t.accepted.clone().lazy().select(sel), pupils.clone(), &keys).filter(col("__pupils").gt(col("__capacity"))),
+        )?;
+        if over.height() == 0 {
+            continue;
+        }
+        let text = |e: Expr| e.cast(DataType::String);
+        let q = frame::collect(
+            over.clone()
+                .lazy()
+                .with_columns([
+                    lit("classes.over_capacity").alias("__rule"),
+                    lit("(all size bands)").alias("__column"),
+                    frame::concat_text(vec![text(col("__classes")), lit(" classes")]).alias("__raw"),
+                    frame::concat_text(vec![
+                        text(col("__pupils")),
+                        lit(" pupils are enrolled in this school and stage, but its "),
+                        text(col("__classes")),
+                        lit(" classes hold at most "),
+                        text(col("__capacity")),
+                        lit(format!(" (each class at the top of its size band, an open band at largest_class = {largest})")),
+                    ])
+                    .alias("__message"),
+                ])
+                .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
+        )?;
+        t.report.rows_quarantined += q.height() as u64;
+        out.push(q);
+        t.accepted = frame::collect(frame::anti_join(t.accepted.clone().lazy(), over.lazy().select([col("__line")]), &["__line"]))?;
+    }
+    Ok(out)
+}
+
+/// A dangling school id that matches a register id once leading zeros are ignored on both
+/// sides ("12345" against "0012345") is named as such: a spreadsheet read the id as a number.
+/// The row stays quarantined; ids are never repaired by guess.
+fn lost_zeros(q: DataFrame, dangling: &DataFrame, known: &crate::frame::LazyFrame, keys: &[&str]) -> Result<DataFrame> {
+    let others: Vec<&str> = keys.iter().copied().filter(|k| *k != "school_id").collect();
+    let stripped = |lf: crate::frame::LazyFrame| lf.with_column(col("school_id").str().strip_chars_start(lit("0")).alias("__stripped"));
+    let mut on = others.clone();
+    on.push("__stripped");
+    let mut right_cols: Vec<Expr> = on.iter().map(|k| col(*k)).collect();
+    right_cols.push(col("school_id").alias("__register_id"));
+    let register = frame::distinct(stripped(known.clone()).select(right_cols));
+    let mut left_cols: Vec<Expr> = on.iter().map(|k| col(*k)).collect();
+    left_cols.push(col("__line"));
+    let hits = frame::collect(
+        frame::inner_join(stripped(dangling.clone().lazy()).select(left_cols), register, &on)
+            .group_by([col("__line")])
+            .agg([col("__register_id").min()]),
+    )?;
+    if hits.height() == 0 {
+        return Ok(q);
+    }
+    let hits = hits.lazy().select([col("__line").alias("line"), col("__register_id")]);
+    frame::collect(
+        frame::left_join(q.lazy(), hits, &["line"])
+            .with_columns([
+                when(col("__register_id").is_not_null()).then(lit("ref.school_id_lost_zeros")).otherwise(col("rule")).alias("rule"),
+                when(col("__register_id").is_not_null())
+                    .then(frame::concat_text(vec![
+                        lit("no school with this id in the register, which has "),
+                        col("__register_id"),
+                        lit(": leading zeros lost (a spreadsheet read the id as a number); fix the id at the source"),
+                    ]))
+                    .otherwise(col("message"))
+                    .alias("message"),
+            ])
+            .drop(frame::by_names(&["__register_id"])),
+    )
 }
 
 /// Accepted wide rows → the canonical long table with one column per measure.

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Reader, SheetVisible, Xlsx};
 
 use super::decode::decode;
 use super::quarantine::Rejected;
@@ -28,14 +28,15 @@ pub struct RawTable {
     pub sheet: Option<String>,
     /// The encoding actually used, for CSV.
     pub encoding: Option<&'static str>,
+    /// Said after any complaint about the header (merged header cells, for XLSX).
+    pub header_note: String,
 }
 
-/// Read a source file as declared.
-pub fn read(source: &SourceSpec) -> Result<RawTable> {
+/// Read the bytes of a source file as the source declares (format, encoding, sheet, header row).
+pub fn read(source: &SourceSpec, bytes: &[u8]) -> Result<RawTable> {
     match source.format {
         Format::Csv => {
-            let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
-            let (text, used) = decode(&bytes, source.encoding).map_err(|e| Error::Input {
+            let (text, used) = decode(bytes, source.encoding).map_err(|e| Error::Input {
                 file: source.path.clone(),
                 location: format!("{} (byte {})", e.line, e.byte_offset),
                 message: e.message,
@@ -44,33 +45,84 @@ pub fn read(source: &SourceSpec) -> Result<RawTable> {
             table.encoding = Some(used);
             Ok(table)
         }
-        Format::Xlsx => read_xlsx(&source.path, source.sheet.as_deref(), source.header_row, source.max_cells),
+        Format::Xlsx => read_xlsx(&source.path, bytes, source.sheet.as_deref(), source.header_row, source.max_cells),
     }
 }
 
 fn read_csv(path: &Path, text: &str, header_row: usize) -> Result<RawTable> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut lines = Lines::default();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| Error::Input {
             file: path.to_path_buf(),
-            location: e.position().map(|p| p.line().to_string()).unwrap_or_default(),
+            location: e.position().map(|p| lines.line_at(text, p.byte() as usize).to_string()).unwrap_or_default(),
             message: format!("CSV record {} cannot be parsed: {e}", index + 1),
         })?;
-        let line = record.position().map(|p| p.line() as i64).unwrap_or(index as i64 + 1);
+        let line = record.position().map(|p| lines.line_at(text, p.byte() as usize)).unwrap_or(index as i64 + 1);
         rows.push((line, record.iter().map(str::to_string).collect::<Vec<_>>()));
     }
-    assemble(path, rows, header_row, None)
+    assemble(path, rows, header_row, None, "")
 }
 
-fn read_xlsx(path: &Path, sheet: Option<&str>, header_row: usize, max_cells: u64) -> Result<RawTable> {
+/// Line numbers from byte offsets, counting "\r\n", "\n" and a lone "\r" as one line break
+/// each. The csv crate's own `Position::line` falls one behind per record on CRLF files
+/// (BurntSushi/rust-csv#395), and Excel on Windows writes CRLF.
+#[derive(Default)]
+struct Lines {
+    /// Bytes scanned so far, and the line breaks among them.
+    scanned: usize,
+    breaks: i64,
+}
+
+impl Lines {
+    /// The 1-based line on which a record reported at byte `at` starts: line breaks at `at`
+    /// (the rest of a CRLF the parser had not consumed) belong before the record. Offsets only
+    /// grow, so the whole file is scanned once.
+    fn line_at(&mut self, text: &str, at: usize) -> i64 {
+        let bytes = text.as_bytes();
+        let mut start = at.min(bytes.len());
+        while start < bytes.len() && (bytes[start] == b'\r' || bytes[start] == b'\n') {
+            start += 1;
+        }
+        if start < self.scanned {
+            // Never happens for a reader that only moves forward; count afresh rather than guess.
+            *self = Lines::default();
+        }
+        for i in self.scanned..start {
+            match bytes[i] {
+                b'\n' if i > 0 && bytes[i - 1] == b'\r' => {}
+                b'\n' | b'\r' => self.breaks += 1,
+                _ => {}
+            }
+        }
+        self.scanned = start;
+        self.breaks + 1
+    }
+}
+
+fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, max_cells: u64) -> Result<RawTable> {
     let input_err = |message: String| Error::Input { file: path.to_path_buf(), location: String::new(), message };
-    let mut workbook: Xlsx<_> = calamine::open_workbook(path).map_err(|e| input_err(format!("not a readable XLSX workbook: {e}")))?;
-    let names = workbook.sheet_names();
+    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| input_err(format!("not a readable XLSX workbook: {e}")))?;
+    let sheets = workbook.sheets_metadata().to_vec();
+    let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
     let name = match sheet {
-        Some(s) if names.iter().any(|n| n == s) => s.to_string(),
-        Some(s) => return Err(input_err(format!("no sheet named {s:?}; sheets: {}", names.join(", ")))),
-        None => names.first().cloned().ok_or_else(|| input_err("workbook has no sheets".into()))?,
+        Some(s) => match sheets.iter().find(|m| m.name == s) {
+            Some(m) => {
+                if m.visible != SheetVisible::Visible {
+                    tracing::warn!(file = %path.display(), sheet = s, "the declared sheet is hidden in the workbook; reading it as declared");
+                }
+                s.to_string()
+            }
+            None => return Err(input_err(format!("no sheet named {s:?}; sheets: {}", names.join(", ")))),
+        },
+        // No sheet declared: the first one a person opening the workbook would see.
+        None => sheets
+            .iter()
+            .find(|m| m.visible == SheetVisible::Visible)
+            .or(sheets.first())
+            .map(|m| m.name.clone())
+            .ok_or_else(|| input_err("workbook has no sheets".into()))?,
     };
     // The sheet's declared range, read before anything is allocated for it: a sheet claiming
     // billions of cells is refused instead of exhausting memory.
@@ -91,9 +143,43 @@ fn read_xlsx(path: &Path, sheet: Option<&str>, header_row: usize, max_cells: u64
         cells.extend(row.iter().map(cell_text));
         rows.push((first_row + i as i64 + 1, cells));
     }
-    let mut table = assemble(path, rows, header_row, Some(&name))?;
+    // Merged cells in the header rows: every cell of the merge reads as its top-left value, as a
+    // person sees it (a label merged down over two header rows names the column on both). Merged
+    // cells below the header are left as they are: a count copied into neighbours would be
+    // counted twice, so those cells stay empty and their rows fail the row rules visibly.
+    let merges = workbook.merge_cells_by_sheet_name(&name).map_err(|e| input_err(format!("sheet {name:?}: merged cells cannot be read: {e}")))?;
+    let mut merged_in_header = Vec::new();
+    for m in merges.iter().filter(|m| (m.start.0 as usize) < header_row) {
+        let (r0, c0) = (m.start.0 as usize, m.start.1 as usize);
+        let value = rows.get(r0).and_then(|(_, cells)| cells.get(c0)).cloned().unwrap_or_default();
+        merged_in_header.push(format!("{}:{}", a1(m.start), a1(m.end)));
+        for r in r0..=(m.end.0 as usize).min(header_row - 1) {
+            let Some((_, cells)) = rows.get_mut(r) else { break };
+            let end = (m.end.1 as usize).min(cells.len().saturating_sub(1));
+            for cell in cells.iter_mut().take(end + 1).skip(c0) {
+                if cell.is_empty() {
+                    cell.clone_from(&value);
+                }
+            }
+        }
+    }
+    let note = if merged_in_header.is_empty() { String::new() } else { format!(" (the header has merged cells {}; each reads as its top-left label)", merged_in_header.join(", ")) };
+    let mut table = assemble(path, rows, header_row, Some(&name), &note)?;
     table.sheet = Some(name);
+    table.header_note = note;
     Ok(table)
+}
+
+/// Zero-based (row, column) → "C1".
+fn a1((row, col): (u32, u32)) -> String {
+    let mut letters = Vec::new();
+    let mut n = col as u64 + 1;
+    while n > 0 {
+        let rem = ((n - 1) % 26) as u8;
+        letters.push((b'A' + rem) as char);
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect::<String>() + &(row as u64 + 1).to_string()
 }
 
 /// Spreadsheet cell → the text a person sees (integers without ".0").
@@ -110,7 +196,7 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet: Option<&str>) -> Result<RawTable> {
+fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet: Option<&str>, note: &str) -> Result<RawTable> {
     let mut rows = rows.into_iter();
     let mut header = None;
     for (n, (line, cells)) in rows.by_ref().enumerate() {
@@ -131,7 +217,7 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
             return Err(Error::Input {
                 file: path.to_path_buf(),
                 location: format!("{header_line}"),
-                message: format!("header {h:?} appears twice (columns {} and {})", headers[..i].iter().position(|x| x == h).map_or(0, |p| p + 1), i + 1),
+                message: format!("header {h:?} appears twice (columns {} and {}){note}", headers[..i].iter().position(|x| x == h).map_or(0, |p| p + 1), i + 1),
             });
         }
     }
@@ -159,4 +245,21 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
         }
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_lines_with_any_line_ending() {
+        for text in ["a,b\n1,2\n3,4\n", "a,b\r\n1,2\r\n3,4\r\n", "a,b\r\n1,2\n3,4\r\n", "a,b\r1,2\r3,4\r", "a,b\r\n1,2\r\n3,4"] {
+            let t = read_csv(Path::new("x.csv"), text, 1).unwrap();
+            assert_eq!(t.lines, vec![2, 3], "{text:?}");
+        }
+        // A quoted field over two lines: the next record starts two lines further down; a blank
+        // line is skipped by the parser but still counted.
+        let t = read_csv(Path::new("x.csv"), "a,b\r\n\"x\r\ny\",2\r\n\r\n3,4\r\n", 1).unwrap();
+        assert_eq!(t.lines, vec![2, 5]);
+    }
 }

@@ -59,7 +59,7 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
     let missing_header = |h: &str, what: &str| Error::Input {
         file: source.path.clone(),
         location: format!("{}", source.header_row),
-        message: format!("column {h:?} ({what}) is missing from the header; the header has: {}", raw.headers.join(", ")),
+        message: format!("column {h:?} ({what}) is missing from the header; the header has: {}{}", raw.headers.join(", "), raw.header_note),
     };
 
     // Build the text frame: __line + one column per raw header.

@@ -57,9 +57,11 @@ pub fn classes(dice: &mut Dice, counties: &[County], schools: &[School], pupils:
             }
             let mean = base + 16.0 * c.crowding * easing;
             let count = ((n as f64 / mean).round() as i64).max(1);
+            // Class sizes drawn around the mean, then scaled so that they add up to the school's
+            // pupils: every pupil sits in one class, as the capacity check expects.
+            let draws: Vec<f64> = (0..count).map(|_| normal(dice, mean, 5.0).max(1.0)).collect();
             let mut bands = vec![0i64; BANDS.len()];
-            for _ in 0..count {
-                let size = normal(dice, mean, 5.0).round() as i64;
+            for size in split(n, &draws) {
                 let b = BANDS.iter().rposition(|(_, lo)| size >= *lo).unwrap_or(0);
                 bands[b] += 1;
             }

@@ -114,6 +114,8 @@ pub struct Pipeline {
     pub max_quarantine_share: f64,
     pub population_max_yoy_change: Option<f64>,
     pub min_reporting_ratio: Option<f64>,
+    /// `[plausibility] largest_class`: pupils one class can hold, for the class-capacity check.
+    pub largest_class: Option<i64>,
     pub keep_runs: usize,
     /// Relative tolerances of `edustat check`.
     pub tolerances: crate::diff::Tolerances,
@@ -218,6 +220,11 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         Some(h) => *h.get_ref(),
         None => first,
     };
+    let largest_class = match &raw.plausibility.largest_class {
+        Some(n) if !(1..=1000).contains(n.get_ref()) => return Err(ctx.err(n.span(), format!("largest_class {} must lie in 1..=1000 pupils", n.get_ref()))),
+        Some(n) => Some(*n.get_ref()),
+        None => None,
+    };
     let share = *raw.gates.max_quarantine_share.get_ref();
     if !(0.0..=1.0).contains(&share) {
         return Err(ctx.err(raw.gates.max_quarantine_share.span(), "max_quarantine_share must lie in 0..=1"));
@@ -295,6 +302,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         max_quarantine_share: share,
         population_max_yoy_change: raw.gates.population_max_yoy_change,
         min_reporting_ratio: raw.gates.min_reporting_ratio,
+        largest_class,
         keep_runs: raw.publish.keep_runs.max(1),
         tolerances: crate::diff::Tolerances { default: raw.check.tolerance.unwrap_or(1e-9), per_indicator: raw.check.tolerances.clone() },
         sources,

@@ -31,6 +31,8 @@ pub struct PipelineFile {
     #[serde(default)]
     pub gates: Gates,
     #[serde(default)]
+    pub plausibility: Plausibility,
+    #[serde(default)]
     pub publish: Publish,
     #[serde(default)]
     pub check: Check,
@@ -71,6 +73,17 @@ impl Default for Gates {
 
 fn default_max_quarantine_share() -> Spanned<f64> {
     Spanned::new(0..0, 0.01)
+}
+
+/// Row checks whose limits are judgement, not law: set per pipeline.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plausibility {
+    /// The most pupils one class can hold. A school and stage whose enrolled pupils exceed what
+    /// its reported classes can hold (each class at the top of its size band, the open top band
+    /// capped here) has its class row quarantined; none = no check.
+    #[serde(default)]
+    pub largest_class: Option<Spanned<i64>>,
 }
 
 /// Tolerances of `edustat check`: relative, by default and per indicator.

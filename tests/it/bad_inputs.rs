@@ -11,10 +11,25 @@ struct Cases {
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Case {
-    file: String,
-    #[serde(default = "utf8")]
-    encoding: String,
+    /// The bad file (in tests/fixtures/bad); none for cases about the pipeline file itself.
+    file: Option<String>,
+    /// The fixture file the bad one stands in for.
+    #[serde(default = "population")]
+    replaces: String,
+    /// Declared for the replaced source; absent: as the fixture declares it.
+    encoding: Option<String>,
+    sheet: Option<String>,
+    header_row: Option<i64>,
+    /// A text edit of the fixture's pipeline file.
+    pipeline_find: Option<String>,
+    pipeline_replace: Option<String>,
+    /// Other fixture files replaced as they are (fixture name → bad file), same format.
+    #[serde(default)]
+    also_replace: std::collections::BTreeMap<String, String>,
+    /// A fixture file copied into a sibling folder of the fixture (outside its root).
+    copy_outside: Option<String>,
     #[serde(default)]
     ok: bool,
     rule: Option<String>,
@@ -22,25 +37,76 @@ struct Case {
     message: Option<String>,
 }
 
-fn utf8() -> String {
-    "utf-8".into()
+fn population() -> String {
+    "population.csv".into()
 }
 
-/// Ingest the tiny fixture with its population file replaced; returns the outcome as text.
-fn outcome(case: &Case, dir: &Path) -> Result<String, String> {
+impl Case {
+    fn name(&self) -> String {
+        let mut name = self.file.clone().unwrap_or_else(|| "pipeline.toml".into());
+        for (k, v) in [("as", Some(&self.replaces)), ("encoding", self.encoding.as_ref()), ("sheet", self.sheet.as_ref()), ("edit", self.pipeline_replace.as_ref())] {
+            if let Some(v) = v {
+                name += &format!(" {k}={v:?}");
+            }
+        }
+        name
+    }
+}
+
+/// Ingest the tiny fixture with one file replaced by the case's (or its pipeline file edited);
+/// returns the quarantine rows (rule, tab, message; one a line) raised for the replaced file, or the error as "exit N: …".
+fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
+    let dir = tmp.join("fixture");
+    std::fs::create_dir_all(&dir).unwrap();
     for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
         let p = entry.unwrap().path();
         std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
     }
-    let ext = Path::new(&case.file).extension().unwrap().to_string_lossy().to_string();
-    std::fs::copy(repo().join("tests/fixtures/bad").join(&case.file), dir.join(format!("population.{ext}"))).unwrap();
-    let toml = std::fs::read_to_string(dir.join("pipeline.toml")).unwrap().replacen(
-        "path = \"population.csv\"\nmapping = \"population\"\nencoding = \"utf-8\"",
-        &format!("path = \"population.{ext}\"\nmapping = \"population\"\nencoding = \"{}\"", case.encoding),
-        1,
-    ) + "\n[gates]\nmax_quarantine_share = 1.0\n";
-    std::fs::write(dir.join("pipeline.toml"), toml).unwrap();
-    let pipeline = edustat::spec::load(&dir.join("pipeline.toml")).map_err(|e| format!("spec error: {e}"))?;
+    for (fixture, bad) in &case.also_replace {
+        std::fs::copy(repo().join("tests/fixtures/bad").join(bad), dir.join(fixture)).unwrap();
+    }
+    let mut text = std::fs::read_to_string(dir.join("pipeline.toml")).unwrap();
+    if let (Some(find), Some(replace)) = (&case.pipeline_find, &case.pipeline_replace) {
+        assert!(text.contains(find.as_str()), "{}: pipeline_find {find:?} is not in the pipeline file", case.name());
+        text = text.replacen(find.as_str(), replace, 1);
+    }
+    let mut doc: toml::Table = match text.parse() {
+        Ok(doc) => doc,
+        // Not even TOML: the pipeline loader must say so itself.
+        Err(_) => {
+            std::fs::write(dir.join("pipeline.toml"), &text).unwrap();
+            return edustat::spec::load(&dir.join("pipeline.toml")).map(|_| "loaded".to_string()).map_err(|e| format!("exit {}: {e}", e.exit_code()));
+        }
+    };
+    let stem = Path::new(&case.replaces).file_stem().unwrap().to_string_lossy().to_string();
+    let mut replaced = case.replaces.clone();
+    if let Some(file) = &case.file {
+        let ext = Path::new(file).extension().unwrap().to_string_lossy().to_string();
+        replaced = format!("{stem}.{ext}");
+        std::fs::remove_file(dir.join(&case.replaces)).unwrap();
+        std::fs::copy(repo().join("tests/fixtures/bad").join(file), dir.join(&replaced)).unwrap();
+        let sources = doc.get_mut("sources").and_then(|s| s.as_array_mut()).unwrap();
+        let source = sources.iter_mut().filter_map(|s| s.as_table_mut()).find(|s| s.get("path").and_then(|p| p.as_str()) == Some(&case.replaces)).unwrap();
+        source.insert("path".into(), replaced.clone().into());
+        for (key, value) in [("encoding", case.encoding.clone().map(toml::Value::from)), ("sheet", case.sheet.clone().map(toml::Value::from)), ("header_row", case.header_row.map(toml::Value::from))] {
+            if let Some(v) = value {
+                source.insert(key.into(), v);
+            }
+        }
+        if ext == "xlsx" {
+            source.remove("encoding");
+        }
+    }
+    // The quarantine gate is lifted so that every quarantine rule shows (unless the case sets gates).
+    let mut gates = toml::Table::new();
+    gates.insert("max_quarantine_share".into(), 1.0.into());
+    doc.entry("gates").or_insert(toml::Value::Table(gates));
+    std::fs::write(dir.join("pipeline.toml"), toml::to_string(&doc).unwrap()).unwrap();
+    if let Some(file) = &case.copy_outside {
+        std::fs::create_dir_all(tmp.join("shared")).unwrap();
+        std::fs::copy(dir.join(file), tmp.join("shared").join(file)).unwrap();
+    }
+    let pipeline = edustat::spec::load(&dir.join("pipeline.toml")).map_err(|e| format!("exit {}: {e}", e.exit_code()))?;
     let divisions = edustat::divisions::Divisions::load(&pipeline.divisions).unwrap();
     match edustat::ingest::ingest(&pipeline, &divisions, Default::default(), false) {
         Err(e) => Err(format!("exit {}: {e}", e.exit_code())),
@@ -53,8 +119,12 @@ fn outcome(case: &Case, dir: &Path) -> Result<String, String> {
             let q = &ingested.quarantine;
             let files = q.column("source_file").unwrap().str().unwrap().clone();
             let rules = q.column("rule").unwrap().str().unwrap().clone();
-            let mine: Vec<String> = (0..q.height()).filter(|i| files.get(*i).is_some_and(|f| f.starts_with("population."))).filter_map(|i| rules.get(i).map(str::to_string)).collect();
-            Ok(mine.join(","))
+            let messages = q.column("message").unwrap().str().unwrap().clone();
+            let mine: Vec<String> = (0..q.height())
+                .filter(|i| files.get(*i) == Some(replaced.as_str()))
+                .map(|i| format!("{}\t{}", rules.get(i).unwrap_or(""), messages.get(i).unwrap_or("")))
+                .collect();
+            Ok(mine.join("\n"))
         }
     }
 }
@@ -68,12 +138,12 @@ fn every_catalogue_case_gives_its_expected_outcome() {
         let got = outcome(case, dir.path());
         let pass = match (&got, case.ok, &case.rule, case.exit) {
             (Ok(rules), true, _, _) => rules.is_empty(),
-            (Ok(rules), _, Some(rule), _) => rules.split(',').any(|r| r == rule),
+            (Ok(rows), _, Some(rule), _) => rows.lines().any(|r| r.split_once('\t').is_some_and(|(id, message)| id == rule && message.contains(case.message.as_deref().unwrap_or("")))),
             (Err(e), _, _, Some(code)) => e.starts_with(&format!("exit {code}:")) && e.contains(case.message.as_deref().unwrap_or("")),
             _ => false,
         };
         if !pass {
-            failures.push(format!("{} ({}): got {got:?}", case.file, case.encoding));
+            failures.push(format!("{}: got {got:?}", case.name()));
         }
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.case.len(), failures.join("\n"));
