@@ -170,6 +170,10 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
     Ok(Ingested { tables, quarantine, files })
 }
 
+fn null_text_expr() -> Expr {
+    lit(NULL).cast(DataType::String)
+}
+
 /// Rows whose key (from raw columns and constants) repeats an earlier row of any file of the
 /// same table are quarantined; the first occurrence stays.
 fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFrame>> {
@@ -179,6 +183,8 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
         let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
         sel.push(col("__line"));
         sel.push(lit(i as u32).cast(DataType::UInt32).alias("__src"));
+        // A key that does not name the region (a school id) may repeat in another county.
+        sel.push(if !keys.contains(&"region_code") && t.accepted.column("region_code").is_ok() { col("region_code") } else { null_text_expr() }.alias("__region"));
         parts.push(t.accepted.clone().lazy().select(sel));
     }
     let all = frame::sort_by(frame::concat(parts)?, &["__src", "__line"]);
@@ -187,6 +193,7 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
         all.with_columns([
             col("__src").first().over(key_exprs.clone())?.alias("__first_src"),
             col("__line").first().over(key_exprs.clone())?.alias("__first_line"),
+            col("__region").first().over(key_exprs.clone())?.alias("__first_region"),
         ])
         .filter(col("__src").neq(col("__first_src")).or(col("__line").neq(col("__first_line")))),
     )?;
@@ -197,6 +204,8 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
     let line = dups.column("__line")?.i64()?.clone();
     let first_src = dups.column("__first_src")?.u32()?.clone();
     let first_line = dups.column("__first_line")?.i64()?.clone();
+    let region = dups.column("__region")?.str()?.clone();
+    let first_region = dups.column("__first_region")?.str()?.clone();
     let key_text: Vec<String> = (0..dups.height())
         .map(|r| {
             keys.iter()
@@ -223,7 +232,10 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
                 &keys.join(", "),
                 &key_text[r],
                 "key.duplicate",
-                format!("same {} as {where_first}", keys.join(", ")),
+                match (region.get(r), first_region.get(r)) {
+                    (Some(here), Some(there)) if here != there => format!("same {} as {where_first}, in another county ({there} there, {here} here)", keys.join(", ")),
+                    _ => format!("same {} as {where_first}", keys.join(", ")),
+                },
             ));
         }
         if rows.is_empty() {

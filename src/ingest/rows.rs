@@ -44,6 +44,43 @@ struct Rule {
 
 use crate::frame::{any_of, first_match};
 
+/// A number as spreadsheets and Chinese input methods write it, made plain: full-width digits
+/// (１２３), a full-width point or minus, and thousands separators ("1,234", "1，234,567.5")
+/// where every group after the first has exactly three digits. `None` when there is nothing to
+/// change or the result would still not be a plain number: such cells stay as they are and
+/// meet the row rules ("1,23" is not read as 123).
+pub fn plain_number(cell: &str) -> Option<String> {
+    let mut out = String::with_capacity(cell.len());
+    let mut changed = false;
+    for c in cell.chars() {
+        let mapped = match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '．' => '.',
+            '－' => '-',
+            '，' => ',',
+            _ => c,
+        };
+        changed |= mapped != c;
+        out.push(mapped);
+    }
+    if out.contains(',') {
+        let (sign, body) = out.strip_prefix('-').map_or(("", out.as_str()), |b| ("-", b));
+        let (int, frac) = body.split_once('.').map_or((body, None), |(i, f)| (i, Some(f)));
+        let mut groups = int.split(',');
+        let first = groups.next().unwrap_or("");
+        let grouped = (1..=3).contains(&first.len())
+            && first.bytes().all(|b| b.is_ascii_digit())
+            && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+            && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+        if !grouped {
+            return None;
+        }
+        out = format!("{sign}{}{}", int.replace(',', ""), frac.map(|f| format!(".{f}")).unwrap_or_default());
+        changed = true;
+    }
+    changed.then_some(out)
+}
+
 fn null_text() -> Expr {
     lit(NULL).cast(DataType::String)
 }
@@ -62,10 +99,36 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
         message: format!("column {h:?} ({what}) is missing from the header; the header has: {}{}", raw.headers.join(", "), raw.header_note),
     };
 
+    // Columns read as numbers: value columns and numeric or code columns of the mapping.
+    let mut numeric: Vec<usize> = source.values.iter().filter_map(|v| header_index(&v.raw)).collect();
+    for (canonical, header) in &source.columns {
+        if let (Some(def), Some(i)) = (table.column(canonical), header_index(header))
+            && matches!(def.kind, Kind::Year | Kind::Int { .. } | Kind::Amount | Kind::Whole | Kind::Region)
+        {
+            numeric.push(i);
+        }
+    }
+
     // Build the text frame: __line + one column per raw header.
     let mut columns = vec![Column::new("__line".into(), raw.lines.clone())];
+    let mut normalised = 0usize;
     for (i, cells) in raw.cells.iter().enumerate() {
-        columns.push(Column::new(raw_name(i).into(), cells.clone()));
+        if numeric.contains(&i) {
+            let plain: Vec<Option<String>> = cells
+                .iter()
+                .map(|c| {
+                    let p = c.as_deref().and_then(plain_number);
+                    normalised += p.is_some() as usize;
+                    p.or_else(|| c.clone())
+                })
+                .collect();
+            columns.push(Column::new(raw_name(i).into(), plain));
+        } else {
+            columns.push(Column::new(raw_name(i).into(), cells.clone()));
+        }
+    }
+    if normalised > 0 {
+        tracing::info!(file = %source.display, cells = normalised, "numbers written with full-width digits or thousands separators read as plain numbers");
     }
     let mut lf = frame::frame(columns)?.lazy();
 
@@ -333,4 +396,22 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
         all.lazy().filter(col("__rule").is_not_null()).select(quarantine::select_exprs(&source.display, raw.sheet.as_deref())),
     )?;
     Ok(Typed { accepted, quarantine, values: kept })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_number;
+
+    #[test]
+    fn plain_numbers() {
+        assert_eq!(plain_number("1,234").as_deref(), Some("1234"));
+        assert_eq!(plain_number("-1,234,567.50").as_deref(), Some("-1234567.50"));
+        assert_eq!(plain_number("１２３").as_deref(), Some("123"));
+        assert_eq!(plain_number("１，２３４．５").as_deref(), Some("1234.5"));
+        assert_eq!(plain_number("３岁").as_deref(), Some("3岁"));
+        // Nothing to change, or not a well-formed grouping: left for the row rules.
+        for cell in ["1234", "1,23", "12,3456", ",123", "1,234.", "1,2a4", "一千", "1,234,5"] {
+            assert_eq!(plain_number(cell), None, "{cell}");
+        }
+    }
 }
