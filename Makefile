@@ -11,7 +11,11 @@ BUILD     = $(CARGO) build --quiet --locked --tests
 EDUSTAT   = $(TARGET)/debug/edustat
 
 .DEFAULT_GOAL := help
-.PHONY: help run test sample bench targets baseline clean
+.PHONY: help run test sample bench fuzz targets baseline clean
+
+# cargo-fuzz, installed into the clone (never by hand): `make fuzz` builds it on first use.
+CARGO_FUZZ_VERSION = 0.13.2
+CARGO_FUZZ         = .tools/bin/cargo-fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +44,12 @@ baseline: ## Refresh tests/baselines/guangxi-2018-2020 from a fresh run of the b
 bench: ## Release build; time a run on a full-scale (scale 1.0) Guangxi sample
 	$(CARGO) build --release --locked
 	./scripts/bench.sh
+
+fuzz: $(CARGO_FUZZ) ## Fuzz the CSV and XLSX input paths, FUZZ_SECONDS each (default 600); findings in fuzz/artifacts
+	./scripts/fuzz.sh
+
+$(CARGO_FUZZ):
+	$(CARGO) install --locked --root .tools cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 
 clean: ## Remove build outputs and published runs
 	$(CARGO) clean

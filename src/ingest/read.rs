@@ -104,6 +104,7 @@ impl Lines {
 fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, max_cells: u64) -> Result<RawTable> {
     let input_err = |message: String| Error::Input { file: path.to_path_buf(), location: String::new(), message };
     let mut workbook = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| input_err(format!("not a readable XLSX workbook: {e}")))?;
+    check_cell_references(bytes).map_err(input_err)?;
     let sheets = workbook.sheets_metadata().to_vec();
     let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
     let name = match sheet {
@@ -170,6 +171,87 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
     Ok(table)
 }
 
+/// Excel's grid: columns A..XFD, rows 1..1048576.
+const MAX_COLUMN: u64 = 16_384;
+const MAX_ROW: u64 = 1_048_576;
+
+/// Every cell reference of every worksheet (`r="B7"` of rows and cells, `ref="A1:F40"` of the
+/// dimension and merged cells) must lie in Excel's grid. calamine 0.38 accumulates them in
+/// unchecked `u32` arithmetic (tafia/calamine#694): "A99999999999" panics in a debug build and,
+/// in a release build, silently moves the cell elsewhere. Streamed, so a sheet is never held
+/// whole; a stream that fails to inflate is left for calamine to report.
+fn check_cell_references(bytes: &[u8]) -> std::result::Result<(), String> {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return Ok(()) };
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index(i) else { continue };
+        let Ok(name) = entry.name().map(|n| n.to_string()) else { continue };
+        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
+            continue;
+        }
+        let mut scan = References::default();
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, entry);
+        let mut chunk = [0u8; 1 << 16];
+        loop {
+            let n = match reader.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            for &b in &chunk[..n] {
+                if let Some(bad) = scan.push(b) {
+                    return Err(format!("{name}: cell reference {bad:?} lies outside Excel's grid (A1:XFD1048576); the workbook is malformed"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A byte-at-a-time scanner for ` r="…"` and ` ref="…"` attribute values.
+#[derive(Default)]
+struct References {
+    /// The last bytes seen, for spotting the attribute names.
+    tail: [u8; 6],
+    /// Inside a value: its bytes so far.
+    value: Option<Vec<u8>>,
+}
+
+impl References {
+    fn push(&mut self, b: u8) -> Option<String> {
+        if let Some(value) = &mut self.value {
+            if b == b'"' {
+                let done = std::mem::take(value);
+                self.value = None;
+                return (!valid_reference(&done)).then(|| String::from_utf8_lossy(&done).into_owned());
+            }
+            if value.len() > 40 {
+                let long = String::from_utf8_lossy(value).into_owned();
+                self.value = None;
+                return Some(long + "…");
+            }
+            value.push(b);
+            return None;
+        }
+        self.tail.rotate_left(1);
+        self.tail[5] = b;
+        if self.tail[2..] == *b" r=\"" || self.tail[..] == *b" ref=\"" {
+            self.value = Some(Vec::new());
+        }
+        None
+    }
+}
+
+/// "B7", "A1:F40", "A:C" or "1:4", within the grid.
+fn valid_reference(value: &[u8]) -> bool {
+    value.split(|b| *b == b':').all(|part| {
+        let letters = part.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let (col, row) = part.split_at(letters);
+        let col_ok = col.len() <= 3 && col.iter().fold(0u64, |n, b| n * 26 + (b.to_ascii_uppercase() - b'A') as u64 + 1) <= MAX_COLUMN;
+        let row_ok = row.len() <= 7 && row.iter().all(u8::is_ascii_digit) && row.iter().fold(0u64, |n, b| n * 10 + (b - b'0') as u64) <= MAX_ROW;
+        !part.is_empty() && col_ok && row_ok
+    })
+}
+
 /// Zero-based (row, column) → "C1".
 fn a1((row, col): (u32, u32)) -> String {
     let mut letters = Vec::new();
@@ -232,6 +314,13 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
         if cells.len() > width && cells[width..].iter().all(|c| c.trim().is_empty()) {
             cells.truncate(width);
         }
+        // Two exports pasted into one file: the second one's header (and byte-order mark) sits
+        // among the data.
+        if cells.len() == width && cells.iter().zip(&table.headers).all(|(c, h)| c.trim().trim_start_matches('\u{feff}').trim() == h) {
+            let message = format!("the header row again (line {header_line}): two files pasted into one?");
+            table.rejected.push(Rejected::new(line, sheet, "", &cells.join(","), "row.repeated_header", message));
+            continue;
+        }
         if cells.len() != width {
             let rule = "row.field_count";
             let message = format!("{} fields where the header has {width}", cells.len());
@@ -261,5 +350,19 @@ mod tests {
         // line is skipped by the parser but still counted.
         let t = read_csv(Path::new("x.csv"), "a,b\r\n\"x\r\ny\",2\r\n\r\n3,4\r\n", 1).unwrap();
         assert_eq!(t.lines, vec![2, 5]);
+    }
+
+    #[test]
+    fn cell_references_outside_the_grid() {
+        for ok in ["A1", "XFD1048576", "A1:F40", "a1", "A:C", "1:4", "B7"] {
+            assert!(valid_reference(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["A99999999999", "A1048577", "XFE1", "ZZZZZZZ1", "A1:ZZZZZZZ1", "", "A1:", "1A", "A-1"] {
+            assert!(!valid_reference(bad.as_bytes()), "{bad}");
+        }
+        let mut scan = References::default();
+        let xml = br#"<row r="1"><c s="1" r="A99999999999"><v>1</v></c></row>"#;
+        let found: Vec<String> = xml.iter().filter_map(|b| scan.push(*b)).collect();
+        assert_eq!(found, vec!["A99999999999".to_string()]);
     }
 }
