@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz the input path (issue 6): `make fuzz` runs each target for FUZZ_SECONDS (default 600).
-#   FUZZ_TARGETS   which targets (default: "csv xlsx")
+#   FUZZ_TARGETS   which targets (default: "csv xlsx xlsx_cells")
 #   FUZZ_SECONDS   seconds per target
 #   FUZZ_JOBS      targets run side by side (default 1; the machine has 2 cores)
 # cargo-fuzz needs nightly-only compiler flags; on the stable toolchain RUSTC_BOOTSTRAP=1
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-600}
-targets=${FUZZ_TARGETS:-"csv xlsx"}
+targets=${FUZZ_TARGETS:-"csv xlsx xlsx_cells"}
 jobs=${FUZZ_JOBS:-1}
 target_dir=${FUZZ_TARGET_DIR:-$HOME/.cache/edustat/fuzz-target}
 export RUSTC_BOOTSTRAP=1
@@ -38,6 +38,10 @@ seed() {
 }
 seed csv csv
 seed xlsx xlsx
+# xlsx_cells takes grids as text: the CSV seeds, and a merged two-row header.
+mkdir -p fuzz/corpus/xlsx_cells
+cp fuzz/corpus/csv/seed-* fuzz/corpus/xlsx_cells/
+cp fuzz/seeds/*.txt fuzz/corpus/xlsx_cells/ 2>/dev/null || true
 
 # Inputs up to 64 KiB; 4 GiB of memory and 30 s per input before libFuzzer calls it a finding.
 run() {
@@ -55,4 +59,10 @@ if [ "$jobs" -gt 1 ]; then
 else
     for t in $targets; do run "$t"; done
 fi
-ls fuzz/artifacts/*/ 2>/dev/null && echo "findings above: reproduce with cargo fuzz run <target> <file>" || echo "no findings"
+findings=$(find fuzz/artifacts -type f 2>/dev/null | sort)
+if [ -n "$findings" ]; then
+    echo "findings (reproduce: RUSTC_BOOTSTRAP=1 .tools/bin/cargo-fuzz run --sanitizer none <target> <file>):"
+    echo "$findings"
+    exit 1
+fi
+echo "no findings"

@@ -335,7 +335,15 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
         }
         if cells.len() != width {
             let rule = "row.field_count";
-            let message = format!("{} fields where the header has {width}", cells.len());
+            let mut message = format!("{} fields where the header has {width}", cells.len());
+            let swallowed = cells.iter().map(|c| c.trim_end_matches(['\r', '\n']).matches('\n').count()).sum::<usize>();
+            if swallowed > 0 {
+                message += &format!(
+                    "; a quoted field runs over {} more line(s), to line {}: a quote opened on line {line} is probably never closed",
+                    swallowed,
+                    line + swallowed as i64
+                );
+            }
             table.rejected.push(Rejected::new(line, sheet, "", &cells.join(","), rule, message));
             continue;
         }
