@@ -45,7 +45,7 @@ bench: ## Release build; time a run on a full-scale (scale 1.0) Guangxi sample
 	$(CARGO) build --release --locked
 	./scripts/bench.sh
 
-fuzz: $(CARGO_FUZZ) ## Fuzz the CSV and XLSX input paths, FUZZ_SECONDS each (default 600); findings in fuzz/artifacts
+fuzz: $(CARGO_FUZZ) ## Fuzz the CSV and XLSX input paths (3 targets), FUZZ_SECONDS each (default 600); findings in fuzz/artifacts
 	./scripts/fuzz.sh
 
 $(CARGO_FUZZ):
