@@ -312,6 +312,8 @@ fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> 
         ])
         .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
         .agg([when(col("__has_total").gt(lit(0))).then(col("__total")).otherwise(col("__parts")).sum().alias("__pupils")]);
+    // Once for all class files (one per year), not once per file.
+    let pupils = frame::collect(pupils)?.lazy();
     let mut out = Vec::new();
     for t in typed.iter_mut() {
         let caps: Option<Vec<(String, i64)>> = t
