@@ -139,22 +139,44 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
     };
     // The sheet's declared range, read before anything is allocated for it: a sheet claiming
     // billions of cells is refused instead of exhausting memory.
-    let declared = workbook.worksheet_cells_reader(&name).map(|r| r.dimensions().len()).map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?;
+    let mut reader = workbook.worksheet_cells_reader(&name).map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?;
+    let declared = reader.dimensions().len();
     if declared > max_cells {
         return Err(input_err(format!("sheet {name:?} declares {declared} cells, more than the limit of {max_cells} (raise max_cells for this source if it is real); refused before reading")));
     }
-    let range = workbook.worksheet_range(&name).map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?;
-    let first_row = range.start().map(|(r, _)| r as i64).unwrap_or(0);
-    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-    let mut rows = Vec::with_capacity(range.height());
-    // Rows above the used range (blank in the sheet) still count for `header_row`.
-    for r in 0..first_row {
-        rows.push((r + 1, Vec::new()));
+    // The cells themselves, streamed: a sheet whose real extent exceeds the limit (whatever it
+    // declares) is refused as soon as a cell shows it, before the grid is laid out.
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    let (mut min_row, mut max_row, mut max_col) = (u32::MAX, 0u32, 0u32);
+    while let Some(cell) = reader.next_cell().map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))? {
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        (min_row, max_row, max_col) = (min_row.min(r), max_row.max(r), max_col.max(c));
+        let extent = (max_row - min_row) as u64 + 1;
+        if extent.saturating_mul(max_col as u64 + 1) > max_cells {
+            return Err(input_err(format!(
+                "sheet {name:?} has cells from row {} to {} and out to column {}: more than the limit of {max_cells} cells (its declared range says {declared}; raise max_cells for this source if it is real)",
+                min_row + 1,
+                max_row + 1,
+                a1((0, max_col)).trim_end_matches('1')
+            )));
+        }
+        cells.push((r, c, text));
     }
-    for (i, row) in range.rows().enumerate() {
-        let mut cells = vec![String::new(); first_col];
-        cells.extend(row.iter().map(cell_text));
-        rows.push((first_row + i as i64 + 1, cells));
+    drop(reader);
+    // Rows above the used range (blank in the sheet) still count for `header_row`.
+    let width = max_col as usize + 1;
+    let mut rows: Vec<(i64, Vec<String>)> = Vec::new();
+    if !cells.is_empty() {
+        rows = (0..=max_row).map(|r| (r as i64 + 1, if r < min_row { Vec::new() } else { vec![String::new(); width] })).collect();
+    }
+    for (r, c, text) in cells {
+        if let Some(slot) = rows.get_mut(r as usize).and_then(|(_, row)| row.get_mut(c as usize)) {
+            *slot = text;
+        }
     }
     // Merged cells in the header rows: every cell of the merge reads as its top-left value, as a
     // person sees it (a label merged down over two header rows names the column on both). Merged
