@@ -112,7 +112,14 @@ pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, year
     // Build the text frame: __line + one column per raw header.
     let mut columns = vec![Column::new("__line".into(), raw.lines.clone())];
     let mut normalised = 0usize;
+    // Only the columns the mapping reads go into the frame (a file may carry hundreds of
+    // others, or a million by accident).
+    let mapped: std::collections::BTreeSet<usize> =
+        source.columns.iter().map(|(_, h)| h).chain(source.values.iter().map(|v| &v.raw)).filter_map(|h| header_index(h)).collect();
     for (i, cells) in raw.cells.iter().enumerate() {
+        if !mapped.contains(&i) {
+            continue;
+        }
         if numeric.contains(&i) {
             let plain: Vec<Option<String>> = cells
                 .iter()
