@@ -183,13 +183,11 @@ fn write_csv(df: &DataFrame, columns: &[&str], path: &Path) -> Result<()> {
     for i in 0..df.height() {
         let mut row = Vec::with_capacity(columns.len());
         for s in &series {
-            let v = s.get(i)?;
-            row.push(match v {
-                polars::prelude::AnyValue::Null => String::new(),
-                polars::prelude::AnyValue::Float64(x) => significant(x),
-                polars::prelude::AnyValue::String(t) => neutralise(t).into_owned(),
-                polars::prelude::AnyValue::StringOwned(t) => neutralise(&t).into_owned(),
-                other => other.to_string(),
+            row.push(match crate::frame::cell(s, i)? {
+                crate::frame::Cell::Null => String::new(),
+                crate::frame::Cell::Float(x) => significant(x),
+                crate::frame::Cell::Text(t) => neutralise(&t).into_owned(),
+                crate::frame::Cell::Other(t) => t,
             });
         }
         w.write_record(&row).map_err(|e| Error::Internal(e.to_string()))?;

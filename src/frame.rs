@@ -158,3 +158,24 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
 pub fn collect(frame: LazyFrame) -> Result<DataFrame> {
     Ok(frame.collect()?)
 }
+
+/// One cell of a column as plain Rust values (for writers outside polars).
+pub enum Cell {
+    Null,
+    Float(f64),
+    Text(String),
+    /// Anything else, in polars' own text form (integers, booleans).
+    Other(String),
+}
+
+/// The cell at row `i` of `column`.
+pub fn cell(column: &Column, i: usize) -> Result<Cell> {
+    use polars::prelude::AnyValue;
+    Ok(match column.get(i)? {
+        AnyValue::Null => Cell::Null,
+        AnyValue::Float64(x) => Cell::Float(x),
+        AnyValue::String(t) => Cell::Text(t.to_string()),
+        AnyValue::StringOwned(t) => Cell::Text(t.to_string()),
+        other => Cell::Other(other.to_string()),
+    })
+}
