@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
+use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
 
 /// Key columns of an indicator row.
 pub const KEYS: &[&str] = &["indicator", "year", "region_code", "sex", "area"];
@@ -336,7 +336,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             (value_changed.clone(), lit("value")),
             (flags_changed.clone(), lit("flags")),
         ],
-        lit(NULL).cast(DataType::String),
+        crate::frame::null_text(),
     );
     let changed = frame::collect(
         joined

@@ -56,6 +56,11 @@ pub fn first_match(mut cases: Vec<(Expr, Expr)>, default: Expr) -> Expr {
     }
 }
 
+/// A text null: the "no value" of a text column.
+pub fn null_text() -> Expr {
+    lit(NULL).cast(DataType::String)
+}
+
 /// A selector of columns by exact name (for `drop`).
 pub fn by_names(names: &[&str]) -> polars::prelude::Selector {
     cols(names.iter().copied())

@@ -295,11 +295,11 @@ impl Output {
 /// The `flags` list column from optional flag expressions (each a string or null).
 pub fn flags(candidates: Vec<Expr>) -> Result<Expr> {
     // With no candidate, one that never fires: the result is an empty list, never null.
-    let candidates = if candidates.is_empty() { vec![lit(NULL).cast(DataType::String)] } else { candidates };
+    let candidates = if candidates.is_empty() { vec![crate::frame::null_text()] } else { candidates };
     Ok(concat_list(candidates)?.list().drop_nulls().alias("flags"))
 }
 
 /// `Some(name)` where `cond` holds.
 pub fn flag_if(cond: Expr, name: &str) -> Expr {
-    when(cond).then(lit(name.to_string())).otherwise(lit(NULL).cast(DataType::String))
+    when(cond).then(lit(name.to_string())).otherwise(crate::frame::null_text())
 }

@@ -170,10 +170,6 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
     Ok(Ingested { tables, quarantine, files })
 }
 
-fn null_text_expr() -> Expr {
-    lit(NULL).cast(DataType::String)
-}
-
 /// Rows whose key (from raw columns and constants) repeats an earlier row of any file of the
 /// same table are quarantined; the first occurrence stays.
 fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFrame>> {
@@ -184,7 +180,7 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
         sel.push(col("__line"));
         sel.push(lit(i as u32).cast(DataType::UInt32).alias("__src"));
         // A key that does not name the region (a school id) may repeat in another county.
-        sel.push(if !keys.contains(&"region_code") && t.accepted.column("region_code").is_ok() { col("region_code") } else { null_text_expr() }.alias("__region"));
+        sel.push(if !keys.contains(&"region_code") && t.accepted.column("region_code").is_ok() { col("region_code") } else { frame::null_text() }.alias("__region"));
         parts.push(t.accepted.clone().lazy().select(sel));
     }
     let all = frame::sort_by(frame::concat(parts)?, &["__src", "__line"]);

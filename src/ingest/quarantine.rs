@@ -64,7 +64,7 @@ pub fn select_exprs(file: &str, sheet: Option<&str>) -> Vec<Expr> {
         lit(file.to_string()).alias("source_file"),
         match sheet {
             Some(s) => lit(s.to_string()),
-            None => lit(crate::frame::NULL).cast(DataType::String),
+            None => crate::frame::null_text(),
         }
         .alias("sheet"),
         col("__line").cast(DataType::Int64).alias("line"),

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use calamine::{Data, Reader, SheetVisible, Xlsx};
+use calamine::{DataRef, Reader, SheetVisible, Xlsx};
 
 use super::decode::decode;
 use super::quarantine::Rejected;
@@ -149,7 +149,7 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
     let (mut min_row, mut max_row, mut max_col) = (u32::MAX, 0u32, 0u32);
     while let Some(cell) = reader.next_cell().map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))? {
-        let text = cell_text(&Data::from(cell.get_value().clone()));
+        let text = cell_text(cell.get_value());
         if text.is_empty() {
             continue;
         }
@@ -161,7 +161,7 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
                 "sheet {name:?} has cells from row {} to {} and out to column {}: more than the limit of {max_cells} cells (its declared range says {declared}; raise max_cells for this source if it is real)",
                 min_row + 1,
                 max_row + 1,
-                a1((0, max_col)).trim_end_matches('1')
+                column_letters(max_col)
             )));
         }
         cells.push((r, c, text));
@@ -288,27 +288,32 @@ fn valid_reference(value: &[u8]) -> bool {
 
 /// Zero-based (row, column) → "C1".
 fn a1((row, col): (u32, u32)) -> String {
+    column_letters(col) + &(row as u64 + 1).to_string()
+}
+
+/// Zero-based column → "A", "Z", "AA", … "XFD".
+fn column_letters(col: u32) -> String {
     let mut letters = Vec::new();
     let mut n = col as u64 + 1;
     while n > 0 {
-        let rem = ((n - 1) % 26) as u8;
-        letters.push((b'A' + rem) as char);
+        letters.push((b'A' + ((n - 1) % 26) as u8) as char);
         n = (n - 1) / 26;
     }
-    letters.iter().rev().collect::<String>() + &(row as u64 + 1).to_string()
+    letters.iter().rev().collect()
 }
 
 /// Spreadsheet cell → the text a person sees (integers without ".0").
-fn cell_text(cell: &Data) -> String {
+fn cell_text(cell: &DataRef) -> String {
     match cell {
-        Data::Empty => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => if *b { "TRUE".into() } else { "FALSE".into() },
-        Data::DateTime(d) => d.as_f64().to_string(),
-        Data::Error(e) => format!("#{e:?}"),
+        DataRef::Empty => String::new(),
+        DataRef::SharedString(s) => s.to_string(),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Bool(b) => if *b { "TRUE".into() } else { "FALSE".into() },
+        DataRef::DateTime(d) => d.as_f64().to_string(),
+        DataRef::Error(e) => format!("#{e:?}"),
     }
 }
 

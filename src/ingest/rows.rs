@@ -42,7 +42,7 @@ struct Rule {
     message: String,
 }
 
-use crate::frame::{any_of, first_match};
+use crate::frame::{any_of, first_match, null_text};
 
 /// A number as spreadsheets and Chinese input methods write it, made plain: full-width digits
 /// (１２３), a full-width point or minus, and thousands separators ("1,234", "1，234,567.5")
@@ -79,10 +79,6 @@ pub fn plain_number(cell: &str) -> Option<String> {
         changed = true;
     }
     changed.then_some(out)
-}
-
-fn null_text() -> Expr {
-    lit(NULL).cast(DataType::String)
 }
 
 fn raw_name(i: usize) -> String {
