@@ -11,7 +11,7 @@ BUILD     = $(CARGO) build --quiet --locked --tests
 EDUSTAT   = $(TARGET)/debug/edustat
 
 .DEFAULT_GOAL := help
-.PHONY: help run test sample bench fuzz targets baseline clean
+.PHONY: help run test lint sample bench fuzz targets baseline clean
 
 # cargo-fuzz, installed into the clone (never by hand): `make fuzz` builds it on first use.
 CARGO_FUZZ_VERSION = 0.13.2
@@ -26,6 +26,10 @@ run: ## Build (debug) and run the Guangxi pipeline on the bundled samples; print
 
 test: ## Run every test (unit and the one integration binary)
 	$(CARGO) test --locked
+
+lint: ## Formatting (rustfmt.toml) and clippy with every warning an error; CI runs it
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --locked --quiet -- -D warnings
 
 targets: ## Print the targets of the latest published run
 	$(BUILD)

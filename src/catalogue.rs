@@ -427,65 +427,12 @@ impl From<&Entry> for Described {
     }
 }
 
-/// Every indicator a pipeline can publish, described: the built-in entries, then its counted
-/// indicators and balance CVs.
-pub fn for_pipeline(pipeline: &crate::spec::Pipeline) -> Vec<Described> {
-    let mut out: Vec<Described> = CATALOGUE.iter().map(Described::from).collect();
-    for c in &pipeline.families.counts {
-        out.push(Described {
-            id: c.id.clone(),
-            name_zh: c.name_zh.clone(),
-            name_en: c.name_en.clone(),
-            unit: "count".into(),
-            definition: format!(
-                "Projects of kind {} in the project register, cumulative from {} (0 before), summed over counties into cities and the province.",
-                c.kinds.join(" + "),
-                c.from_year
-            ),
-            methodology: "METHODOLOGY §1a".into(),
-            plan: c.plan.clone(),
-        });
-    }
-    for b in &pipeline.families.balances {
-        for stage in &b.stages {
-            for (resource, column, per) in &b.resources {
-                let source = match column {
-                    crate::spec::ResourceColumn::Register(c) => format!("register column {c}"),
-                    crate::spec::ResourceColumn::Teachers(m) => format!("teachers.{m}"),
-                };
-                out.push(Described {
-                    id: b.cv_id(resource, stage),
-                    name_zh: format!("{resource}校际差异系数（{stage}）"),
-                    name_en: format!("School-to-school CV of {resource} per pupil, {stage}"),
-                    unit: "cv".into(),
-                    definition: format!(
-                        "Enrolment-weighted coefficient of variation across the county's schools of ({source}) x {per} / pupils; numerator = weighted SD, denominator = county mean (sum of resources over sum of pupils). County rows only."
-                    ),
-                    methodology: "METHODOLOGY §6".into(),
-                    plan: String::new(),
-                });
-            }
-            out.push(Described {
-                id: b.composite_id(stage),
-                name_zh: format!("综合差异系数（{stage}）"),
-                name_en: format!("Composite school-to-school CV, {stage}"),
-                unit: "cv".into(),
-                definition: format!(
-                    "Plain mean of the county's CVs of {}; flagged cv_missing when any is missing.",
-                    b.resources.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-                methodology: "METHODOLOGY §6.1".into(),
-                plan: String::new(),
-            });
-        }
-    }
-    out
-}
-
 /// The catalogue as a table (`catalogue.parquet`).
 pub fn to_frame(entries: &[Described]) -> crate::Result<crate::frame::DataFrame> {
     use crate::frame::Column;
-    let col = |name: &str, f: &dyn Fn(&Described) -> String| Column::new(name.into(), entries.iter().map(f).collect::<Vec<_>>());
+    let col = |name: &str, f: &dyn Fn(&Described) -> String| {
+        Column::new(name.into(), entries.iter().map(f).collect::<Vec<_>>())
+    };
     crate::frame::frame(vec![
         col("indicator", &|e| e.id.clone()),
         col("name_zh", &|e| e.name_zh.clone()),

@@ -11,11 +11,32 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
+use crate::manifest::Manifest;
+pub use crate::spec::Tolerances;
 
 /// Key columns of an indicator row.
 pub const KEYS: &[&str] = &["indicator", "year", "region_code", "sex", "area"];
-const INDICATOR_COLUMNS: &[&str] = &["indicator", "year", "region_code", "sex", "area", "value", "numerator", "denominator", "flags"];
-const TARGET_COLUMNS: &[&str] = &["indicator", "region_code", "target_year", "comparator", "target_value", "latest_year", "latest_value", "status"];
+const INDICATOR_COLUMNS: &[&str] = &[
+    "indicator",
+    "year",
+    "region_code",
+    "sex",
+    "area",
+    "value",
+    "numerator",
+    "denominator",
+    "flags",
+];
+const TARGET_COLUMNS: &[&str] = &[
+    "indicator",
+    "region_code",
+    "target_year",
+    "comparator",
+    "target_value",
+    "latest_year",
+    "latest_value",
+    "status",
+];
 
 /// The comparable content of a run or a baseline.
 pub struct Snapshot {
@@ -29,49 +50,86 @@ pub struct Snapshot {
     pub inputs: BTreeMap<String, String>,
 }
 
-#[derive(serde::Deserialize)]
-struct ManifestView {
-    spec_hash: String,
-    edustat_version: String,
+/// `baseline.json`: what a baseline was made from, beside its CSV files.
+#[derive(Debug, Default, serde::Deserialize, Serialize)]
+struct BaselineMeta {
+    spec_hash: Option<String>,
+    edustat_version: Option<String>,
     #[serde(default)]
-    inputs: Vec<InputView>,
+    inputs: Vec<BaselineInput>,
 }
 
-#[derive(serde::Deserialize, Serialize)]
-struct InputView {
+#[derive(Debug, serde::Deserialize, Serialize)]
+struct BaselineInput {
     path: String,
     sha256: String,
 }
 
-fn manifest_view(path: &Path) -> Option<ManifestView> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+impl BaselineMeta {
+    fn read(path: &Path) -> Option<BaselineMeta> {
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    }
+}
+
+impl From<Manifest> for BaselineMeta {
+    fn from(m: Manifest) -> BaselineMeta {
+        BaselineMeta {
+            spec_hash: Some(m.spec_hash),
+            edustat_version: Some(m.edustat_version),
+            inputs: m
+                .inputs
+                .into_iter()
+                .map(|i| BaselineInput { path: i.path, sha256: i.sha256 })
+                .collect(),
+        }
+    }
 }
 
 impl Snapshot {
     /// Read a run folder (`manifest.json` + Parquet) or a baseline folder (`baseline.json` + CSV).
     pub fn load(dir: &Path) -> Result<Snapshot> {
         if dir.join("indicators.parquet").is_file() {
-            let indicators = frame::collect(frame::read_parquet(&dir.join("indicators.parquet"))?.lazy().select(
-                INDICATOR_COLUMNS.iter().map(|c| if *c == "flags" { col("flags").list().join(lit("|"), true).alias("flags") } else { col(*c) }).collect::<Vec<_>>(),
-            ))?;
-            let targets = frame::collect(frame::read_parquet(&dir.join("targets.parquet"))?.lazy().select(TARGET_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))?;
-            let m = manifest_view(&dir.join("manifest.json"));
+            let indicators = frame::collect(
+                frame::read_parquet(&dir.join("indicators.parquet"))?.lazy().select(
+                    INDICATOR_COLUMNS
+                        .iter()
+                        .map(|c| {
+                            if *c == "flags" {
+                                col("flags").list().join(lit("|"), true).alias("flags")
+                            } else {
+                                col(*c)
+                            }
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            )?;
+            let targets = frame::collect(
+                frame::read_parquet(&dir.join("targets.parquet"))?
+                    .lazy()
+                    .select(TARGET_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
+            )?;
+            let m = Manifest::read(dir).ok().map(BaselineMeta::from);
             return Ok(Snapshot::new(indicators, targets, m));
         }
         if dir.join("indicators.csv").is_file() {
             let indicators = read_csv(&dir.join("indicators.csv"), INDICATOR_COLUMNS)?;
             let targets = read_csv(&dir.join("targets.csv"), TARGET_COLUMNS)?;
-            return Ok(Snapshot::new(indicators, targets, manifest_view(&dir.join("baseline.json"))));
+            return Ok(Snapshot::new(
+                indicators,
+                targets,
+                BaselineMeta::read(&dir.join("baseline.json")),
+            ));
         }
-        Err(Error::Usage(format!("{} is neither a run folder nor a baseline folder", dir.display())))
+        Err(Error::Usage(format!(
+            "{} is neither a run folder nor a baseline folder",
+            dir.display()
+        )))
     }
 
-    fn new(indicators: DataFrame, targets: DataFrame, m: Option<ManifestView>) -> Snapshot {
-        let (spec_hash, version, inputs) = match m {
-            Some(m) => (Some(m.spec_hash), Some(m.edustat_version), m.inputs.into_iter().map(|i| (i.path, i.sha256)).collect()),
-            None => (None, None, BTreeMap::new()),
-        };
-        Snapshot { indicators, targets, spec_hash, version, inputs }
+    fn new(indicators: DataFrame, targets: DataFrame, m: Option<BaselineMeta>) -> Snapshot {
+        let m = m.unwrap_or_default();
+        let inputs = m.inputs.into_iter().map(|i| (i.path, i.sha256)).collect();
+        Snapshot { indicators, targets, spec_hash: m.spec_hash, version: m.edustat_version, inputs }
     }
 }
 
@@ -86,9 +144,11 @@ fn is_year(c: &str) -> bool {
 
 /// Read a baseline CSV written by [`write_baseline`] (empty cell = null).
 fn read_csv(path: &Path, columns: &[&str]) -> Result<DataFrame> {
-    let bad = |m: String| Error::Input { file: path.to_path_buf(), location: String::new(), message: m };
+    let bad =
+        |m: String| Error::Input { file: path.to_path_buf(), location: String::new(), message: m };
     let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
-    let header: Vec<String> = reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(str::to_string).collect();
+    let header: Vec<String> =
+        reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(str::to_string).collect();
     if header != columns {
         return Err(bad(format!("header must be {}", columns.join(","))));
     }
@@ -118,7 +178,8 @@ fn read_csv(path: &Path, columns: &[&str]) -> Result<DataFrame> {
             }
         })
         .collect();
-    frame::collect(frame::frame(out)?.lazy().select(typed)).map_err(|e| bad(format!("not a baseline written by edustat: {e}")))
+    frame::collect(frame::frame(out)?.lazy().select(typed))
+        .map_err(|e| bad(format!("not a baseline written by edustat: {e}")))
 }
 
 /// Write the sorted CSV form of a run (indicators.csv, targets.csv, baseline.json).
@@ -127,18 +188,19 @@ pub fn write_baseline(run: &Path, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let sorted = frame::collect(frame::sort_by(snap.indicators.lazy(), KEYS))?;
     write_csv(&sorted, INDICATOR_COLUMNS, &dir.join("indicators.csv"))?;
-    let targets = frame::collect(frame::sort_by(snap.targets.lazy(), &["indicator", "region_code", "target_year", "comparator", "target_value"]))?;
+    let targets = frame::collect(frame::sort_by(
+        snap.targets.lazy(),
+        &["indicator", "region_code", "target_year", "comparator", "target_value"],
+    ))?;
     write_csv(&targets, TARGET_COLUMNS, &dir.join("targets.csv"))?;
-    #[derive(Serialize)]
-    struct Baseline<'a> {
-        spec_hash: Option<&'a String>,
-        edustat_version: Option<&'a String>,
-        inputs: Vec<InputView>,
-    }
-    let meta = Baseline {
-        spec_hash: snap.spec_hash.as_ref(),
-        edustat_version: snap.version.as_ref(),
-        inputs: snap.inputs.iter().map(|(p, h)| InputView { path: p.clone(), sha256: h.clone() }).collect(),
+    let meta = BaselineMeta {
+        spec_hash: snap.spec_hash.clone(),
+        edustat_version: snap.version.clone(),
+        inputs: snap
+            .inputs
+            .iter()
+            .map(|(p, h)| BaselineInput { path: p.clone(), sha256: h.clone() })
+            .collect(),
     };
     let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::Internal(e.to_string()))?;
     let path = dir.join("baseline.json");
@@ -158,7 +220,11 @@ fn significant(x: f64) -> String {
     let magnitude = x.abs().log10().floor() as i32;
     let decimals = (BASELINE_DIGITS - 1 - magnitude).clamp(0, 20) as usize;
     let text = format!("{x:.decimals$}");
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
     if text == "-0" { "0".into() } else { text }
 }
 
@@ -177,9 +243,11 @@ fn restore(text: &str) -> &str {
 }
 
 fn write_csv(df: &DataFrame, columns: &[&str], path: &Path) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+    let mut w = csv::Writer::from_path(path)
+        .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
     w.write_record(columns).map_err(|e| Error::Internal(e.to_string()))?;
-    let series: Vec<_> = columns.iter().map(|c| df.column(c)).collect::<std::result::Result<_, _>>()?;
+    let series: Vec<_> =
+        columns.iter().map(|c| df.column(c)).collect::<std::result::Result<_, _>>()?;
     for i in 0..df.height() {
         let mut row = Vec::with_capacity(columns.len());
         for s in &series {
@@ -249,23 +317,11 @@ pub struct Diff {
 impl Diff {
     /// Moves beyond tolerance plus every target status change.
     pub fn regressions(&self) -> usize {
-        self.moves.iter().filter(|m| m.beyond_tolerance).count() + self.targets.iter().filter(|t| t.old_status != t.new_status).count()
+        self.moves.iter().filter(|m| m.beyond_tolerance).count()
+            + self.targets.iter().filter(|t| t.old_status != t.new_status).count()
     }
     pub fn is_empty(&self) -> bool {
         self.moves.is_empty() && self.targets.is_empty()
-    }
-}
-
-/// Tolerances: a default relative tolerance and per-indicator overrides.
-#[derive(Debug, Clone)]
-pub struct Tolerances {
-    pub default: f64,
-    pub per_indicator: BTreeMap<String, f64>,
-}
-
-impl Default for Tolerances {
-    fn default() -> Self {
-        Tolerances { default: 1e-9, per_indicator: BTreeMap::new() }
     }
 }
 
@@ -281,9 +337,12 @@ fn absolute(e: Expr) -> Expr {
 /// True where `a` and `b` differ by more than `tolerance` relative to |a| (at least 1), or
 /// exactly one of them is null.
 fn differs(a: Expr, b: Expr, tolerance: Expr) -> Expr {
-    let scale = when(absolute(a.clone()).gt(lit(1.0))).then(absolute(a.clone())).otherwise(lit(1.0));
+    let scale =
+        when(absolute(a.clone()).gt(lit(1.0))).then(absolute(a.clone())).otherwise(lit(1.0));
     let far = absolute(b.clone() - a.clone()).gt(tolerance * scale);
-    (a.clone().is_null().and(b.clone().is_null())).not().and(a.is_null().or(b.is_null()).or(far.fill_null(lit(false))))
+    (a.clone().is_null().and(b.clone().is_null()))
+        .not()
+        .and(a.is_null().or(b.is_null()).or(far.fill_null(lit(false))))
 }
 
 /// Compare `old` with `new`.
@@ -302,7 +361,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             _ => {}
         }
     }
-    out.inputs_removed = old.inputs.keys().filter(|p| !new.inputs.contains_key(*p)).cloned().collect();
+    out.inputs_removed =
+        old.inputs.keys().filter(|p| !new.inputs.contains_key(*p)).cloned().collect();
 
     // Indicators: full join on the key, then only the rows that differ are collected.
     let side = |df: &DataFrame, tag: &str| -> LazyFrame {
@@ -313,7 +373,10 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
         sel.push(lit(true).alias(format!("__in_{tag}")));
         df.clone().lazy().select(sel)
     };
-    let tolerance = tolerances.per_indicator.iter().fold(lit(tolerances.default), |acc, (id, t)| when(col("indicator").eq(lit(id.clone()))).then(lit(*t)).otherwise(acc));
+    let tolerance =
+        tolerances.per_indicator.iter().fold(lit(tolerances.default), |acc, (id, t)| {
+            when(col("indicator").eq(lit(id.clone()))).then(lit(*t)).otherwise(acc)
+        });
     let joined = frame::full_join(side(&old.indicators, "old"), side(&new.indicators, "new"), KEYS);
     let (vo, vn) = (col("value_old"), col("value_new"));
     let delta = vn.clone() - vo.clone();
@@ -343,13 +406,20 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             .with_columns([
                 cause.alias("__cause"),
                 delta.alias("__delta"),
-                (added.clone().or(removed.clone()).or(flags_changed).or(value_changed.clone())).alias("__beyond"),
+                (added.clone().or(removed.clone()).or(flags_changed).or(value_changed.clone()))
+                    .alias("__beyond"),
             ])
             .filter(col("__cause").is_not_null()),
     )?;
     let get_s = |c: &str| changed.column(c).and_then(|s| s.str().cloned());
     let get_f = |c: &str| changed.column(c).and_then(|s| s.f64().cloned());
-    let (ids, codes, sexes, areas, causes) = (get_s("indicator")?, get_s("region_code")?, get_s("sex")?, get_s("area")?, get_s("__cause")?);
+    let (ids, codes, sexes, areas, causes) = (
+        get_s("indicator")?,
+        get_s("region_code")?,
+        get_s("sex")?,
+        get_s("area")?,
+        get_s("__cause")?,
+    );
     let years = changed.column("year")?.i32()?.clone();
     let (olds, news, deltas) = (get_f("value_old")?, get_f("value_new")?, get_f("__delta")?);
     let beyond = changed.column("__beyond")?.bool()?.clone();
@@ -370,11 +440,23 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
     // Largest moves first; added and removed rows (no delta) after them.
     out.moves.sort_by(|a, b| {
         let (x, y) = (a.delta.map(f64::abs).unwrap_or(-1.0), b.delta.map(f64::abs).unwrap_or(-1.0));
-        y.total_cmp(&x).then_with(|| (&a.indicator, a.year, &a.region_code, &a.sex).cmp(&(&b.indicator, b.year, &b.region_code, &b.sex)))
+        y.total_cmp(&x).then_with(|| {
+            (&a.indicator, a.year, &a.region_code, &a.sex).cmp(&(
+                &b.indicator,
+                b.year,
+                &b.region_code,
+                &b.sex,
+            ))
+        })
     });
     let mut per: BTreeMap<String, IndicatorSummary> = BTreeMap::new();
     for m in &out.moves {
-        let s = per.entry(m.indicator.clone()).or_insert(IndicatorSummary { indicator: m.indicator.clone(), rows_changed: 0, largest_delta: None, where_largest: String::new() });
+        let s = per.entry(m.indicator.clone()).or_insert(IndicatorSummary {
+            indicator: m.indicator.clone(),
+            rows_changed: 0,
+            largest_delta: None,
+            where_largest: String::new(),
+        });
         s.rows_changed += 1;
         if let Some(d) = m.delta
             && s.largest_delta.is_none_or(|l| d.abs() > l.abs())
@@ -384,7 +466,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
         }
     }
     out.summary = per.into_values().collect();
-    out.summary.sort_by(|a, b| b.rows_changed.cmp(&a.rows_changed).then(a.indicator.cmp(&b.indicator)));
+    out.summary
+        .sort_by(|a, b| b.rows_changed.cmp(&a.rows_changed).then(a.indicator.cmp(&b.indicator)));
 
     // Targets: status or latest value changed.
     let tkeys = ["indicator", "region_code", "target_year", "comparator", "target_value"];
@@ -400,11 +483,25 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
         ])
     };
     let t = frame::collect(
-        frame::full_join(tside(&old.targets, "old"), tside(&new.targets, "new"), &tkeys)
-            .filter(same(col("status_old"), col("status_new")).not().or(differs(col("latest_old"), col("latest_new"), lit(tolerances.default)))),
+        frame::full_join(tside(&old.targets, "old"), tside(&new.targets, "new"), &tkeys).filter(
+            same(col("status_old"), col("status_new")).not().or(differs(
+                col("latest_old"),
+                col("latest_new"),
+                lit(tolerances.default),
+            )),
+        ),
     )?;
-    let (ti, tr, so, sn) = (t.column("indicator")?.str()?.clone(), t.column("region_code")?.str()?.clone(), t.column("status_old")?.str()?.clone(), t.column("status_new")?.str()?.clone());
-    let (ty, lo, ln) = (t.column("target_year")?.i32()?.clone(), t.column("latest_old")?.f64()?.clone(), t.column("latest_new")?.f64()?.clone());
+    let (ti, tr, so, sn) = (
+        t.column("indicator")?.str()?.clone(),
+        t.column("region_code")?.str()?.clone(),
+        t.column("status_old")?.str()?.clone(),
+        t.column("status_new")?.str()?.clone(),
+    );
+    let (ty, lo, ln) = (
+        t.column("target_year")?.i32()?.clone(),
+        t.column("latest_old")?.f64()?.clone(),
+        t.column("latest_new")?.f64()?.clone(),
+    );
     for i in 0..t.height() {
         out.targets.push(TargetMove {
             indicator: ti.get(i).unwrap_or_default().to_string(),
@@ -420,7 +517,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
 }
 
 fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.6}").trim_end_matches('0').trim_end_matches('.').to_string()).unwrap_or_else(|| "-".into())
+    v.map(|x| format!("{x:.6}").trim_end_matches('0').trim_end_matches('.').to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 /// The diff as text (`table`), GitHub markdown (`markdown`) or JSON (`json`), at most `limit` rows.
@@ -430,16 +528,30 @@ pub fn render(d: &Diff, format: &str, limit: usize) -> Result<String> {
     }
     let md = format == "markdown";
     let mut s = String::new();
-    let heading = |s: &mut String, t: &str| s.push_str(&if md { format!("\n### {t}\n\n") } else { format!("\n{t}\n") });
+    let heading = |s: &mut String, t: &str| {
+        s.push_str(&if md { format!("\n### {t}\n\n") } else { format!("\n{t}\n") })
+    };
     heading(&mut s, "What changed between the runs");
     let mut facts = Vec::new();
     if let Some((a, b)) = &d.spec_hash {
-        facts.push(format!("spec hash {} → {}", a.as_deref().unwrap_or("-"), b.as_deref().unwrap_or("-")));
+        facts.push(format!(
+            "spec hash {} → {}",
+            a.as_deref().unwrap_or("-"),
+            b.as_deref().unwrap_or("-")
+        ));
     }
     if let Some((a, b)) = &d.version {
-        facts.push(format!("edustat {} → {}", a.as_deref().unwrap_or("-"), b.as_deref().unwrap_or("-")));
+        facts.push(format!(
+            "edustat {} → {}",
+            a.as_deref().unwrap_or("-"),
+            b.as_deref().unwrap_or("-")
+        ));
     }
-    for (label, list) in [("input changed", &d.inputs_changed), ("input added", &d.inputs_added), ("input removed", &d.inputs_removed)] {
+    for (label, list) in [
+        ("input changed", &d.inputs_changed),
+        ("input added", &d.inputs_added),
+        ("input removed", &d.inputs_removed),
+    ] {
         facts.extend(list.iter().map(|p| format!("{label}: {p}")));
     }
     if facts.is_empty() {
@@ -450,22 +562,60 @@ pub fn render(d: &Diff, format: &str, limit: usize) -> Result<String> {
     }
     let table = |s: &mut String, header: &[&str], rows: Vec<Vec<String>>| {
         if md {
-            s.push_str(&format!("| {} |\n|{}\n", header.join(" | "), " --- |".repeat(header.len())));
+            s.push_str(&format!(
+                "| {} |\n|{}\n",
+                header.join(" | "),
+                " --- |".repeat(header.len())
+            ));
             for r in rows {
                 s.push_str(&format!("| {} |\n", r.join(" | ")));
             }
         } else {
-            let widths: Vec<usize> = (0..header.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
-            let line = |r: Vec<String>| r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string() + "\n";
+            let widths: Vec<usize> = (0..header.len())
+                .map(|i| {
+                    rows.iter()
+                        .map(|r| r[i].chars().count())
+                        .chain([header[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let line = |r: Vec<String>| {
+                r.iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_string()
+                    + "\n"
+            };
             s.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
             for r in rows {
                 s.push_str(&line(r));
             }
         }
     };
-    heading(&mut s, &format!("Indicators: {} rows changed in {} indicators", d.moves.len(), d.summary.len()));
+    heading(
+        &mut s,
+        &format!("Indicators: {} rows changed in {} indicators", d.moves.len(), d.summary.len()),
+    );
     if !d.summary.is_empty() {
-        table(&mut s, &["indicator", "rows changed", "largest move", "where"], d.summary.iter().map(|x| vec![x.indicator.clone(), x.rows_changed.to_string(), num(x.largest_delta), x.where_largest.clone()]).collect());
+        table(
+            &mut s,
+            &["indicator", "rows changed", "largest move", "where"],
+            d.summary
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.indicator.clone(),
+                        x.rows_changed.to_string(),
+                        num(x.largest_delta),
+                        x.where_largest.clone(),
+                    ]
+                })
+                .collect(),
+        );
     }
     if !d.targets.is_empty() {
         heading(&mut s, "Targets");
@@ -475,21 +625,63 @@ pub fn render(d: &Diff, format: &str, limit: usize) -> Result<String> {
             d.targets
                 .iter()
                 .map(|t| {
-                    let status = if t.old_status == t.new_status { t.new_status.clone().unwrap_or_default() } else { format!("{} → {}", t.old_status.as_deref().unwrap_or("-"), t.new_status.as_deref().unwrap_or("-")) };
-                    vec![t.indicator.clone(), t.region_code.clone(), t.target_year.map(|y| y.to_string()).unwrap_or_default(), status, format!("{} → {}", num(t.old_value), num(t.new_value))]
+                    let status = if t.old_status == t.new_status {
+                        t.new_status.clone().unwrap_or_default()
+                    } else {
+                        format!(
+                            "{} → {}",
+                            t.old_status.as_deref().unwrap_or("-"),
+                            t.new_status.as_deref().unwrap_or("-")
+                        )
+                    };
+                    vec![
+                        t.indicator.clone(),
+                        t.region_code.clone(),
+                        t.target_year.map(|y| y.to_string()).unwrap_or_default(),
+                        status,
+                        format!("{} → {}", num(t.old_value), num(t.new_value)),
+                    ]
                 })
                 .collect(),
         );
     }
     if !d.moves.is_empty() {
-        heading(&mut s, &format!("Rows, largest moves first{}", if d.moves.len() > limit { format!(" (first {limit})") } else { String::new() }));
+        heading(
+            &mut s,
+            &format!(
+                "Rows, largest moves first{}",
+                if d.moves.len() > limit { format!(" (first {limit})") } else { String::new() }
+            ),
+        );
         table(
             &mut s,
-            &["indicator", "year", "region", "sex", "old", "new", "delta", "cause", "beyond tolerance"],
+            &[
+                "indicator",
+                "year",
+                "region",
+                "sex",
+                "old",
+                "new",
+                "delta",
+                "cause",
+                "beyond tolerance",
+            ],
             d.moves
                 .iter()
                 .take(limit)
-                .map(|m| vec![m.indicator.clone(), m.year.to_string(), m.region_code.clone(), m.sex.clone(), num(m.old), num(m.new), num(m.delta), m.cause.clone(), if m.beyond_tolerance { "yes".into() } else { "no".into() }])
+                .map(|m| {
+                    vec![
+                        m.indicator.clone(),
+                        m.year.to_string(),
+                        m.region_code.clone(),
+                        m.sex.clone(),
+                        num(m.old),
+                        num(m.new),
+                        num(m.delta),
+                        m.cause.clone(),
+                        if m.beyond_tolerance { "yes".into() } else { "no".into() },
+                    ]
+                })
                 .collect(),
         );
     }

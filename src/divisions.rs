@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::decode::decode;
 use crate::error::{Error, Result};
 use crate::frame::{Column, DataFrame, frame};
-use crate::ingest::decode::decode;
 use crate::spec::Encoding;
 
 /// One row of the division table.
@@ -34,30 +34,58 @@ pub struct Divisions {
 pub enum Resolution {
     Current(String),
     /// A retired code and the current code it rolls up into.
-    Retired { successor: String },
+    Retired {
+        successor: String,
+    },
     RetiredWithoutSuccessor,
 }
 
-const HEADER: &[&str] = &["code", "name_zh", "name_en", "level", "parent_code", "valid_from", "valid_to", "successor_code"];
+const HEADER: &[&str] = &[
+    "code",
+    "name_zh",
+    "name_en",
+    "level",
+    "parent_code",
+    "valid_from",
+    "valid_to",
+    "successor_code",
+];
 
 impl Divisions {
     /// Read the canonical division CSV (UTF-8, English headers as in DESIGN.md).
     pub fn load(path: &Path) -> Result<Divisions> {
-        let bad = |line: usize, message: String| Error::Input { file: path.to_path_buf(), location: line.to_string(), message };
+        let bad = |line: usize, message: String| Error::Input {
+            file: path.to_path_buf(),
+            location: line.to_string(),
+            message,
+        };
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let (text, _) = decode(&bytes, Encoding::Utf8).map_err(|e| bad(e.line, e.message))?;
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-        let header: Vec<String> = reader.headers().map_err(|e| bad(1, e.to_string()))?.iter().map(str::to_string).collect();
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(1, e.to_string()))?
+            .iter()
+            .map(str::to_string)
+            .collect();
         if header != HEADER {
             return Err(bad(1, format!("division table header must be {}", HEADER.join(","))));
         }
         let mut rows = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|e| bad(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
+            let record = record
+                .map_err(|e| bad(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
             let line = record.position().map_or(0, |p| p.line() as usize);
-            let opt = |i: usize| record.get(i).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+            let opt = |i: usize| {
+                record.get(i).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+            };
             let year = |i: usize| -> Result<Option<i32>> {
-                opt(i).map(|s| s.parse::<i32>().map_err(|_| bad(line, format!("{}: {s:?} is not a year", HEADER[i])))).transpose()
+                opt(i)
+                    .map(|s| {
+                        s.parse::<i32>()
+                            .map_err(|_| bad(line, format!("{}: {s:?} is not a year", HEADER[i])))
+                    })
+                    .transpose()
             };
             let code = opt(0).ok_or_else(|| bad(line, "code is empty".into()))?;
             if code.len() != 6 && code.len() != 9 || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -65,7 +93,10 @@ impl Divisions {
             }
             let level = opt(3).unwrap_or_default();
             if !["province", "city", "county", "township"].contains(&level.as_str()) {
-                return Err(bad(line, format!("level {level:?} must be province, city, county or township")));
+                return Err(bad(
+                    line,
+                    format!("level {level:?} must be province, city, county or township"),
+                ));
             }
             rows.push(Division {
                 code,
@@ -113,7 +144,11 @@ impl Divisions {
                 return Some(Resolution::RetiredWithoutSuccessor);
             }
         }
-        if hops == 0 { Some(Resolution::Current(d.code.clone())) } else { Some(Resolution::Retired { successor: d.code.clone() }) }
+        if hops == 0 {
+            Some(Resolution::Current(d.code.clone()))
+        } else {
+            Some(Resolution::Retired { successor: d.code.clone() })
+        }
     }
 
     /// `code → canonical_code, status` for every code in the table (status: current, retired,
@@ -142,14 +177,18 @@ impl Divisions {
         frame(vec![
             Column::new("__code".into(), code),
             Column::new("__canonical".into(), canonical),
-            Column::new("__status".into(), status.into_iter().map(str::to_string).collect::<Vec<_>>()),
+            Column::new(
+                "__status".into(),
+                status.into_iter().map(str::to_string).collect::<Vec<_>>(),
+            ),
         ])
     }
 
     /// Every current province, city or county code and every region it counts in:
     /// `from_code, from_level, region_code, region_level` (itself, its city, its province).
     pub fn rollup(&self) -> Result<DataFrame> {
-        let (mut from, mut from_level, mut region, mut level) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut from, mut from_level, mut region, mut level) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for d in self.rows.iter().filter(|d| d.level != "township" && d.valid_to.is_none()) {
             let mut at = Some(d);
             let mut guard = 0;
@@ -177,8 +216,14 @@ impl Divisions {
     pub fn names(&self) -> Result<DataFrame> {
         let current: Vec<&Division> = self.rows.iter().filter(|d| d.valid_to.is_none()).collect();
         frame(vec![
-            Column::new("region_code".into(), current.iter().map(|d| d.code.clone()).collect::<Vec<_>>()),
-            Column::new("region_name".into(), current.iter().map(|d| d.name_zh.clone()).collect::<Vec<_>>()),
+            Column::new(
+                "region_code".into(),
+                current.iter().map(|d| d.code.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "region_name".into(),
+                current.iter().map(|d| d.name_zh.clone()).collect::<Vec<_>>(),
+            ),
         ])
     }
 }

@@ -51,7 +51,9 @@ pub fn first_match(mut cases: Vec<(Expr, Expr)>, default: Expr) -> Expr {
         n => {
             let right = cases.split_off(n / 2);
             let left_fires = any_of(cases.iter().map(|(c, _)| c.clone()).collect());
-            when(left_fires).then(first_match(cases, default.clone())).otherwise(first_match(right, default))
+            when(left_fires)
+                .then(first_match(cases, default.clone()))
+                .otherwise(first_match(right, default))
         }
     }
 }
@@ -100,7 +102,13 @@ fn join(left: LazyFrame, right: LazyFrame, on: &[&str], how: JoinType) -> LazyFr
 }
 
 /// Wide → long: every column in `on` becomes a row with its name in `variable` and its cell in `value`.
-pub fn unpivot(frame: LazyFrame, index: &[String], on: &[String], variable: &str, value: &str) -> LazyFrame {
+pub fn unpivot(
+    frame: LazyFrame,
+    index: &[String],
+    on: &[String],
+    variable: &str,
+    value: &str,
+) -> LazyFrame {
     frame.unpivot(UnpivotArgsDSL {
         on: Some(cols(on.iter().map(String::as_str))),
         index: cols(index.iter().map(String::as_str)),
@@ -124,7 +132,10 @@ pub fn concat(frames: Vec<LazyFrame>) -> Result<LazyFrame> {
 
 /// Ascending sort on the given columns, nulls first, stable.
 pub fn sort_by(frame: LazyFrame, by: &[&str]) -> LazyFrame {
-    frame.sort(by.iter().map(|s| PlSmallStr::from(*s)).collect::<Vec<_>>(), SortMultipleOptions::default().with_maintain_order(true))
+    frame.sort(
+        by.iter().map(|s| PlSmallStr::from(*s)).collect::<Vec<_>>(),
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
 }
 
 /// A text column from optional strings.
@@ -143,7 +154,11 @@ pub fn empty_frame(columns: &[(&str, DataType)]) -> Result<DataFrame> {
 }
 
 /// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata.
-pub fn write_parquet(frame: &mut DataFrame, path: &Path, metadata: &[(String, String)]) -> Result<u64> {
+pub fn write_parquet(
+    frame: &mut DataFrame,
+    path: &Path,
+    metadata: &[(String, String)],
+) -> Result<u64> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let bytes = ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(None))
@@ -183,4 +198,63 @@ pub fn cell(column: &Column, i: usize) -> Result<Cell> {
         AnyValue::StringOwned(t) => Cell::Text(t.to_string()),
         other => Cell::Other(other.to_string()),
     })
+}
+
+/// The values of a text column, nulls as `None`.
+pub fn texts(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let column = df.column(name)?.cast(&DataType::String)?;
+    let values = column.str()?;
+    Ok((0..values.len()).map(|i| values.get(i).map(str::to_string)).collect())
+}
+
+/// The values of a numeric column as f64, nulls as `None`.
+pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
+    let column = df.column(name)?.cast(&DataType::Float64)?;
+    let values = column.f64()?;
+    Ok((0..values.len()).map(|i| values.get(i)).collect())
+}
+
+/// The values of an integer column as i64, nulls as `None`.
+pub fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
+    let column = df.column(name)?.cast(&DataType::Int64)?;
+    let values = column.i64()?;
+    Ok((0..values.len()).map(|i| values.get(i)).collect())
+}
+
+/// The values of a yes/no column, nulls as `None`.
+pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>> {
+    let values = df.column(name)?.bool()?;
+    Ok((0..values.len()).map(|i| values.get(i)).collect())
+}
+
+/// The values of a list-of-text column (such as `flags`), a null list as empty.
+pub fn text_lists(df: &DataFrame, name: &str) -> Result<Vec<Vec<String>>> {
+    let column = df.column(name)?.list()?.clone();
+    let mut out = Vec::with_capacity(column.len());
+    for i in 0..column.len() {
+        let items = match column.get_as_series(i) {
+            Some(s) => {
+                let texts = s.str()?;
+                (0..texts.len()).filter_map(|j| texts.get(j).map(str::to_string)).collect()
+            }
+            None => Vec::new(),
+        };
+        out.push(items);
+    }
+    Ok(out)
+}
+
+/// The first value of an integer column (a one-row count), `None` when empty or null.
+pub fn first_int(df: &DataFrame, name: &str) -> Result<Option<i64>> {
+    Ok(ints(df, name)?.first().copied().flatten())
+}
+
+/// Does the frame have a column of this name?
+pub fn has_column(df: &DataFrame, name: &str) -> bool {
+    df.get_column_index(name).is_some()
+}
+
+/// A plan over an in-memory table.
+pub fn lazy(df: &DataFrame) -> LazyFrame {
+    df.clone().lazy()
 }

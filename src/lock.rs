@@ -33,15 +33,24 @@ impl RunLock {
         for _ in 0..2 {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
-                    let text = format!("pid={}\nstarted={}\n", std::process::id(), chrono::Utc::now().to_rfc3339());
-                    f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| Error::io(&path, e))?;
+                    let text = format!(
+                        "pid={}\nstarted={}\n",
+                        std::process::id(),
+                        chrono::Utc::now().to_rfc3339()
+                    );
+                    f.write_all(text.as_bytes())
+                        .and_then(|_| f.sync_all())
+                        .map_err(|e| Error::io(&path, e))?;
                     return Ok(RunLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let (pid, text) = holder(&path);
                     match pid {
                         Some(p) if alive(p) && p != std::process::id() => {
-                            return Err(Error::Locked(format!("{} is held by a running edustat ({text})", path.display())));
+                            return Err(Error::Locked(format!(
+                                "{} is held by a running edustat ({text})",
+                                path.display()
+                            )));
                         }
                         _ => {
                             tracing::warn!(lock = %path.display(), holder = %text, "taking over a lock left by a process that is gone");

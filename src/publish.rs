@@ -5,20 +5,11 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame};
-
-/// A file the run wrote.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Written {
-    pub path: String,
-    pub rows: Option<u64>,
-    pub bytes: u64,
-    pub sha256: String,
-}
+use crate::manifest::Written;
 
 /// A run folder under construction.
 pub struct Staging {
@@ -47,7 +38,11 @@ pub fn clean_leftovers(root: &Path) -> Result<usize> {
         for entry in entries.flatten() {
             if entry.file_name().to_string_lossy().starts_with(prefix) {
                 let path = entry.path();
-                let gone = if path.is_dir() && !path.is_symlink() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                let gone = if path.is_dir() && !path.is_symlink() {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
                 gone.map_err(|e| Error::io(&path, e))?;
                 tracing::warn!(path = %path.display(), "removed the leftovers of an interrupted run");
                 removed += 1;
@@ -60,7 +55,9 @@ pub fn clean_leftovers(root: &Path) -> Result<usize> {
 /// Keep the newest `keep` runs (run ids sort by time) and never the one `latest` points to.
 fn prune(root: &Path, keep: usize) -> Result<Vec<String>> {
     let runs = root.join("runs");
-    let current = fs::read_link(root.join("latest")).ok().and_then(|t| t.file_name().map(|n| n.to_string_lossy().to_string()));
+    let current = fs::read_link(root.join("latest"))
+        .ok()
+        .and_then(|t| t.file_name().map(|n| n.to_string_lossy().to_string()));
     let mut ids: Vec<String> = fs::read_dir(&runs)
         .map_err(|e| Error::io(&runs, e))?
         .flatten()
@@ -116,7 +113,8 @@ impl Staging {
     /// Write `manifest.json` (last, so its file list is complete).
     pub fn manifest<T: Serialize>(&mut self, manifest: &T) -> Result<()> {
         let path = self.tmp.join("manifest.json");
-        let text = serde_json::to_string_pretty(manifest).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+        let text = serde_json::to_string_pretty(manifest)
+            .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
         fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))?;
         sync(&path)
     }
@@ -125,7 +123,12 @@ impl Staging {
         let path = self.tmp.join(relative);
         sync(&path)?;
         let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        self.written.push(Written { path: relative.to_string(), rows, bytes: bytes.len() as u64, sha256: crate::spec::hex(&Sha256::digest(&bytes)) });
+        self.written.push(Written {
+            path: relative.to_string(),
+            rows,
+            bytes: bytes.len() as u64,
+            sha256: crate::digest::sha256(&bytes),
+        });
         Ok(())
     }
 
@@ -180,11 +183,4 @@ fn symlink(target: PathBuf, link: &Path) -> Result<()> {
 fn symlink(target: PathBuf, link: &Path) -> Result<()> {
     // Without symlinks, `latest` is a one-line file naming the run folder.
     fs::write(link, target.to_string_lossy().as_bytes()).map_err(|e| Error::io(link, e))
-}
-
-/// The folder `out/<pipeline>/latest` points at.
-pub fn latest(out: &Path, pipeline_id: &str) -> Option<PathBuf> {
-    let link = out.join(pipeline_id).join("latest");
-    let target = fs::read_link(&link).ok()?;
-    Some(out.join(pipeline_id).join(target))
 }

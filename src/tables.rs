@@ -1,5 +1,44 @@
-//! The canonical tables of DESIGN.md: their columns, which are keys, how each is typed, and the
-//! values a coded column may take. Ingest maps raw files onto these; compute reads only these.
+//! The canonical tables: their columns, which are keys, how each is typed, and the values a
+//! coded column may take; and [`Tables`], one run's canonical tables. Ingest maps raw files onto
+//! these; compute reads only these.
+
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+
+use crate::frame::DataFrame;
+
+/// One run's canonical tables by name: what ingest stages and compute reads. A table that no
+/// source delivered is absent, never an empty frame standing in for it.
+#[derive(Clone, Default)]
+pub struct Tables(BTreeMap<&'static str, DataFrame>);
+
+impl Deref for Tables {
+    type Target = BTreeMap<&'static str, DataFrame>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Tables {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Tables {
+    type Item = (&'a &'static str, &'a DataFrame);
+    type IntoIter = std::collections::btree_map::Iter<'a, &'static str, DataFrame>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Tables {
+    /// Rows over all tables.
+    pub fn rows(&self) -> u64 {
+        self.0.values().map(|t| t.height() as u64).sum()
+    }
+}
 
 /// How a canonical column is typed and checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +193,15 @@ pub static ENROLMENT: TableDef = TableDef {
         value_key("grade", Kind::Int { min: 0, max: 12 }),
         value_key("sex", Kind::Coded(SEXES)),
     ],
-    measures: &["enrolled", "entrants", "graduates", "final_grade", "transfers_in", "transfers_out", "repeaters"],
+    measures: &[
+        "enrolled",
+        "entrants",
+        "graduates",
+        "final_grade",
+        "transfers_in",
+        "transfers_out",
+        "repeaters",
+    ],
     references: Some(("schools", &["year", "school_id"])),
 };
 
@@ -170,7 +217,15 @@ pub static REGIONAL_ENROLMENT: TableDef = TableDef {
         value_key("grade", Kind::Int { min: 0, max: 12 }),
         value_key("sex", Kind::Coded(SEXES)),
     ],
-    measures: &["enrolled", "entrants", "graduates", "final_grade", "transfers_in", "transfers_out", "repeaters"],
+    measures: &[
+        "enrolled",
+        "entrants",
+        "graduates",
+        "final_grade",
+        "transfers_in",
+        "transfers_out",
+        "repeaters",
+    ],
     references: None,
 };
 
@@ -202,11 +257,37 @@ pub static CLASSES: TableDef = TableDef {
     references: Some(("schools", &["year", "school_id"])),
 };
 
+/// Lower and upper bound of a band label: "0-25" → (0, 25), "66+" → (66, ∞), "25人及以下" is
+/// mapped to "0-25" by the pipeline file. Labels without digits ("over_norm") have none.
+pub fn band_bounds(band: &str) -> Option<(i64, i64)> {
+    let digits: Vec<i64> = band
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    match (digits.first(), digits.get(1), band.trim_end().ends_with('+')) {
+        (Some(lo), _, true) => Some((*lo, i64::MAX)),
+        (Some(lo), Some(hi), false) => Some((*lo, *hi)),
+        (Some(x), None, false) => Some((*x, *x)),
+        _ => None,
+    }
+}
+
 /// Teachers per school and stage (专任教师 and the subsets the balance indicators need).
 pub static TEACHERS: TableDef = TableDef {
     name: "teachers",
-    columns: &[key("year", Kind::Year), key("school_id", Kind::Text), key("stage", Kind::Coded(STAGES))],
-    measures: &["fulltime", "above_required_qualification", "mid_senior_title", "key_teachers", "pe_art_teachers"],
+    columns: &[
+        key("year", Kind::Year),
+        key("school_id", Kind::Text),
+        key("stage", Kind::Coded(STAGES)),
+    ],
+    measures: &[
+        "fulltime",
+        "above_required_qualification",
+        "mid_senior_title",
+        "key_teachers",
+        "pe_art_teachers",
+    ],
     references: Some(("schools", &["year", "school_id"])),
 };
 
@@ -214,7 +295,12 @@ pub static TEACHERS: TableDef = TableDef {
 pub static FINANCE: TableDef = TableDef {
     name: "finance",
     columns: &[key("year", Kind::Year), key("region_code", Kind::Region)],
-    measures: &["general_budget_education_expenditure", "students", "teacher_avg_salary", "civil_servant_avg_salary"],
+    measures: &[
+        "general_budget_education_expenditure",
+        "students",
+        "teacher_avg_salary",
+        "civil_servant_avg_salary",
+    ],
     references: None,
 };
 
@@ -237,8 +323,18 @@ pub static PROJECTS: TableDef = TableDef {
 };
 
 /// All mappable tables, in the order ingest processes them (referenced tables first).
-pub static TABLES: &[&TableDef] =
-    &[&SCHOOLS, &POPULATION, &ENROLMENT, &REGIONAL_ENROLMENT, &CLASSES, &TEACHERS, &HIGHER_EDUCATION, &FINANCE, &EXCHANGE, &PROJECTS];
+pub static TABLES: &[&TableDef] = &[
+    &SCHOOLS,
+    &POPULATION,
+    &ENROLMENT,
+    &REGIONAL_ENROLMENT,
+    &CLASSES,
+    &TEACHERS,
+    &HIGHER_EDUCATION,
+    &FINANCE,
+    &EXCHANGE,
+    &PROJECTS,
+];
 
 /// Look a table up by name.
 pub fn table(name: &str) -> Option<&'static TableDef> {
@@ -256,5 +352,18 @@ impl TableDef {
     /// All key columns, in schema order.
     pub fn keys(&self) -> Vec<&'static str> {
         self.columns.iter().filter(|c| c.key).map(|c| c.name).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::band_bounds;
+
+    #[test]
+    fn bands() {
+        assert_eq!(band_bounds("0-25"), Some((0, 25)));
+        assert_eq!(band_bounds("56-60"), Some((56, 60)));
+        assert_eq!(band_bounds("66+"), Some((66, i64::MAX)));
+        assert_eq!(band_bounds("over_norm"), None);
     }
 }

@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let run = super::resolve_run(args.run, &args.out)?;
+    let run = crate::run_folder::locate(args.run, &args.out)?;
     crate::diff::write_baseline(&run, &args.output)?;
     println!("baseline of {} written to {}", run.display(), args.output.display());
     Ok(())

@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let run = super::resolve_run(args.run, &args.out)?;
+    let run = crate::run_folder::locate(args.run, &args.out)?;
     let tolerances = match &args.pipeline {
         Some(p) => crate::spec::load(p)?.tolerances,
         None => Tolerances::default(),
@@ -37,7 +37,10 @@ pub fn execute(args: Args) -> Result<()> {
     let d = diff::diff(&Snapshot::load(&args.baseline)?, &Snapshot::load(&run)?, &tolerances)?;
     let regressions = d.regressions();
     if regressions == 0 {
-        println!("check: no indicator moved beyond its tolerance and no target changed status ({} rows differ within tolerance)", d.moves.len());
+        println!(
+            "check: no indicator moved beyond its tolerance and no target changed status ({} rows differ within tolerance)",
+            d.moves.len()
+        );
         return Ok(());
     }
     print!("{}", diff::render(&d, args.format.name(), args.limit)?);

@@ -42,7 +42,11 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let d = diff::diff(&Snapshot::load(&args.old)?, &Snapshot::load(&args.new)?, &Tolerances::default())?;
+    let d = diff::diff(
+        &Snapshot::load(&args.old)?,
+        &Snapshot::load(&args.new)?,
+        &Tolerances::default(),
+    )?;
     print!("{}", diff::render(&d, args.format.name(), args.limit)?);
     Ok(())
 }

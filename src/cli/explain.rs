@@ -26,7 +26,11 @@ pub fn execute(args: Args) -> Result<()> {
         Some(p) => vec![p],
         None => {
             let mut files: Vec<PathBuf> = std::fs::read_dir("pipelines")
-                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect())
+                .map(|d| {
+                    d.filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                        .collect()
+                })
                 .unwrap_or_default();
             files.sort();
             files
@@ -34,17 +38,24 @@ pub fn execute(args: Args) -> Result<()> {
     };
     for file in files {
         let pipeline = crate::spec::load(&file)?;
-        if let Some(e) = catalogue::for_pipeline(&pipeline).into_iter().find(|e| e.id == args.indicator) {
+        if let Some(e) = pipeline.catalogue().into_iter().find(|e| e.id == args.indicator) {
             print(&e, Some(&file));
             return Ok(());
         }
     }
     let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|e| e.id).collect();
-    Err(Error::Usage(format!("unknown indicator {:?}; the catalogue has {}, and pipeline files declare more", args.indicator, ids.join(", "))))
+    Err(Error::Usage(format!(
+        "unknown indicator {:?}; the catalogue has {}, and pipeline files declare more",
+        args.indicator,
+        ids.join(", ")
+    )))
 }
 
 fn print(e: &Described, file: Option<&PathBuf>) {
-    println!("{}\n  {}\n  {}\n  unit: {}\n  definition: {}\n  method: {}", e.id, e.name_zh, e.name_en, e.unit, e.definition, e.methodology);
+    println!(
+        "{}\n  {}\n  {}\n  unit: {}\n  definition: {}\n  method: {}",
+        e.id, e.name_zh, e.name_en, e.unit, e.definition, e.methodology
+    );
     if !e.plan.is_empty() {
         println!("  plan: {}", e.plan);
     }

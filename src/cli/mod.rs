@@ -10,14 +10,16 @@ mod sample;
 mod targets;
 mod validate;
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 
 #[derive(Parser, Debug)]
-#[command(name = "edustat", version, about = "Education statistics pipeline: raw files -> indicators -> plan targets")]
+#[command(
+    name = "edustat",
+    version,
+    about = "Education statistics pipeline: raw files -> indicators -> plan targets"
+)]
 struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -59,7 +61,12 @@ enum Command {
 pub fn main() -> Result<()> {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
             print!("{e}");
             return Ok(());
         }
@@ -92,30 +99,4 @@ fn init_logging(format: LogFormat, level: Option<&str>) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.with_target(false).try_init(),
     };
-}
-
-/// Resolve a run folder: the one given, or `<out>/<pipeline>/latest` when exactly one pipeline
-/// has published under `out`.
-pub(crate) fn resolve_run(run: Option<PathBuf>, out: &std::path::Path) -> Result<PathBuf> {
-    if let Some(r) = run {
-        if r.join("manifest.json").is_file() {
-            return Ok(r);
-        }
-        if r.join("latest").join("manifest.json").is_file() {
-            return Ok(r.join("latest"));
-        }
-        return Err(Error::Usage(format!("{} is not a run folder (no manifest.json)", r.display())));
-    }
-    let mut latest: Vec<PathBuf> = std::fs::read_dir(out)
-        .map_err(|e| Error::Usage(format!("no published runs under {}: {e}", out.display())))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("latest"))
-        .filter(|p| p.join("manifest.json").is_file())
-        .collect();
-    latest.sort();
-    match latest.len() {
-        1 => Ok(latest.remove(0)),
-        0 => Err(Error::Usage(format!("no published runs under {}; run `edustat run <pipeline.toml>` first", out.display()))),
-        _ => Err(Error::Usage(format!("several pipelines under {}; name the run folder", out.display()))),
-    }
 }

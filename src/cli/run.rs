@@ -49,9 +49,20 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let summary = crate::run::run_with(&args.pipeline, &args.out, Options { force: args.force, progress: args.progress.enabled(), allow_outside: args.allow_outside })?;
+    let summary = crate::run::run_with(
+        &args.pipeline,
+        &args.out,
+        Options {
+            force: args.force,
+            progress: args.progress.enabled(),
+            allow_outside: args.allow_outside,
+        },
+    )?;
     if summary.unchanged {
-        println!("unchanged: inputs, spec and edustat version are those of run {}; nothing recomputed (--force to recompute)", summary.run_id);
+        println!(
+            "unchanged: inputs, spec and edustat version are those of run {}; nothing recomputed (--force to recompute)",
+            summary.run_id
+        );
         super::targets::print_run(&summary.run_dir)?;
         return Ok(());
     }
@@ -62,7 +73,10 @@ pub fn execute(args: Args) -> Result<()> {
         .collect::<Vec<_>>()
         .join(", ");
     println!("targets: {counts}");
-    println!("indicator rows: {}; quarantined input rows: {}; failed checks: {}", summary.indicator_rows, summary.rows_quarantined, summary.checks_failed);
+    println!(
+        "indicator rows: {}; quarantined input rows: {}; checks passed: {}",
+        summary.indicator_rows, summary.rows_quarantined, summary.checks_passed
+    );
     if !summary.reused_tables.is_empty() {
         println!("reused unchanged tables: {}", summary.reused_tables.join(", "));
     }

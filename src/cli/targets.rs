@@ -17,20 +17,32 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    print_run(&super::resolve_run(args.run, &args.out)?)
+    print_run(&crate::run_folder::locate(args.run, &args.out)?)
 }
 
 /// Print the targets table of a published run folder.
 pub fn print_run(dir: &std::path::Path) -> Result<()> {
     let df = frame::read_parquet(&dir.join("targets.parquet"))?;
-    let text = |c: &str, i: usize| df.column(c).ok().and_then(|s| s.get(i).ok()).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
-    let num = |c: &str, i: usize| df.column(c).ok().and_then(|s| s.get(i).ok()).and_then(|v| v.extract::<f64>());
+    let text = |c: &str, i: usize| {
+        df.column(c)
+            .ok()
+            .and_then(|s| s.get(i).ok())
+            .map(|v| v.to_string().trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    let num = |c: &str, i: usize| {
+        df.column(c).ok().and_then(|s| s.get(i).ok()).and_then(|v| v.extract::<f64>())
+    };
     let mut rows = vec![header()];
     for i in 0..df.height() {
         rows.push(vec![
             text("indicator", i),
             format!("{} {}", text("region_code", i), text("region_name", i)),
-            target_text(&text("comparator", i), num("target_value", i), num("target_value_high", i)),
+            target_text(
+                &text("comparator", i),
+                num("target_value", i),
+                num("target_value_high", i),
+            ),
             format!("{} ({})", text("target_year", i), text("source", i)),
             format!("{} {}", text("baseline_year", i), fmt(num("baseline_value", i))),
             match num("latest_value", i) {
@@ -47,7 +59,10 @@ pub fn print_run(dir: &std::path::Path) -> Result<()> {
 }
 
 fn header() -> Vec<String> {
-    ["indicator", "region", "target", "by", "baseline", "latest", "status", "gap"].iter().map(|s| s.to_string()).collect()
+    ["indicator", "region", "target", "by", "baseline", "latest", "status", "gap"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn target_text(comparator: &str, value: Option<f64>, high: Option<f64>) -> String {
@@ -74,7 +89,7 @@ pub fn render(assessments: &[Assessment]) -> String {
         rows.push(vec![
             a.target.indicator.clone(),
             format!("{} {}", a.target.region, a.region_name.clone().unwrap_or_default()),
-            target_text(&a.target.comparator, Some(a.target.value), a.target.value_high),
+            target_text(a.target.comparator.as_str(), Some(a.target.value), a.target.value_high),
             format!("{} ({})", a.target.target_year, a.target.source),
             format!("{} {}", a.target.baseline_year, fmt(a.baseline_value)),
             a.latest.map(|(y, v)| format!("{y} {}", fmt(Some(v)))).unwrap_or_else(|| "-".into()),
@@ -87,15 +102,35 @@ pub fn render(assessments: &[Assessment]) -> String {
 
 /// Display width: CJK and full-width characters take two columns.
 fn width(s: &str) -> usize {
-    s.chars().map(|c| if ('\u{1100}'..='\u{115F}').contains(&c) || ('\u{2E80}'..='\u{A4CF}').contains(&c) || ('\u{AC00}'..='\u{D7A3}').contains(&c) || ('\u{F900}'..='\u{FAFF}').contains(&c) || ('\u{FE30}'..='\u{FE4F}').contains(&c) || ('\u{FF00}'..='\u{FF60}').contains(&c) || ('\u{FFE0}'..='\u{FFE6}').contains(&c) { 2 } else { 1 }).sum()
+    s.chars()
+        .map(|c| {
+            if ('\u{1100}'..='\u{115F}').contains(&c)
+                || ('\u{2E80}'..='\u{A4CF}').contains(&c)
+                || ('\u{AC00}'..='\u{D7A3}').contains(&c)
+                || ('\u{F900}'..='\u{FAFF}').contains(&c)
+                || ('\u{FE30}'..='\u{FE4F}').contains(&c)
+                || ('\u{FF00}'..='\u{FF60}').contains(&c)
+                || ('\u{FFE0}'..='\u{FFE6}').contains(&c)
+            {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
 }
 
 fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols).map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for (n, r) in rows.iter().enumerate() {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell}{}", " ".repeat(w - width(cell)))).collect();
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - width(cell))))
+            .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
         if n == 0 {

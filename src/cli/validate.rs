@@ -26,14 +26,35 @@ pub fn execute(args: Args) -> Result<()> {
     let v = crate::run::validate(&args.pipeline, args.progress.enabled(), args.allow_outside)?;
     println!("{:<60} {:>9} {:>9} {:>11}", "file", "read", "accepted", "quarantined");
     for f in &v.ingested.files {
-        println!("{:<60} {:>9} {:>9} {:>11}", f.path, f.rows_read, f.rows_accepted, f.rows_quarantined);
+        println!(
+            "{:<60} {:>9} {:>9} {:>11}",
+            f.path, f.rows_read, f.rows_accepted, f.rows_quarantined
+        );
     }
     let q = &v.ingested.quarantine;
     if q.height() > 0 {
-        println!("\nquarantine ({} rows{}):", q.height(), if q.height() > args.show { format!(", first {}", args.show) } else { String::new() });
-        let text = |c: &str, i: usize| q.column(c).ok().and_then(|s| s.get(i).ok()).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+        println!(
+            "\nquarantine ({} rows{}):",
+            q.height(),
+            if q.height() > args.show { format!(", first {}", args.show) } else { String::new() }
+        );
+        let text = |c: &str, i: usize| {
+            q.column(c)
+                .ok()
+                .and_then(|s| s.get(i).ok())
+                .map(|v| v.to_string().trim_matches('"').to_string())
+                .unwrap_or_default()
+        };
         for i in 0..q.height().min(args.show) {
-            println!("  {}:{} [{}] {} = {:?}: {}", text("source_file", i), text("line", i), text("rule", i), text("column", i), text("raw_value", i), text("message", i));
+            println!(
+                "  {}:{} [{}] {} = {:?}: {}",
+                text("source_file", i),
+                text("line", i),
+                text("rule", i),
+                text("column", i),
+                text("raw_value", i),
+                text("message", i)
+            );
         }
     }
     let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed).collect();
@@ -41,5 +62,12 @@ pub fn execute(args: Args) -> Result<()> {
     for c in &failed {
         println!("  FAIL {} [{}]: {}", c.rule, c.scope, c.detail);
     }
-    if failed.is_empty() { Ok(()) } else { Err(Error::Gate(format!("{} checks failed; `edustat run` would publish nothing", failed.len()))) }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Gate(format!(
+            "{} checks failed; `edustat run` would publish nothing",
+            failed.len()
+        )))
+    }
 }

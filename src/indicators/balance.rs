@@ -9,8 +9,8 @@ use super::{flag_if, flags};
 use crate::error::Result;
 use crate::frame::{self, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
 use crate::indicators::Hierarchy;
-use crate::ingest::Ingested;
 use crate::spec::{BalanceSpec, Pipeline, ResourceColumn};
+use crate::tables::Tables;
 
 /// CVs from per-school rows `year, from_code, stage, __resource, __p, __r, __per`:
 /// one row per (year, from_code, stage, __resource) with `__cv`, `__sd`, `__mean`, `__n`.
@@ -23,7 +23,11 @@ pub fn cv(rows: LazyFrame) -> Result<LazyFrame> {
         col("__per").first().alias("__per"),
         col("__p").count().alias("__n"),
     ]);
-    let joined = frame::inner_join(rows.drop(crate::frame::by_names(&["__per"])), totals, &["year", "from_code", "stage", "__resource"]);
+    let joined = frame::inner_join(
+        rows.drop(crate::frame::by_names(&["__per"])),
+        totals,
+        &["year", "from_code", "stage", "__resource"],
+    );
     let mean = col("__r_sum") / col("__p_sum") * col("__per");
     let x = col("__r") / col("__p") * col("__per");
     let spread = joined
@@ -36,7 +40,10 @@ pub fn cv(rows: LazyFrame) -> Result<LazyFrame> {
         col("from_code"),
         col("stage"),
         col("__resource"),
-        when(col("__mean").gt(lit(0.0))).then(sd.clone() / col("__mean")).otherwise(lit(NULL).cast(DataType::Float64)).alias("__cv"),
+        when(col("__mean").gt(lit(0.0)))
+            .then(sd.clone() / col("__mean"))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("__cv"),
         sd.alias("__sd"),
         col("__mean"),
         col("__n"),
@@ -46,15 +53,19 @@ pub fn cv(rows: LazyFrame) -> Result<LazyFrame> {
 /// The plain mean of each county's CVs per stage; null when any CV is null.
 pub fn composite(cvs: LazyFrame) -> LazyFrame {
     cvs.group_by([col("year"), col("from_code"), col("stage")]).agg([
-        when(col("__cv").null_count().gt(lit(0u32))).then(lit(NULL).cast(DataType::Float64)).otherwise(col("__cv").mean()).alias("__composite"),
+        when(col("__cv").null_count().gt(lit(0u32)))
+            .then(lit(NULL).cast(DataType::Float64))
+            .otherwise(col("__cv").mean())
+            .alias("__composite"),
         col("__cv").count().alias("__k"),
     ])
 }
 
 /// Per-school rows for every resource of the spec.
-fn school_rows(spec: &BalanceSpec, ingested: &Ingested) -> Option<LazyFrame> {
-    let (enrolment, schools) = (ingested.tables.get("enrolment")?, ingested.tables.get("schools")?);
-    let stages = crate::frame::any_of(spec.stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
+fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<LazyFrame> {
+    let (enrolment, schools) = (tables.get("enrolment")?, tables.get("schools")?);
+    let stages =
+        crate::frame::any_of(spec.stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
     let enrolled = enrolment.clone().lazy().filter(col("enrolled").is_not_null());
     // Pupils per school and stage, and per school over all its stages (to split shared resources).
     let per_stage = enrolled
@@ -62,18 +73,33 @@ fn school_rows(spec: &BalanceSpec, ingested: &Ingested) -> Option<LazyFrame> {
         .filter(stages)
         .group_by([col("year"), col("school_id"), col("stage")])
         .agg([col("enrolled").cast(DataType::Float64).sum().alias("__p")]);
-    let per_school = enrolled.group_by([col("year"), col("school_id")]).agg([col("enrolled").cast(DataType::Float64).sum().alias("__p_school")]);
+    let per_school = enrolled
+        .group_by([col("year"), col("school_id")])
+        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__p_school")]);
     let base = frame::inner_join(per_stage, per_school, &["year", "school_id"]);
-    let base = frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"]).with_column(col("region_code").alias("from_code"));
-    let teachers = ingested.tables.get("teachers").map(|t| t.clone().lazy());
+    let base = frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"])
+        .with_column(col("region_code").alias("from_code"));
+    let teachers = tables.get("teachers").map(|t| t.clone().lazy());
     let mut parts = Vec::new();
     for (id, column, per) in &spec.resources {
         let (frame, r): (LazyFrame, Expr) = match column {
             // A school's register resource is shared by its stages in proportion to their pupils.
-            ResourceColumn::Register(c) => (base.clone(), col(c.as_str()).cast(DataType::Float64) * col("__p") / col("__p_school")),
+            ResourceColumn::Register(c) => (
+                base.clone(),
+                col(c.as_str()).cast(DataType::Float64) * col("__p") / col("__p_school"),
+            ),
             ResourceColumn::Teachers(m) => match &teachers {
                 Some(t) => (
-                    frame::left_join(base.clone(), t.clone().select([col("year"), col("school_id"), col("stage"), col(m.as_str()).alias("__t")]), &["year", "school_id", "stage"]),
+                    frame::left_join(
+                        base.clone(),
+                        t.clone().select([
+                            col("year"),
+                            col("school_id"),
+                            col("stage"),
+                            col(m.as_str()).alias("__t"),
+                        ]),
+                        &["year", "school_id", "stage"],
+                    ),
                     col("__t").cast(DataType::Float64),
                 ),
                 None => continue,
@@ -93,27 +119,47 @@ fn school_rows(spec: &BalanceSpec, ingested: &Ingested) -> Option<LazyFrame> {
 }
 
 /// The CV rows and composites of one balance family, as indicator rows.
-pub fn compute(spec: &BalanceSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<Vec<LazyFrame>> {
-    let Some(rows) = school_rows(spec, ingested) else { return Ok(vec![super::empty()?.lazy()]) };
+pub fn compute(
+    spec: &BalanceSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<Vec<LazyFrame>> {
+    let Some(rows) = school_rows(spec, tables) else { return Ok(vec![super::empty()?.lazy()]) };
     let cvs = frame::collect(cv(rows)?)?;
     let id_of = |resource: Expr| -> Expr {
         // "<prefix>_<resource>_<stage>"
-        crate::frame::concat_text(vec![lit(format!("{}_", spec.prefix)), resource, lit("_"), col("stage")])
+        crate::frame::concat_text(vec![
+            lit(format!("{}_", spec.prefix)),
+            resource,
+            lit("_"),
+            col("stage"),
+        ])
     };
     let located = |lf: LazyFrame| -> LazyFrame {
-        let lf = frame::left_join(lf.with_column(col("from_code").alias("region_code")), hierarchy.names.clone().lazy(), &["region_code"]);
-        lf.filter(col("year").gt_eq(lit(pipeline.years.0)).and(col("year").lt_eq(lit(pipeline.years.1))))
+        let lf = frame::left_join(
+            lf.with_column(col("from_code").alias("region_code")),
+            hierarchy.names.clone().lazy(),
+            &["region_code"],
+        );
+        lf.filter(
+            col("year").gt_eq(lit(pipeline.years.0)).and(col("year").lt_eq(lit(pipeline.years.1))),
+        )
     };
     let cv_rows = located(cvs.clone().lazy()).select(
         super::Output::new(id_of(col("__resource")), "cv", col("__cv"))
             .parts(col("__sd"), col("__mean"))
-            .flags(flags(vec![flag_if(col("__mean").lt_eq(lit(0.0)), "zero_mean"), flag_if(col("__n").eq(lit(1u32)), "single_school")])?)
+            .flags(flags(vec![
+                flag_if(col("__mean").lt_eq(lit(0.0)), "zero_mean"),
+                flag_if(col("__n").eq(lit(1u32)), "single_school"),
+            ])?)
             .coverage(lit(1.0))
             .level(lit("county"))
             .columns()?,
     );
     // A resource without a CV (not reported, zero mean) leaves the composite incomplete.
-    let incomplete = col("__composite").is_null().or(col("__k").lt(lit(spec.resources.len() as u32)));
+    let incomplete =
+        col("__composite").is_null().or(col("__k").lt(lit(spec.resources.len() as u32)));
     let composite_rows = located(composite(cvs.lazy())).select(
         super::Output::new(id_of(lit("composite")), "cv", col("__composite"))
             .parts(lit(NULL).cast(DataType::Float64), col("__k").cast(DataType::Float64))
@@ -153,7 +199,8 @@ mod tests {
     fn methodology_test_vector() {
         // METHODOLOGY §6.1: five primary schools, books. x̄ = 1913 / 302 = 6.3344;
         // Σ (P_i/P)(x_i − x̄)² = 10.653 → S = 3.2639 → CV = 0.5153.
-        let out = cv(rows(&[45.0, 37.0, 89.0, 76.0, 55.0], &[279.0, 137.0, 935.0, 160.0, 402.0])).unwrap();
+        let out = cv(rows(&[45.0, 37.0, 89.0, 76.0, 55.0], &[279.0, 137.0, 935.0, 160.0, 402.0]))
+            .unwrap();
         let got = frame::collect(out).unwrap();
         let cv = got.column("__cv").unwrap().f64().unwrap().get(0).unwrap();
         let mean = got.column("__mean").unwrap().f64().unwrap().get(0).unwrap();
@@ -168,7 +215,10 @@ mod tests {
         // Zero mean: no CV (null), never NaN.
         assert_eq!(one(cv(rows(&[40.0, 50.0], &[0.0, 0.0])).unwrap(), "__cv"), None);
         // A county whose schools report no pupils: no CV row at all.
-        assert_eq!(frame::collect(cv(rows(&[0.0, 0.0], &[10.0, 20.0])).unwrap()).unwrap().height(), 0);
+        assert_eq!(
+            frame::collect(cv(rows(&[0.0, 0.0], &[10.0, 20.0])).unwrap()).unwrap().height(),
+            0
+        );
     }
 
     #[test]
@@ -185,7 +235,10 @@ mod tests {
         .unwrap()
         .lazy();
         let got = one(composite(lf), "__composite").unwrap();
-        assert!((got - 4.734 / 8.0).abs() < 1e-12 && (got * 1000.0).round() / 1000.0 == 0.592, "{got}");
+        assert!(
+            (got - 4.734 / 8.0).abs() < 1e-12 && (got * 1000.0).round() / 1000.0 == 0.592,
+            "{got}"
+        );
         // A missing CV makes the composite missing, not the mean of the rest.
         let lf = frame(vec![
             Column::new("year".into(), vec![2020i32; 2]),

@@ -7,38 +7,45 @@ use std::collections::BTreeMap;
 use super::{Hierarchy, ratio};
 use crate::error::Result;
 use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, col, lit};
-use crate::ingest::Ingested;
 use crate::spec::{ClassAverageSpec, ClassShareSpec, Pipeline};
-
-/// Lower and upper bound of a band label: "0-25" → (0, 25), "66+" → (66, ∞), "25人及以下" is
-/// mapped to "0-25" by the pipeline file. Labels without digits ("over_norm") have none.
-pub fn band_bounds(band: &str) -> Option<(i64, i64)> {
-    let digits: Vec<i64> = band.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect();
-    match (digits.first(), digits.get(1), band.trim_end().ends_with('+')) {
-        (Some(lo), _, true) => Some((*lo, i64::MAX)),
-        (Some(lo), Some(hi), false) => Some((*lo, *hi)),
-        (Some(x), None, false) => Some((*x, *x)),
-        _ => None,
-    }
-}
+use crate::tables::Tables;
+use crate::tables::band_bounds;
 
 fn stage_filter(stages: &[String]) -> Expr {
     crate::frame::any_of(stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect())
 }
 
 /// Classes of the stages located by school: year, from_code, size_band, classes.
-fn located_classes(ingested: &Ingested, stages: &[String]) -> Option<LazyFrame> {
-    let (classes, schools) = (ingested.tables.get("classes")?, ingested.tables.get("schools")?);
-    let located = schools.clone().lazy().select([col("year"), col("school_id"), col("region_code").alias("from_code")]);
+fn located_classes(tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
+    let (classes, schools) = (tables.get("classes")?, tables.get("schools")?);
+    let located = schools.clone().lazy().select([
+        col("year"),
+        col("school_id"),
+        col("region_code").alias("from_code"),
+    ]);
     Some(
-        frame::inner_join(classes.clone().lazy().filter(stage_filter(stages).and(col("classes").is_not_null())), located, &["year", "school_id"])
-            .select([col("year"), col("from_code"), col("size_band"), col("classes").cast(DataType::Float64)]),
+        frame::inner_join(
+            classes.clone().lazy().filter(stage_filter(stages).and(col("classes").is_not_null())),
+            located,
+            &["year", "school_id"],
+        )
+        .select([
+            col("year"),
+            col("from_code"),
+            col("size_band"),
+            col("classes").cast(DataType::Float64),
+        ]),
     )
 }
 
 /// Share of classes in the band(s) the spec names, percent.
-pub fn share(spec: &ClassShareSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let Some(classes) = located_classes(ingested, &spec.stages) else {
+pub fn share(
+    spec: &ClassShareSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let Some(classes) = located_classes(tables, &spec.stages) else {
         return super::empty().map(|d| d.lazy());
     };
     // Which bands count, decided once per distinct label (a handful), not per row.
@@ -50,7 +57,9 @@ pub fn share(spec: &ClassShareSpec, pipeline: &Pipeline, ingested: &Ingested, hi
             Some(min) => band_bounds(label).is_some_and(|(lo, _)| lo >= min),
             None => spec.bands.iter().any(|b| b == label),
         };
-        let straddles = spec.min_size.is_some_and(|min| band_bounds(label).is_some_and(|(lo, hi)| lo < min && hi >= min));
+        let straddles = spec
+            .min_size
+            .is_some_and(|min| band_bounds(label).is_some_and(|(lo, hi)| lo < min && hi >= min));
         verdict.insert(label.to_string(), (counted, straddles));
     }
     let bands = frame::frame(vec![
@@ -65,34 +74,49 @@ pub fn share(spec: &ClassShareSpec, pipeline: &Pipeline, ingested: &Ingested, hi
             col("classes").sum().alias("__den"),
             col("classes").filter(col("__straddles")).sum().alias("__straddling"),
         ]);
-    ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &[("__straddling", "band_straddles_cutoff")])
+    ratio(
+        &spec.id,
+        "percent",
+        100.0,
+        data,
+        hierarchy,
+        pipeline.years,
+        &[("__straddling", "band_straddles_cutoff")],
+    )
 }
 
 /// Pupils per class: enrolment of the stages over their classes.
-pub fn average(spec: &ClassAverageSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let (Some(classes), Some(enrolment), Some(schools)) = (located_classes(ingested, &spec.stages), ingested.tables.get("enrolment"), ingested.tables.get("schools")) else {
+pub fn average(
+    spec: &ClassAverageSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let (Some(classes), Some(enrolment), Some(schools)) =
+        (located_classes(tables, &spec.stages), tables.get("enrolment"), tables.get("schools"))
+    else {
         return super::empty().map(|d| d.lazy());
     };
-    let located = schools.clone().lazy().select([col("year"), col("school_id"), col("region_code").alias("from_code")]);
+    let located = schools.clone().lazy().select([
+        col("year"),
+        col("school_id"),
+        col("region_code").alias("from_code"),
+    ]);
     // Pupils: the sex parts (female + male), or the total where no parts were delivered.
-    let pupils = frame::inner_join(enrolment.clone().lazy().filter(stage_filter(&spec.stages).and(col("enrolled").is_not_null())), located, &["year", "school_id"])
+    let pupils = frame::inner_join(
+        enrolment
+            .clone()
+            .lazy()
+            .filter(stage_filter(&spec.stages).and(col("enrolled").is_not_null())),
+        located,
+        &["year", "school_id"],
+    )
+    .group_by([col("year"), col("from_code")])
+    .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
+    let classes = classes
         .group_by([col("year"), col("from_code")])
-        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
-    let classes = classes.group_by([col("year"), col("from_code")]).agg([col("classes").sum().alias("__den")]);
+        .agg([col("classes").sum().alias("__den")]);
     // Only where both are reported: classes without pupils would read as 0 pupils per class.
     let data = frame::inner_join(pupils, classes, &["year", "from_code"]);
     ratio(&spec.id, "ratio", 1.0, data, hierarchy, pipeline.years, &[])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::band_bounds;
-
-    #[test]
-    fn bands() {
-        assert_eq!(band_bounds("0-25"), Some((0, 25)));
-        assert_eq!(band_bounds("56-60"), Some((56, 60)));
-        assert_eq!(band_bounds("66+"), Some((66, i64::MAX)));
-        assert_eq!(band_bounds("over_norm"), None);
-    }
 }

@@ -5,19 +5,29 @@
 use super::{Hierarchy, ratio};
 use crate::error::Result;
 use crate::frame::{self, DataFrame, DataType, IntoLazy, LazyFrame, col, first_match, lit, when};
-use crate::spec::{CountyRuleSpec, Pipeline};
+use crate::spec::{Comparator, CountyRuleSpec, Pipeline};
 
 /// Compute one county rule from the county rows of already computed indicators. One flat plan:
 /// the rows of every condition's indicator are tested, then counted per county and year.
-pub fn compute(rule: &CountyRuleSpec, indicators: &DataFrame, pipeline: &Pipeline, hierarchy: &Hierarchy) -> Result<LazyFrame> {
+pub fn compute(
+    rule: &CountyRuleSpec,
+    indicators: &DataFrame,
+    pipeline: &Pipeline,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
     let n = rule.conditions.len() as u32;
-    let ids = frame::any_of(rule.conditions.iter().map(|(id, _, _)| col("indicator").eq(lit(id.clone()))).collect());
+    let ids = frame::any_of(
+        rule.conditions.iter().map(|c| col("indicator").eq(lit(c.indicator.clone()))).collect(),
+    );
     let test = first_match(
         rule.conditions
             .iter()
-            .map(|(id, comparator, value)| {
-                let holds = if comparator == "<=" { col("value").lt_eq(lit(*value)) } else { col("value").gt_eq(lit(*value)) };
-                (col("indicator").eq(lit(id.clone())), holds)
+            .map(|c| {
+                let holds = match c.comparator {
+                    Comparator::AtMost => col("value").lt_eq(lit(c.value)),
+                    _ => col("value").gt_eq(lit(c.value)),
+                };
+                (col("indicator").eq(lit(c.indicator.clone())), holds)
             })
             .collect(),
         lit(false),
@@ -33,7 +43,10 @@ pub fn compute(rule: &CountyRuleSpec, indicators: &DataFrame, pipeline: &Pipelin
         )
         .with_column(test.alias("__ok"))
         .group_by([col("year"), col("region_code").alias("from_code")])
-        .agg([col("indicator").n_unique().alias("__present"), col("__ok").cast(DataType::UInt32).sum().alias("__met")])
+        .agg([
+            col("indicator").n_unique().alias("__present"),
+            col("__ok").cast(DataType::UInt32).sum().alias("__met"),
+        ])
         // A county lacking any condition's value is not counted at all.
         .filter(col("__present").eq(lit(n)));
     let data = per_county.select([
@@ -43,5 +56,13 @@ pub fn compute(rule: &CountyRuleSpec, indicators: &DataFrame, pipeline: &Pipelin
         lit(1.0).alias("__den"),
         lit(if rule.proxy { 1.0 } else { 0.0 }).alias("__proxy"),
     ]);
-    ratio(&rule.id, "percent", 100.0, data, hierarchy, pipeline.years, &[("__proxy", "proxy_definition")])
+    ratio(
+        &rule.id,
+        "percent",
+        100.0,
+        data,
+        hierarchy,
+        pipeline.years,
+        &[("__proxy", "proxy_definition")],
+    )
 }

@@ -9,88 +9,105 @@ pub mod county_rule;
 pub mod gross_enrolment;
 pub mod retention;
 pub mod school_share;
+pub mod scope;
 pub mod staffing;
 
 use crate::divisions::Divisions;
 use crate::error::Result;
-use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when};
-use crate::ingest::Ingested;
-use crate::spec::Pipeline;
+use crate::frame::{
+    self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
+};
+use crate::spec::{Family, Phase, Pipeline};
+use crate::tables::Tables;
 
 /// Columns of `indicators.parquet`, in order.
 pub const COLUMNS: &[&str] = &[
-    "indicator", "year", "region_code", "region_level", "region_name", "sex", "area", "value", "numerator", "denominator", "unit",
-    "flags", "coverage",
+    "indicator",
+    "year",
+    "region_code",
+    "region_level",
+    "region_name",
+    "sex",
+    "area",
+    "value",
+    "numerator",
+    "denominator",
+    "unit",
+    "flags",
+    "coverage",
 ];
 
 /// Below this share of reporting units a value is flagged `low_coverage`.
 pub const LOW_COVERAGE: f64 = 0.95;
 
-/// Compute every indicator the pipeline declares.
-pub fn compute(pipeline: &Pipeline, ingested: &Ingested, divisions: &Divisions) -> Result<DataFrame> {
+/// Compute every indicator the pipeline declares: the families that read the canonical tables,
+/// then growths (which read their values), then county rules (which read both).
+pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<DataFrame> {
     let hierarchy = Hierarchy::new(divisions)?;
-    let mut parts = Vec::new();
-    for g in &pipeline.families.gross_enrolment {
-        parts.push(gross_enrolment::compute(g, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.counts {
-        parts.push(counts::compute(c, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.class_shares {
-        parts.push(class_size::share(c, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.class_averages {
-        parts.push(class_size::average(c, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.school_shares {
-        parts.extend(school_share::share(c, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.school_totals {
-        parts.push(school_share::total(c, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.township_coverages {
-        parts.push(school_share::townships(c, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.pupil_teacher_ratios {
-        parts.push(staffing::pupil_teacher_ratio(c, pipeline, ingested, &hierarchy)?);
-    }
-    for c in &pipeline.families.measures {
-        parts.push(staffing::measure(c, pipeline, ingested, &hierarchy)?);
-    }
-    for r in &pipeline.families.retentions {
-        parts.push(retention::retention(r, pipeline, ingested, &hierarchy)?);
-    }
-    for v in &pipeline.families.survivals {
-        parts.push(retention::survival(v, pipeline, ingested, &hierarchy)?);
-    }
-    for b in &pipeline.families.balances {
-        parts.extend(balance::compute(b, pipeline, ingested, &hierarchy)?);
-    }
-    let mut all = if parts.is_empty() { empty()?.lazy() } else { frame::concat(parts)? };
-    // Growth reads the values computed above; county rules read those and the growths.
-    if !pipeline.families.growths.is_empty() {
-        let base = frame::collect(all)?;
-        let mut with_growth = vec![base.clone().lazy()];
-        for g in &pipeline.families.growths {
-            with_growth.push(staffing::growth(g, &base)?);
+    let mut base = empty()?;
+    let mut all = None;
+    for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
+        let mut new: Vec<LazyFrame> = Vec::new();
+        for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
+            new.extend(rows(family, pipeline, tables, &hierarchy, &base)?);
         }
-        all = frame::concat(with_growth)?;
-    }
-    if !pipeline.families.county_rules.is_empty() {
-        let base = frame::collect(all)?;
-        let mut with_rules = vec![base.clone().lazy()];
-        for r in &pipeline.families.county_rules {
-            with_rules.push(county_rule::compute(r, &base, pipeline, &hierarchy)?);
+        if new.is_empty() {
+            continue;
         }
-        all = frame::concat(with_rules)?;
+        let parts: Vec<LazyFrame> = all.take().into_iter().chain(new).collect();
+        base = frame::collect(frame::concat(parts)?)?;
+        all = Some(base.clone().lazy());
     }
+    let all = match all {
+        Some(all) => all,
+        None => empty()?.lazy(),
+    };
     let level_order = when(col("region_level").eq(lit("province")))
         .then(lit(0))
         .otherwise(when(col("region_level").eq(lit("city"))).then(lit(1)).otherwise(lit(2)))
         .alias("__level");
-    let sex_order = when(col("sex").eq(lit("total"))).then(lit(0)).otherwise(when(col("sex").eq(lit("female"))).then(lit(1)).otherwise(lit(2))).alias("__sex");
-    let sorted = frame::sort_by(all.with_columns([level_order, sex_order]), &["indicator", "year", "__level", "region_code", "__sex", "area"]);
+    let sex_order = when(col("sex").eq(lit("total")))
+        .then(lit(0))
+        .otherwise(when(col("sex").eq(lit("female"))).then(lit(1)).otherwise(lit(2)))
+        .alias("__sex");
+    let sorted = frame::sort_by(
+        all.with_columns([level_order, sex_order]),
+        &["indicator", "year", "__level", "region_code", "__sex", "area"],
+    );
     frame::collect(sorted.select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
+}
+
+/// One family's rows. `base` holds the indicators of the earlier phases (empty in the first),
+/// which growths and county rules read.
+fn rows(
+    family: &Family,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+    base: &DataFrame,
+) -> Result<Vec<LazyFrame>> {
+    Ok(match family {
+        Family::GrossEnrolment(s) => {
+            vec![gross_enrolment::compute(s, pipeline, tables, hierarchy)?]
+        }
+        Family::Count(s) => vec![counts::compute(s, pipeline, tables, hierarchy)?],
+        Family::ClassShare(s) => vec![class_size::share(s, pipeline, tables, hierarchy)?],
+        Family::ClassAverage(s) => vec![class_size::average(s, pipeline, tables, hierarchy)?],
+        Family::SchoolShare(s) => school_share::share(s, pipeline, tables, hierarchy)?,
+        Family::SchoolTotal(s) => vec![school_share::total(s, pipeline, tables, hierarchy)?],
+        Family::TownshipCoverage(s) => {
+            vec![school_share::townships(s, pipeline, tables, hierarchy)?]
+        }
+        Family::PupilTeacherRatio(s) => {
+            vec![staffing::pupil_teacher_ratio(s, pipeline, tables, hierarchy)?]
+        }
+        Family::Measure(s) => vec![staffing::measure(s, pipeline, tables, hierarchy)?],
+        Family::Balance(s) => balance::compute(s, pipeline, tables, hierarchy)?,
+        Family::Retention(s) => vec![retention::retention(s, pipeline, tables, hierarchy)?],
+        Family::Survival(s) => vec![retention::survival(s, pipeline, tables, hierarchy)?],
+        Family::Growth(s) => vec![staffing::growth(s, base)?],
+        Family::CountyRule(s) => vec![county_rule::compute(s, base, pipeline, hierarchy)?],
+    })
 }
 
 fn empty() -> Result<DataFrame> {
@@ -141,7 +158,13 @@ impl Hierarchy {
 
     /// `region_code` of every current county (for keeping county-level rows only).
     pub fn county_codes(&self) -> Result<DataFrame> {
-        frame::collect(frame::distinct(self.rollup.clone().lazy().filter(col("from_level").eq(lit("county"))).select([col("from_code").alias("region_code")])))
+        frame::collect(frame::distinct(
+            self.rollup
+                .clone()
+                .lazy()
+                .filter(col("from_level").eq(lit("county")))
+                .select([col("from_code").alias("region_code")]),
+        ))
     }
 
     /// Sum `value_cols` of rows keyed by `from_code` (a county, city or the province) into
@@ -154,7 +177,12 @@ impl Hierarchy {
         // A sum over nothing reported stays null (polars would give 0).
         let sums: Vec<Expr> = value_cols
             .iter()
-            .map(|c| when(col(*c).count().gt(lit(0u32))).then(col(*c).sum()).otherwise(lit(NULL).cast(DataType::Float64)).alias(*c))
+            .map(|c| {
+                when(col(*c).count().gt(lit(0u32)))
+                    .then(col(*c).sum())
+                    .otherwise(lit(NULL).cast(DataType::Float64))
+                    .alias(*c)
+            })
             .collect();
         joined.group_by(keys).agg(sums)
     }
@@ -162,7 +190,12 @@ impl Hierarchy {
     /// Share of each region's counties covered by data reported at `from_code`, per `by`.
     /// Data reported for a city or the province covers every county under it.
     pub fn coverage(&self, reported: LazyFrame, by: &[&str]) -> LazyFrame {
-        let county_rows = self.rollup.clone().lazy().filter(col("from_level").eq(lit("county"))).select([col("from_code"), col("region_code")]);
+        let county_rows = self
+            .rollup
+            .clone()
+            .lazy()
+            .filter(col("from_level").eq(lit("county")))
+            .select([col("from_code"), col("region_code")]);
         let mut sel: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         sel.push(col("from_code").alias("region_code"));
         let reported = frame::distinct(reported.select(sel));
@@ -174,7 +207,9 @@ impl Hierarchy {
         let up = frame::inner_join(covered, county_rows, &["from_code"]);
         let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         keys.push(col("region_code"));
-        let counted = up.group_by(keys).agg([col("from_code").n_unique().cast(DataType::Float64).alias("__covered")]);
+        let counted = up
+            .group_by(keys)
+            .agg([col("from_code").n_unique().cast(DataType::Float64).alias("__covered")]);
         let mut out: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         out.push(col("region_code"));
         out.push((col("__covered") / col("__expected")).alias("coverage"));
@@ -186,9 +221,22 @@ impl Hierarchy {
 /// for data delivered at that level): `data` has `year, from_code, __num, __den` (f64) and any
 /// extra columns named in `count_flags`, each summed and turned into its flag where positive.
 /// `scale` is 100 for percents, 1 for plain ratios.
-pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hierarchy, years: (i32, i32), count_flags: &[(&str, &str)]) -> Result<LazyFrame> {
+pub fn ratio(
+    id: &str,
+    unit: &str,
+    scale: f64,
+    data: LazyFrame,
+    hierarchy: &Hierarchy,
+    years: (i32, i32),
+    count_flags: &[(&str, &str)],
+) -> Result<LazyFrame> {
     // Only numerators with a denominator are divided; the rest is counted to flag it.
-    let data = data.with_column(when(col("__den").is_not_null()).then(col("__num")).otherwise(lit(NULL).cast(DataType::Float64)).alias("__paired"));
+    let data = data.with_column(
+        when(col("__den").is_not_null())
+            .then(col("__num"))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("__paired"),
+    );
     let mut sums: Vec<&str> = vec!["__num", "__paired", "__den"];
     sums.extend(count_flags.iter().map(|(c, _)| *c));
     let rolled = hierarchy.roll_up(data.clone(), &["year"], &sums);
@@ -196,10 +244,15 @@ pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hier
     let coverage = hierarchy.coverage(reported, &["year"]);
     let joined = frame::left_join(rolled, coverage, &["year", "region_code"]);
     let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
-    let value = when(col("__den").gt(lit(0.0))).then(col("__paired").fill_null(lit(0.0)) / col("__den") * lit(scale)).otherwise(lit(NULL).cast(DataType::Float64));
+    let value = when(col("__den").gt(lit(0.0)))
+        .then(col("__paired").fill_null(lit(0.0)) / col("__den") * lit(scale))
+        .otherwise(lit(NULL).cast(DataType::Float64));
     let mut candidates = vec![
         flag_if(col("__den").is_null().or(col("__den").eq(lit(0.0))), "denominator_missing"),
-        flag_if(col("__num").fill_null(lit(0.0)).neq(col("__paired").fill_null(lit(0.0))), "numerator_unpaired"),
+        flag_if(
+            col("__num").fill_null(lit(0.0)).neq(col("__paired").fill_null(lit(0.0))),
+            "numerator_unpaired",
+        ),
         flag_if(col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE)), "low_coverage"),
     ];
     if unit == "percent" {
@@ -208,13 +261,17 @@ pub fn ratio(id: &str, unit: &str, scale: f64, data: LazyFrame, hierarchy: &Hier
     for (column, flag) in count_flags {
         candidates.push(flag_if(col(*column).gt(lit(0.0)), flag));
     }
-    let numerator = when(col("__den").is_not_null()).then(col("__paired").fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64));
+    let numerator = when(col("__den").is_not_null())
+        .then(col("__paired").fill_null(lit(0.0)))
+        .otherwise(lit(NULL).cast(DataType::Float64));
     let out = Output::new(lit(id.to_string()), unit, value)
         // What was divided: null where there was no denominator to divide by.
         .parts(numerator, col("__den"))
         .flags(flags(candidates)?)
         .coverage(col("coverage").fill_null(lit(0.0)));
-    Ok(joined.filter(col("year").gt_eq(lit(years.0)).and(col("year").lt_eq(lit(years.1)))).select(out.columns()?))
+    Ok(joined
+        .filter(col("year").gt_eq(lit(years.0)).and(col("year").lt_eq(lit(years.1))))
+        .select(out.columns()?))
 }
 
 /// The columns of `indicators.parquet`, in order, from a frame holding `year, region_code,
@@ -295,7 +352,8 @@ impl Output {
 /// The `flags` list column from optional flag expressions (each a string or null).
 pub fn flags(candidates: Vec<Expr>) -> Result<Expr> {
     // With no candidate, one that never fires: the result is an empty list, never null.
-    let candidates = if candidates.is_empty() { vec![crate::frame::null_text()] } else { candidates };
+    let candidates =
+        if candidates.is_empty() { vec![crate::frame::null_text()] } else { candidates };
     Ok(concat_list(candidates)?.list().drop_nulls().alias("flags"))
 }
 

@@ -10,29 +10,61 @@ use std::collections::BTreeMap;
 use super::{Hierarchy, flag_if, flags, ratio};
 use crate::error::Result;
 use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
-use crate::ingest::Ingested;
 use crate::spec::{Pipeline, RetentionSpec, SurvivalSpec};
+use crate::tables::Tables;
 
-const MEASURES: &[&str] = &["enrolled", "entrants", "graduates", "final_grade", "transfers_in", "transfers_out", "repeaters"];
+const MEASURES: &[&str] = &[
+    "enrolled",
+    "entrants",
+    "graduates",
+    "final_grade",
+    "transfers_in",
+    "transfers_out",
+    "repeaters",
+];
 
 /// Sum of a measure that stays null when no row carried it.
 fn summed(measure: &str) -> Expr {
-    when(col(measure).count().gt(lit(0u32))).then(col(measure).cast(DataType::Float64).sum()).otherwise(lit(NULL).cast(DataType::Float64)).alias(measure)
+    when(col(measure).count().gt(lit(0u32)))
+        .then(col(measure).cast(DataType::Float64).sum())
+        .otherwise(lit(NULL).cast(DataType::Float64))
+        .alias(measure)
 }
 
 /// Enrolment per `year, from_code, stage, grade`: school-level rows located by their school, plus
 /// regional rows for (year, region, stage) that have no school-level data.
-fn enrolment_view(ingested: &Ingested) -> Result<Option<LazyFrame>> {
+fn enrolment_view(tables: &Tables) -> Result<Option<LazyFrame>> {
     let keys = [col("year"), col("from_code"), col("stage"), col("grade")];
     let mut parts = Vec::new();
-    if let (Some(enrolment), Some(schools)) = (ingested.tables.get("enrolment"), ingested.tables.get("schools")) {
-        let located = schools.clone().lazy().select([col("year"), col("school_id"), col("region_code").alias("from_code")]);
-        parts.push(frame::inner_join(enrolment.clone().lazy(), located, &["year", "school_id"]).group_by(keys.clone()).agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>()));
+    if let (Some(enrolment), Some(schools)) = (tables.get("enrolment"), tables.get("schools")) {
+        let located = schools.clone().lazy().select([
+            col("year"),
+            col("school_id"),
+            col("region_code").alias("from_code"),
+        ]);
+        parts.push(
+            frame::inner_join(enrolment.clone().lazy(), located, &["year", "school_id"])
+                .group_by(keys.clone())
+                .agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>()),
+        );
     }
-    if let Some(regional) = ingested.tables.get("regional_enrolment") {
-        let regional = regional.clone().lazy().with_column(col("region_code").alias("from_code")).group_by(keys).agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>());
+    if let Some(regional) = tables.get("regional_enrolment") {
+        let regional = regional
+            .clone()
+            .lazy()
+            .with_column(col("region_code").alias("from_code"))
+            .group_by(keys)
+            .agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>());
         let regional = match parts.first() {
-            Some(school) => frame::anti_join(regional, frame::distinct(school.clone().select([col("year"), col("from_code"), col("stage")])), &["year", "from_code", "stage"]),
+            Some(school) => frame::anti_join(
+                regional,
+                frame::distinct(school.clone().select([
+                    col("year"),
+                    col("from_code"),
+                    col("stage"),
+                ])),
+                &["year", "from_code", "stage"],
+            ),
             None => regional,
         };
         parts.push(regional);
@@ -52,12 +84,19 @@ fn stage_measure(view: &LazyFrame, stage: &str, measure: &str, alias: &str) -> L
 }
 
 /// A cohort ratio for every region and reported year, percent.
-pub fn retention(spec: &RetentionSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let Some(view) = enrolment_view(ingested)? else { return super::empty().map(|d| d.lazy()) };
+pub fn retention(
+    spec: &RetentionSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let Some(view) = enrolment_view(tables)? else { return super::empty().map(|d| d.lazy()) };
     let (first, last) = pipeline.years;
-    let num = stage_measure(&view, &spec.numerator.0, &spec.numerator.1, "__num").filter(col("year").gt_eq(lit(first)).and(col("year").lt_eq(lit(last))));
+    let num = stage_measure(&view, &spec.numerator.0, &spec.numerator.1, "__num")
+        .filter(col("year").gt_eq(lit(first)).and(col("year").lt_eq(lit(last))));
     // The cohort's starting point, moved to the year it is compared with.
-    let den = stage_measure(&view, &spec.denominator.0, &spec.denominator.1, "__start").with_column((col("year") + lit(spec.lag)).alias("year"));
+    let den = stage_measure(&view, &spec.denominator.0, &spec.denominator.1, "__start")
+        .with_column((col("year") + lit(spec.lag)).alias("year"));
     // Rows where the cohort's end is known; a missing start is flagged, not dropped.
     let mut data = frame::left_join(num, den, &["year", "from_code"]);
     let mut count_flags: Vec<(&str, &str)> = vec![("__entry_missing", "entry_year_missing")];
@@ -67,8 +106,11 @@ pub fn retention(spec: &RetentionSpec, pipeline: &Pipeline, ingested: &Ingested,
         let net = view.clone().filter(col("stage").eq(lit(stage))).select([
             col("year"),
             col("from_code"),
-            (col("transfers_in").fill_null(lit(0.0)) - col("transfers_out").fill_null(lit(0.0))).alias("__net"),
-            (col("transfers_in").is_not_null().or(col("transfers_out").is_not_null())).cast(DataType::Float64).alias("__reported"),
+            (col("transfers_in").fill_null(lit(0.0)) - col("transfers_out").fill_null(lit(0.0)))
+                .alias("__net"),
+            (col("transfers_in").is_not_null().or(col("transfers_out").is_not_null()))
+                .cast(DataType::Float64)
+                .alias("__reported"),
         ]);
         let mut windows = Vec::new();
         for t in first..=last {
@@ -83,7 +125,10 @@ pub fn retention(spec: &RetentionSpec, pipeline: &Pipeline, ingested: &Ingested,
         data = frame::left_join(data, frame::concat(windows)?, &["year", "from_code"]);
         data = data.with_columns([
             (col("__start") + col("__net").fill_null(lit(0.0))).alias("__start"),
-            when(col("__reported").fill_null(lit(0.0)).gt(lit(0.0))).then(lit(0.0)).otherwise(lit(1.0)).alias("__transfers_missing"),
+            when(col("__reported").fill_null(lit(0.0)).gt(lit(0.0)))
+                .then(lit(0.0))
+                .otherwise(lit(1.0))
+                .alias("__transfers_missing"),
         ]);
         count_flags.push(("__transfers_missing", "transfers_missing"));
     }
@@ -93,33 +138,72 @@ pub fn retention(spec: &RetentionSpec, pipeline: &Pipeline, ingested: &Ingested,
         col("__num"),
         col("__start").alias("__den"),
         when(col("__start").is_null()).then(lit(1.0)).otherwise(lit(0.0)).alias("__entry_missing"),
-        if spec.adjust_transfers { col("__transfers_missing") } else { lit(0.0).alias("__transfers_missing") },
+        if spec.adjust_transfers {
+            col("__transfers_missing")
+        } else {
+            lit(0.0).alias("__transfers_missing")
+        },
     ]);
     ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &count_flags)
 }
 
 /// The reconstructed-cohort survival rate for every region and reported year t that has t + 1.
-pub fn survival(spec: &SurvivalSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let Some(view) = enrolment_view(ingested)? else { return super::empty().map(|d| d.lazy()) };
+pub fn survival(
+    spec: &SurvivalSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let Some(view) = enrolment_view(tables)? else { return super::empty().map(|d| d.lazy()) };
     // Global grade index: the stages' grades one after another (primary 1–6, junior 7–9).
     let mut offset = 0;
     let mut index = Vec::new();
     for (stage, grades) in &spec.stages {
-        index.push((col("stage").eq(lit(stage.clone())).and(col("grade").gt_eq(lit(1))).and(col("grade").lt_eq(lit(*grades))), col("grade") + lit(offset)));
+        index.push((
+            col("stage")
+                .eq(lit(stage.clone()))
+                .and(col("grade").gt_eq(lit(1)))
+                .and(col("grade").lt_eq(lit(*grades))),
+            col("grade") + lit(offset),
+        ));
         offset += grades;
     }
     let total_grades = offset;
     let rows = view
         .with_column(frame::first_match(index, lit(NULL).cast(DataType::Int32)).alias("__g"))
         .filter(col("__g").is_not_null().and(col("enrolled").is_not_null()))
-        .select([col("year"), col("from_code"), col("__g"), col("enrolled").alias("__e"), col("repeaters").alias("__r")]);
+        .select([
+            col("year"),
+            col("from_code"),
+            col("__g"),
+            col("enrolled").alias("__e"),
+            col("repeaters").alias("__r"),
+        ]);
     let rolled = hierarchy.roll_up(rows.clone(), &["year", "__g"], &["__e", "__r"]);
-    let reported_repeaters = frame::collect(rows.filter(col("__r").is_not_null()).select([col("__r").count().alias("n")]))?.column("n")?.get(0)?.extract::<u64>().unwrap_or(0) > 0;
-    let next = rolled.clone().select([(col("year") - lit(1)).alias("year"), col("region_code"), (col("__g") - lit(1)).alias("__g"), col("__e").alias("__e_next"), col("__r").alias("__r_next")]);
+    let reported_repeaters = frame::collect(
+        rows.filter(col("__r").is_not_null()).select([col("__r").count().alias("n")]),
+    )?
+    .column("n")?
+    .get(0)?
+    .extract::<u64>()
+    .unwrap_or(0)
+        > 0;
+    let next = rolled.clone().select([
+        (col("year") - lit(1)).alias("year"),
+        col("region_code"),
+        (col("__g") - lit(1)).alias("__g"),
+        col("__e").alias("__e_next"),
+        col("__r").alias("__r_next"),
+    ]);
     // Sorted, so that the product is taken in grade order: repeatable to the last bit.
     let rates = frame::collect(frame::sort_by(
         frame::inner_join(rolled, next, &["year", "region_code", "__g"])
-            .filter(col("__g").lt(lit(total_grades)).and(col("year").gt_eq(lit(pipeline.years.0))).and(col("year").lt_eq(lit(pipeline.years.1))))
+            .filter(
+                col("__g")
+                    .lt(lit(total_grades))
+                    .and(col("year").gt_eq(lit(pipeline.years.0)))
+                    .and(col("year").lt_eq(lit(pipeline.years.1))),
+            )
             .select([
                 col("year"),
                 col("region_code"),
@@ -130,23 +214,47 @@ pub fn survival(spec: &SurvivalSpec, pipeline: &Pipeline, ingested: &Ingested, h
         &["year", "region_code", "__g"],
     ))?;
     // The product over the grade transitions, per region and year (a few thousand rows).
-    let (years, codes, levels, ps) = (rates.column("year")?.i32()?.clone(), rates.column("region_code")?.str()?.clone(), rates.column("region_level")?.str()?.clone(), rates.column("__p")?.f64()?.clone());
+    let (years, codes, levels, ps) = (
+        rates.column("year")?.i32()?.clone(),
+        rates.column("region_code")?.str()?.clone(),
+        rates.column("region_level")?.str()?.clone(),
+        rates.column("__p")?.f64()?.clone(),
+    );
     let mut product: BTreeMap<(i32, String, String), (f64, i32)> = BTreeMap::new();
     for i in 0..rates.height() {
-        if let (Some(y), Some(c), Some(l), Some(p)) = (years.get(i), codes.get(i), levels.get(i), ps.get(i)) {
+        if let (Some(y), Some(c), Some(l), Some(p)) =
+            (years.get(i), codes.get(i), levels.get(i), ps.get(i))
+        {
             let e = product.entry((y, c.to_string(), l.to_string())).or_insert((1.0, 0));
             e.0 *= p;
             e.1 += 1;
         }
     }
-    let complete: Vec<(&(i32, String, String), f64)> = product.iter().filter(|(_, (_, n))| *n == total_grades - 1).map(|(k, (p, _))| (k, *p * 100.0)).collect();
+    let complete: Vec<(&(i32, String, String), f64)> = product
+        .iter()
+        .filter(|(_, (_, n))| *n == total_grades - 1)
+        .map(|(k, (p, _))| (k, *p * 100.0))
+        .collect();
     let out = frame::frame(vec![
         Column::new("year".into(), complete.iter().map(|(k, _)| k.0).collect::<Vec<_>>()),
-        Column::new("region_code".into(), complete.iter().map(|(k, _)| k.1.clone()).collect::<Vec<_>>()),
-        Column::new("region_level".into(), complete.iter().map(|(k, _)| k.2.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "region_code".into(),
+            complete.iter().map(|(k, _)| k.1.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region_level".into(),
+            complete.iter().map(|(k, _)| k.2.clone()).collect::<Vec<_>>(),
+        ),
         Column::new("value".into(), complete.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
     ])?;
     let out = frame::left_join(out.lazy(), hierarchy.names.clone().lazy(), &["region_code"]);
-    let flagged = flags(vec![flag_if(col("value").gt(lit(100.0)), "over_100"), flag_if(lit(!reported_repeaters), "repeaters_missing")])?;
-    Ok(out.select(super::Output::new(lit(spec.id.clone()), "percent", col("value")).flags(flagged).columns()?))
+    let flagged = flags(vec![
+        flag_if(col("value").gt(lit(100.0)), "over_100"),
+        flag_if(lit(!reported_repeaters), "repeaters_missing"),
+    ])?;
+    Ok(out.select(
+        super::Output::new(lit(spec.id.clone()), "percent", col("value"))
+            .flags(flagged)
+            .columns()?,
+    ))
 }

@@ -6,13 +6,13 @@
 
 use std::collections::BTreeSet;
 
-use super::class_size::band_bounds;
 use super::counts::totals;
 use super::{Hierarchy, ratio};
 use crate::error::Result;
 use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
-use crate::ingest::Ingested;
 use crate::spec::{Pipeline, SchoolShareSpec, SchoolTotalSpec, TownshipCoverageSpec};
+use crate::tables::Tables;
+use crate::tables::band_bounds;
 
 /// The expression for one condition over the school frame.
 fn condition(name: &str) -> Expr {
@@ -20,7 +20,10 @@ fn condition(name: &str) -> Expr {
         "public" => col("ownership").eq(lit("public")).fill_null(lit(false)),
         "demonstration" => col("demonstration_level").is_not_null(),
         "multimedia" => col("multimedia_classrooms").fill_null(lit(0i64)).gt_eq(lit(1i64)),
-        "beds_for_boarders" => col("boarders").fill_null(lit(0i64)).eq(lit(0i64)).or(col("beds").fill_null(lit(0i64)).gt_eq(col("boarders"))),
+        "beds_for_boarders" => col("boarders")
+            .fill_null(lit(0i64))
+            .eq(lit(0i64))
+            .or(col("beds").fill_null(lit(0i64)).gt_eq(col("boarders"))),
         "no_dangerous_building" => col("dangerous_building_d").eq(lit(false)).fill_null(lit(false)),
         "no_super_large_class" => col("__no_super_large"),
         flag => col(flag).fill_null(lit(false)),
@@ -32,43 +35,80 @@ fn all_of(names: &[String]) -> Expr {
 }
 
 fn any_of(names: &[String]) -> Expr {
-    if names.is_empty() { lit(true) } else { crate::frame::any_of(names.iter().map(|n| condition(n)).collect()) }
+    if names.is_empty() {
+        lit(true)
+    } else {
+        crate::frame::any_of(names.iter().map(|n| condition(n)).collect())
+    }
 }
 
 fn kind_filter(kinds: &[String]) -> Expr {
     crate::frame::any_of(kinds.iter().map(|k| col("kind").eq(lit(k.clone()))).collect())
 }
 
-/// The register with `from_code` and `__no_super_large` (the school reported classes and none of
-/// them is 66+).
-fn school_frame(ingested: &Ingested) -> Result<Option<LazyFrame>> {
-    let Some(schools) = ingested.tables.get("schools") else { return Ok(None) };
+/// The register with `from_code` and `__no_super_large`: the school reported classes and none
+/// of them is in a band starting at `super_large_from` pupils or above (false when no cut-off is
+/// declared, which only pipelines that never test the condition do).
+fn school_frame(tables: &Tables, super_large_from: Option<i64>) -> Result<Option<LazyFrame>> {
+    let Some(schools) = tables.get("schools") else { return Ok(None) };
     let schools = schools.clone().lazy().with_column(col("region_code").alias("from_code"));
-    let Some(classes) = ingested.tables.get("classes") else {
+    let (Some(classes), Some(cut_off)) = (tables.get("classes"), super_large_from) else {
         return Ok(Some(schools.with_column(lit(false).alias("__no_super_large"))));
     };
-    let labels = frame::collect(frame::distinct(classes.clone().lazy().select([col("size_band")])))?;
+    let labels =
+        frame::collect(frame::distinct(classes.clone().lazy().select([col("size_band")])))?;
     let labels = labels.column("size_band")?.str()?.clone();
-    let super_large: BTreeSet<String> = (0..labels.len()).filter_map(|i| labels.get(i)).filter(|l| band_bounds(l).is_some_and(|(lo, _)| lo >= 66)).map(str::to_string).collect();
-    let super_band = crate::frame::any_of(super_large.iter().map(|b| col("size_band").eq(lit(b.clone()))).collect());
+    let super_large: BTreeSet<String> = (0..labels.len())
+        .filter_map(|i| labels.get(i))
+        .filter(|l| band_bounds(l).is_some_and(|(lo, _)| lo >= cut_off))
+        .map(str::to_string)
+        .collect();
+    let super_band = crate::frame::any_of(
+        super_large.iter().map(|b| col("size_band").eq(lit(b.clone()))).collect(),
+    );
     let per_school = classes
         .clone()
         .lazy()
         .group_by([col("year"), col("school_id")])
-        .agg([col("classes").filter(super_band).sum().alias("__super"), col("classes").sum().alias("__all")])
-        .select([col("year"), col("school_id"), col("__super").fill_null(lit(0i64)).eq(lit(0i64)).and(col("__all").gt(lit(0i64))).alias("__no_super_large")]);
-    Ok(Some(frame::left_join(schools, per_school, &["year", "school_id"]).with_column(col("__no_super_large").fill_null(lit(false)))))
+        .agg([
+            col("classes").filter(super_band).sum().alias("__super"),
+            col("classes").sum().alias("__all"),
+        ])
+        .select([
+            col("year"),
+            col("school_id"),
+            col("__super")
+                .fill_null(lit(0i64))
+                .eq(lit(0i64))
+                .and(col("__all").gt(lit(0i64)))
+                .alias("__no_super_large"),
+        ]);
+    Ok(Some(
+        frame::left_join(schools, per_school, &["year", "school_id"])
+            .with_column(col("__no_super_large").fill_null(lit(false))),
+    ))
 }
 
 /// Share of schools (or pupils) meeting the conditions, percent; and optionally their count.
-pub fn share(spec: &SchoolShareSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<Vec<LazyFrame>> {
-    let Some(schools) = school_frame(ingested)? else { return Ok(vec![super::empty()?.lazy()]) };
+pub fn share(
+    spec: &SchoolShareSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<Vec<LazyFrame>> {
+    let Some(schools) = school_frame(tables, spec.conditions.super_large_from)? else {
+        return Ok(vec![super::empty()?.lazy()]);
+    };
     let scoped = schools.filter(kind_filter(&spec.kinds));
     let weighted = if spec.pupil_stages.is_empty() {
         scoped.with_column(lit(1.0).alias("__w"))
     } else {
-        let Some(enrolment) = ingested.tables.get("enrolment") else { return Ok(vec![super::empty()?.lazy()]) };
-        let stages = crate::frame::any_of(spec.pupil_stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
+        let Some(enrolment) = tables.get("enrolment") else {
+            return Ok(vec![super::empty()?.lazy()]);
+        };
+        let stages = crate::frame::any_of(
+            spec.pupil_stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect(),
+        );
         let pupils = enrolment
             .clone()
             .lazy()
@@ -77,7 +117,7 @@ pub fn share(spec: &SchoolShareSpec, pipeline: &Pipeline, ingested: &Ingested, h
             .agg([col("enrolled").cast(DataType::Float64).sum().alias("__w")]);
         frame::inner_join(scoped, pupils, &["year", "school_id"])
     };
-    let met = all_of(&spec.when_all).and(any_of(&spec.when_any));
+    let met = all_of(&spec.conditions.all).and(any_of(&spec.conditions.any));
     let per_school = weighted.select([
         col("year"),
         col("from_code"),
@@ -86,32 +126,70 @@ pub fn share(spec: &SchoolShareSpec, pipeline: &Pipeline, ingested: &Ingested, h
         when(met).then(lit(1.0)).otherwise(lit(0.0)).alias("__n"),
         lit(if spec.proxy { 1.0 } else { 0.0 }).alias("__proxy"),
     ]);
-    let data = per_school.clone().group_by([col("year"), col("from_code")]).agg([col("__num").sum(), col("__den").sum(), col("__proxy").sum()]);
-    let mut out = vec![ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &[("__proxy", "proxy_definition")])?];
+    let data = per_school.clone().group_by([col("year"), col("from_code")]).agg([
+        col("__num").sum(),
+        col("__den").sum(),
+        col("__proxy").sum(),
+    ]);
+    let mut out = vec![ratio(
+        &spec.id,
+        "percent",
+        100.0,
+        data,
+        hierarchy,
+        pipeline.years,
+        &[("__proxy", "proxy_definition")],
+    )?];
     if let Some(count_id) = &spec.count_id {
-        out.push(totals(count_id, "count", per_school.select([col("year"), col("from_code"), col("__n")]), hierarchy, pipeline.years)?);
+        out.push(totals(
+            count_id,
+            "count",
+            per_school.select([col("year"), col("from_code"), col("__n")]),
+            hierarchy,
+            pipeline.years,
+        )?);
     }
     Ok(out)
 }
 
 /// Sum of a register column over schools of the kinds.
-pub fn total(spec: &SchoolTotalSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let Some(schools) = school_frame(ingested)? else { return super::empty().map(|d| d.lazy()) };
+pub fn total(
+    spec: &SchoolTotalSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let Some(schools) = school_frame(tables, None)? else {
+        return super::empty().map(|d| d.lazy());
+    };
     let data = schools
         .filter(kind_filter(&spec.kinds).and(col(spec.column.as_str()).is_not_null()))
-        .select([col("year"), col("from_code"), col(spec.column.as_str()).cast(DataType::Float64).alias("__n")]);
+        .select([
+            col("year"),
+            col("from_code"),
+            col(spec.column.as_str()).cast(DataType::Float64).alias("__n"),
+        ]);
     totals(&spec.id, "count", data, hierarchy, pipeline.years)
 }
 
 /// Townships (乡镇, not 街道) of each county with at least one school meeting the conditions,
 /// over the county's townships in the division table.
-pub fn townships(spec: &TownshipCoverageSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let Some(schools) = school_frame(ingested)? else { return super::empty().map(|d| d.lazy()) };
+pub fn townships(
+    spec: &TownshipCoverageSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let Some(schools) = school_frame(tables, spec.conditions.super_large_from)? else {
+        return super::empty().map(|d| d.lazy());
+    };
     // Townships per county: 9-digit codes whose last three digits are at least the threshold.
     let towns: Vec<(&String, &String)> = hierarchy
         .townships
         .iter()
-        .filter(|(code, _)| code.len() == 9 && code[6..].parse::<u32>().is_ok_and(|n| n >= spec.street_codes_below))
+        .filter(|(code, _)| {
+            code.len() == 9 && code[6..].parse::<u32>().is_ok_and(|n| n >= spec.street_codes_below)
+        })
         .map(|(c, p)| (c, p))
         .collect();
     let township_frame = frame::frame(vec![
@@ -119,7 +197,8 @@ pub fn townships(spec: &TownshipCoverageSpec, pipeline: &Pipeline, ingested: &In
         Column::new("__county".into(), towns.iter().map(|t| t.1.clone()).collect::<Vec<_>>()),
     ])?;
     let (mut year, mut county, mut den) = (Vec::new(), Vec::new(), Vec::new());
-    let mut per_county: std::collections::BTreeMap<&String, f64> = std::collections::BTreeMap::new();
+    let mut per_county: std::collections::BTreeMap<&String, f64> =
+        std::collections::BTreeMap::new();
     for (_, c) in &towns {
         *per_county.entry(c).or_default() += 1.0;
     }
@@ -130,8 +209,17 @@ pub fn townships(spec: &TownshipCoverageSpec, pipeline: &Pipeline, ingested: &In
             den.push(*n);
         }
     }
-    let grid = frame::frame(vec![Column::new("year".into(), year), Column::new("from_code".into(), county), Column::new("__den".into(), den)])?.lazy();
-    let covered = frame::distinct(schools.filter(kind_filter(&spec.kinds).and(all_of(&spec.when_all))).select([col("year"), col("township_code")]));
+    let grid = frame::frame(vec![
+        Column::new("year".into(), year),
+        Column::new("from_code".into(), county),
+        Column::new("__den".into(), den),
+    ])?
+    .lazy();
+    let covered = frame::distinct(
+        schools
+            .filter(kind_filter(&spec.kinds).and(all_of(&spec.conditions.all)))
+            .select([col("year"), col("township_code")]),
+    );
     let covered = frame::inner_join(covered, township_frame.lazy(), &["township_code"])
         .group_by([col("year"), col("__county").alias("from_code")])
         .agg([col("township_code").n_unique().cast(DataType::Float64).alias("__num")]);

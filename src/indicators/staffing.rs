@@ -6,32 +6,71 @@ use super::counts::totals;
 use super::{Hierarchy, flag_if, flags, ratio};
 use crate::error::Result;
 use crate::frame::{self, DataFrame, DataType, IntoLazy, LazyFrame, NULL, col, lit, when};
-use crate::ingest::Ingested;
 use crate::spec::{GrowthSpec, MeasureSpec, Pipeline, PupilTeacherRatioSpec};
+use crate::tables::Tables;
 
 /// Pupils of the stages over their full-time teachers, where a region has both.
-pub fn pupil_teacher_ratio(spec: &PupilTeacherRatioSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let (Some(enrolment), Some(teachers), Some(schools)) = (ingested.tables.get("enrolment"), ingested.tables.get("teachers"), ingested.tables.get("schools")) else {
+pub fn pupil_teacher_ratio(
+    spec: &PupilTeacherRatioSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let (Some(enrolment), Some(teachers), Some(schools)) =
+        (tables.get("enrolment"), tables.get("teachers"), tables.get("schools"))
+    else {
         return super::empty().map(|d| d.lazy());
     };
-    let stages = crate::frame::any_of(spec.stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
-    let located = schools.clone().lazy().select([col("year"), col("school_id"), col("region_code").alias("from_code")]);
-    let pupils = frame::inner_join(enrolment.clone().lazy().filter(stages.clone().and(col("enrolled").is_not_null())), located.clone(), &["year", "school_id"])
-        .group_by([col("year"), col("from_code")])
-        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
-    let staff = frame::inner_join(teachers.clone().lazy().filter(stages.and(col("fulltime").is_not_null())), located, &["year", "school_id"])
-        .group_by([col("year"), col("from_code")])
-        .agg([col("fulltime").cast(DataType::Float64).sum().alias("__den")]);
-    ratio(&spec.id, "ratio", 1.0, frame::inner_join(pupils, staff, &["year", "from_code"]), hierarchy, pipeline.years, &[])
+    let stages =
+        crate::frame::any_of(spec.stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
+    let located = schools.clone().lazy().select([
+        col("year"),
+        col("school_id"),
+        col("region_code").alias("from_code"),
+    ]);
+    let pupils = frame::inner_join(
+        enrolment.clone().lazy().filter(stages.clone().and(col("enrolled").is_not_null())),
+        located.clone(),
+        &["year", "school_id"],
+    )
+    .group_by([col("year"), col("from_code")])
+    .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
+    let staff = frame::inner_join(
+        teachers.clone().lazy().filter(stages.and(col("fulltime").is_not_null())),
+        located,
+        &["year", "school_id"],
+    )
+    .group_by([col("year"), col("from_code")])
+    .agg([col("fulltime").cast(DataType::Float64).sum().alias("__den")]);
+    ratio(
+        &spec.id,
+        "ratio",
+        1.0,
+        frame::inner_join(pupils, staff, &["year", "from_code"]),
+        hierarchy,
+        pipeline.years,
+        &[],
+    )
 }
 
 /// A summed measure, or one measure over another, of a region-level table.
-pub fn measure(spec: &MeasureSpec, pipeline: &Pipeline, ingested: &Ingested, hierarchy: &Hierarchy) -> Result<LazyFrame> {
-    let Some(table) = ingested.tables.get(spec.table.as_str()) else { return super::empty().map(|d| d.lazy()) };
+pub fn measure(
+    spec: &MeasureSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let Some(table) = tables.get(spec.table.as_str()) else {
+        return super::empty().map(|d| d.lazy());
+    };
     let rows = table.clone().lazy().filter(col(spec.numerator.as_str()).is_not_null());
     match &spec.denominator {
         None => {
-            let data = rows.select([col("year"), col("region_code").alias("from_code"), col(spec.numerator.as_str()).cast(DataType::Float64).alias("__n")]);
+            let data = rows.select([
+                col("year"),
+                col("region_code").alias("from_code"),
+                col(spec.numerator.as_str()).cast(DataType::Float64).alias("__n"),
+            ]);
             totals(&spec.id, &spec.unit, data, hierarchy, pipeline.years)
         }
         Some(den) => {
@@ -41,8 +80,13 @@ pub fn measure(spec: &MeasureSpec, pipeline: &Pipeline, ingested: &Ingested, hie
                 col(spec.numerator.as_str()).cast(DataType::Float64).alias("__num"),
                 col(den.as_str()).cast(DataType::Float64).alias("__den"),
             ]);
-            let out = ratio(&spec.id, &spec.unit, spec.scale, data, hierarchy, pipeline.years, &[])?;
-            Ok(if spec.county_only { out.filter(col("region_level").eq(lit("county"))) } else { out })
+            let out =
+                ratio(&spec.id, &spec.unit, spec.scale, data, hierarchy, pipeline.years, &[])?;
+            Ok(if spec.county_only {
+                out.filter(col("region_level").eq(lit("county")))
+            } else {
+                out
+            })
         }
     }
 }
@@ -50,7 +94,10 @@ pub fn measure(spec: &MeasureSpec, pipeline: &Pipeline, ingested: &Ingested, hie
 /// Year-on-year change of an indicator already computed: (v_t / v_{t-1} - 1) x 100, with
 /// v_t as numerator and v_{t-1} as denominator. The first year has no row.
 pub fn growth(spec: &GrowthSpec, computed: &DataFrame) -> Result<LazyFrame> {
-    let of = computed.clone().lazy().filter(col("indicator").eq(lit(spec.of.clone())).and(col("value").is_not_null()));
+    let of = computed
+        .clone()
+        .lazy()
+        .filter(col("indicator").eq(lit(spec.of.clone())).and(col("value").is_not_null()));
     let previous = of.clone().select([
         (col("year") + lit(1)).alias("year"),
         col("region_code"),

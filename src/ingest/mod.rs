@@ -2,40 +2,25 @@
 //! every source of the pipeline; checks keys across all files of a table and references
 //! between tables; reshapes wide layouts to long. For every file: read = accepted + quarantined.
 
-pub mod decode;
 pub mod quarantine;
 pub mod read;
 mod rows;
+mod sexes;
 
 use std::collections::BTreeMap;
-
-use sha2::{Digest, Sha256};
 
 use crate::divisions::Divisions;
 use crate::error::{Error, Result};
 use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
+pub use crate::manifest::FileReport;
 use crate::spec::{Grade, Pipeline, SourceSpec};
-use crate::tables::{Kind, TABLES, TableDef};
+use crate::tables::{Kind, TABLES, TableDef, Tables};
 
 pub use rows::ValueCol;
 
-/// What ingest says about one input file (goes into the manifest).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FileReport {
-    pub path: String,
-    pub table: String,
-    pub bytes: u64,
-    pub sha256: String,
-    pub encoding: Option<String>,
-    pub sheet: Option<String>,
-    pub rows_read: u64,
-    pub rows_accepted: u64,
-    pub rows_quarantined: u64,
-}
-
 /// Canonical tables, quarantine rows and per-file accounting.
 pub struct Ingested {
-    pub tables: BTreeMap<&'static str, DataFrame>,
+    pub tables: Tables,
     pub quarantine: DataFrame,
     pub files: Vec<FileReport>,
 }
@@ -71,11 +56,20 @@ pub struct FileRows {
 /// Decode → read → map → validate one file's bytes as `source` declares. The fuzz targets
 /// drive this directly; `ingest` calls it for every file. `code_map` is
 /// [`Divisions::code_map`]; `years` the pipeline's data years.
-pub fn read_file(source: &SourceSpec, bytes: &[u8], code_map: &DataFrame, years: (i32, i32)) -> Result<FileRows> {
+pub fn read_file(
+    source: &SourceSpec,
+    bytes: &[u8],
+    code_map: &DataFrame,
+    years: (i32, i32),
+) -> Result<FileRows> {
     let raw = read::read(source, bytes)?;
     let t = rows::type_rows(source, &raw, code_map, years)?;
     let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
-    let quarantine = if early.height() == 0 { t.quarantine } else { frame::collect(frame::concat(vec![early.lazy(), t.quarantine.lazy()])?)? };
+    let quarantine = if early.height() == 0 {
+        t.quarantine
+    } else {
+        frame::collect(frame::concat(vec![early.lazy(), t.quarantine.lazy()])?)?
+    };
     Ok(FileRows {
         rows_read: raw.rows_read as u64,
         accepted: t.accepted,
@@ -88,18 +82,31 @@ pub fn read_file(source: &SourceSpec, bytes: &[u8], code_map: &DataFrame, years:
 
 /// Ingest every source of the pipeline, except the tables in `reuse`, which are taken as they
 /// are. `progress` draws a bar over the files on stderr.
-pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'static str, Reused>, progress: bool) -> Result<Ingested> {
+pub fn ingest(
+    pipeline: &Pipeline,
+    divisions: &Divisions,
+    mut reuse: BTreeMap<&'static str, Reused>,
+    progress: bool,
+) -> Result<Ingested> {
     let code_map = divisions.code_map()?;
-    let mut tables: BTreeMap<&'static str, DataFrame> = BTreeMap::new();
+    let mut tables = Tables::default();
     let mut quarantine: Vec<DataFrame> = Vec::new();
     let mut files = Vec::new();
     let todo = pipeline.sources.iter().filter(|s| !reuse.contains_key(s.table.name)).count() as u64;
-    let bar = if progress { indicatif::ProgressBar::new(todo) } else { indicatif::ProgressBar::hidden() };
-    bar.set_style(indicatif::ProgressStyle::with_template("ingest {bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    let bar =
+        if progress { indicatif::ProgressBar::new(todo) } else { indicatif::ProgressBar::hidden() };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("ingest {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
 
     for table in TABLES.iter().copied() {
         if let Some(r) = reuse.remove(table.name) {
-            tracing::info!(table = table.name, rows = r.table.height(), "unchanged inputs: table reused from the previous run");
+            tracing::info!(
+                table = table.name,
+                rows = r.table.height(),
+                "unchanged inputs: table reused from the previous run"
+            );
             quarantine.push(r.quarantine);
             files.extend(r.files);
             tables.insert(table.name, r.table);
@@ -120,7 +127,7 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
                     path: source.display.clone(),
                     table: table.name.into(),
                     bytes: bytes.len() as u64,
-                    sha256: crate::spec::hex(&Sha256::digest(&bytes)),
+                    sha256: crate::digest::sha256(&bytes),
                     encoding: file.encoding.map(str::to_string),
                     sheet: file.sheet,
                     rows_read: file.rows_read,
@@ -136,10 +143,14 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
         }
         quarantine.extend(reject_duplicates(table, &mut typed)?);
         if let Some((other, keys)) = table.references {
-            let target = tables.get(other).ok_or_else(|| Error::Internal(format!("{} references {other}, which has no source", table.name)))?;
+            let target = tables.get(other).ok_or_else(|| {
+                Error::Internal(format!("{} references {other}, which has no source", table.name))
+            })?;
             quarantine.extend(reject_dangling(table, &mut typed, other, target, keys)?);
         }
-        if let (Some(largest), true, Some(enrolment)) = (pipeline.largest_class, table.name == "classes", tables.get("enrolment")) {
+        if let (Some(largest), true, Some(enrolment)) =
+            (pipeline.largest_class, table.name == "classes", tables.get("enrolment"))
+        {
             quarantine.extend(reject_overfull(&mut typed, enrolment, largest)?);
         }
         let mut long = Vec::new();
@@ -148,7 +159,10 @@ pub fn ingest(pipeline: &Pipeline, divisions: &Divisions, mut reuse: BTreeMap<&'
             if t.report.rows_accepted + t.report.rows_quarantined != t.report.rows_read {
                 return Err(Error::Internal(format!(
                     "{}: rows read {} != accepted {} + quarantined {}",
-                    t.report.path, t.report.rows_read, t.report.rows_accepted, t.report.rows_quarantined
+                    t.report.path,
+                    t.report.rows_read,
+                    t.report.rows_accepted,
+                    t.report.rows_quarantined
                 )));
             }
             long.push(to_canonical(table, t, &pipeline.last_grade)?);
@@ -180,7 +194,14 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
         sel.push(col("__line"));
         sel.push(lit(i as u32).cast(DataType::UInt32).alias("__src"));
         // A key that does not name the region (a school id) may repeat in another county.
-        sel.push(if !keys.contains(&"region_code") && t.accepted.column("region_code").is_ok() { col("region_code") } else { frame::null_text() }.alias("__region"));
+        sel.push(
+            if !keys.contains(&"region_code") && t.accepted.column("region_code").is_ok() {
+                col("region_code")
+            } else {
+                frame::null_text()
+            }
+            .alias("__region"),
+        );
         parts.push(t.accepted.clone().lazy().select(sel));
     }
     let all = frame::sort_by(frame::concat(parts)?, &["__src", "__line"]);
@@ -205,7 +226,13 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
     let key_text: Vec<String> = (0..dups.height())
         .map(|r| {
             keys.iter()
-                .map(|k| dups.column(k).ok().and_then(|c| c.get(r).ok()).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default())
+                .map(|k| {
+                    dups.column(k)
+                        .ok()
+                        .and_then(|c| c.get(r).ok())
+                        .map(|v| v.to_string().trim_matches('"').to_string())
+                        .unwrap_or_default()
+                })
                 .collect::<Vec<_>>()
                 .join(" / ")
         })
@@ -219,8 +246,13 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
             if src.get(r) != Some(i as u32) {
                 continue;
             }
-            let (l, fs, fl) = (line.get(r).unwrap_or(0), first_src.get(r).unwrap_or(0) as usize, first_line.get(r).unwrap_or(0));
-            let where_first = if fs == i { format!("line {fl}") } else { format!("{} line {fl}", displays[fs]) };
+            let (l, fs, fl) = (
+                line.get(r).unwrap_or(0),
+                first_src.get(r).unwrap_or(0) as usize,
+                first_line.get(r).unwrap_or(0),
+            );
+            let where_first =
+                if fs == i { format!("line {fl}") } else { format!("{} line {fl}", displays[fs]) };
             lines.push(l);
             rows.push(quarantine::Rejected::new(
                 l,
@@ -229,7 +261,10 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
                 &key_text[r],
                 "key.duplicate",
                 match (region.get(r), first_region.get(r)) {
-                    (Some(here), Some(there)) if here != there => format!("same {} as {where_first}, in another county ({there} there, {here} here)", keys.join(", ")),
+                    (Some(here), Some(there)) if here != there => format!(
+                        "same {} as {where_first}, in another county ({there} there, {here} here)",
+                        keys.join(", ")
+                    ),
                     _ => format!("same {} as {where_first}", keys.join(", ")),
                 },
             ));
@@ -244,22 +279,38 @@ fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFr
         out.push(q);
         t.report.rows_quarantined += rows.len() as u64;
         let drop = frame::frame(vec![Column::new("__line".into(), lines)])?;
-        t.accepted = frame::collect(frame::anti_join(t.accepted.clone().lazy(), drop.lazy(), &["__line"]))?;
+        t.accepted =
+            frame::collect(frame::anti_join(t.accepted.clone().lazy(), drop.lazy(), &["__line"]))?;
     }
     Ok(out)
 }
 
 /// Rows referring to a key that the referenced table does not hold (enrolment of a school
 /// missing from that year's register) are quarantined.
-fn reject_dangling(table: &TableDef, typed: &mut [Typed], other: &str, target: &DataFrame, keys: &[&str]) -> Result<Vec<DataFrame>> {
-    let known = frame::distinct(target.clone().lazy().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()));
+fn reject_dangling(
+    table: &TableDef,
+    typed: &mut [Typed],
+    other: &str,
+    target: &DataFrame,
+    keys: &[&str],
+) -> Result<Vec<DataFrame>> {
+    let known = frame::distinct(
+        target.clone().lazy().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()),
+    );
     let mut out = Vec::new();
     for t in typed.iter_mut() {
-        let dangling = frame::collect(frame::anti_join(t.accepted.clone().lazy(), known.clone(), keys))?;
+        let dangling =
+            frame::collect(frame::anti_join(t.accepted.clone().lazy(), known.clone(), keys))?;
         if dangling.height() == 0 {
             continue;
         }
-        let column = t.source.columns.iter().find(|(c, _)| c == keys[keys.len() - 1]).map(|(_, h)| h.clone()).unwrap_or_default();
+        let column = t
+            .source
+            .columns
+            .iter()
+            .find(|(c, _)| c == keys[keys.len() - 1])
+            .map(|(_, h)| h.clone())
+            .unwrap_or_default();
         let q = frame::collect(
             dangling
                 .clone()
@@ -268,19 +319,33 @@ fn reject_dangling(table: &TableDef, typed: &mut [Typed], other: &str, target: &
                     lit("ref.unknown_target").alias("__rule"),
                     lit(column).alias("__column"),
                     col(keys[keys.len() - 1]).cast(DataType::String).alias("__raw"),
-                    lit(format!("no {other} row with this {} (every {} row needs one)", keys.join(" and "), table.name)).alias("__message"),
+                    lit(format!(
+                        "no {other} row with this {} (every {} row needs one)",
+                        keys.join(" and "),
+                        table.name
+                    ))
+                    .alias("__message"),
                 ])
                 .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
         )?;
-        let mut q = frame::collect(q.lazy().with_column(
-            when(lit(keys.contains(&"school_id"))).then(lit("ref.unknown_school")).otherwise(col("rule")).alias("rule"),
-        ))?;
+        let mut q = frame::collect(
+            q.lazy().with_column(
+                when(lit(keys.contains(&"school_id")))
+                    .then(lit("ref.unknown_school"))
+                    .otherwise(col("rule"))
+                    .alias("rule"),
+            ),
+        )?;
         if keys.contains(&"school_id") {
             q = lost_zeros(q, &dangling, &known, keys)?;
         }
         t.report.rows_quarantined += q.height() as u64;
         out.push(q);
-        t.accepted = frame::collect(frame::anti_join(t.accepted.clone().lazy(), dangling.lazy().select([col("__line")]), &["__line"]))?;
+        t.accepted = frame::collect(frame::anti_join(
+            t.accepted.clone().lazy(),
+            dangling.lazy().select([col("__line")]),
+            &["__line"],
+        ))?;
     }
     Ok(out)
 }
@@ -290,7 +355,11 @@ fn reject_dangling(table: &TableDef, typed: &mut [Typed], other: &str, target: &
 /// open top band ("66+") at `largest` — are quarantined: 300 pupils in one class of 41–45 is a
 /// slip of the keyboard, not a class. Layouts whose bands carry no sizes ("over_norm") are not
 /// checked; nor are schools without enrolment.
-fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> Result<Vec<DataFrame>> {
+fn reject_overfull(
+    typed: &mut [Typed],
+    enrolment: &DataFrame,
+    largest: i64,
+) -> Result<Vec<DataFrame>> {
     let keys = ["year", "school_id", "stage"];
     // Pupils per grade: the total where one was delivered, else the sum of the sexes (canonical
     // enrolment keeps only the parts when both parts exist).
@@ -307,7 +376,11 @@ fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> 
             is_total.cast(DataType::Int64).sum().alias("__has_total"),
         ])
         .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
-        .agg([when(col("__has_total").gt(lit(0))).then(col("__total")).otherwise(col("__parts")).sum().alias("__pupils")]);
+        .agg([when(col("__has_total").gt(lit(0)))
+            .then(col("__total"))
+            .otherwise(col("__parts"))
+            .sum()
+            .alias("__pupils")]);
     // Once for all class files (one per year), not once per file.
     let pupils = frame::collect(pupils)?.lazy();
     let mut out = Vec::new();
@@ -316,7 +389,7 @@ fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> 
             .values
             .iter()
             .map(|v| {
-                let (lo, hi) = v.size_band.as_deref().and_then(crate::indicators::class_size::band_bounds)?;
+                let (lo, hi) = v.size_band.as_deref().and_then(crate::tables::band_bounds)?;
                 Some((v.name.clone(), if hi == i64::MAX { largest.max(lo) } else { hi }))
             })
             .collect();
@@ -324,13 +397,20 @@ fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> 
         if keys.iter().any(|k| t.accepted.column(k).is_err()) {
             continue;
         }
-        let capacity = caps.iter().map(|(n, cap)| col(n.as_str()).cast(DataType::Int64).fill_null(lit(0)) * lit(*cap)).reduce(|a, b| a + b);
-        let classes = caps.iter().map(|(n, _)| col(n.as_str()).cast(DataType::Int64).fill_null(lit(0))).reduce(|a, b| a + b);
+        let capacity = caps
+            .iter()
+            .map(|(n, cap)| col(n.as_str()).cast(DataType::Int64).fill_null(lit(0)) * lit(*cap))
+            .reduce(|a, b| a + b);
+        let classes = caps
+            .iter()
+            .map(|(n, _)| col(n.as_str()).cast(DataType::Int64).fill_null(lit(0)))
+            .reduce(|a, b| a + b);
         let (Some(capacity), Some(classes)) = (capacity, classes) else { continue };
         let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
         sel.extend([col("__line"), capacity.alias("__capacity"), classes.alias("__classes")]);
         let over = frame::collect(
-            frame::inner_join(t.accepted.clone().lazy().select(sel), pupils.clone(), &keys).filter(col("__pupils").gt(col("__capacity"))),
+            frame::inner_join(t.accepted.clone().lazy().select(sel), pupils.clone(), &keys)
+                .filter(col("__pupils").gt(col("__capacity"))),
         )?;
         if over.height() == 0 {
             continue;
@@ -357,7 +437,11 @@ fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> 
         )?;
         t.report.rows_quarantined += q.height() as u64;
         out.push(q);
-        t.accepted = frame::collect(frame::anti_join(t.accepted.clone().lazy(), over.lazy().select([col("__line")]), &["__line"]))?;
+        t.accepted = frame::collect(frame::anti_join(
+            t.accepted.clone().lazy(),
+            over.lazy().select([col("__line")]),
+            &["__line"],
+        ))?;
     }
     Ok(out)
 }
@@ -365,9 +449,16 @@ fn reject_overfull(typed: &mut [Typed], enrolment: &DataFrame, largest: i64) -> 
 /// A dangling school id that matches a register id once leading zeros are ignored on both
 /// sides ("12345" against "0012345") is named as such: a spreadsheet read the id as a number.
 /// The row stays quarantined; ids are never repaired by guess.
-fn lost_zeros(q: DataFrame, dangling: &DataFrame, known: &crate::frame::LazyFrame, keys: &[&str]) -> Result<DataFrame> {
+fn lost_zeros(
+    q: DataFrame,
+    dangling: &DataFrame,
+    known: &crate::frame::LazyFrame,
+    keys: &[&str],
+) -> Result<DataFrame> {
     let others: Vec<&str> = keys.iter().copied().filter(|k| *k != "school_id").collect();
-    let stripped = |lf: crate::frame::LazyFrame| lf.with_column(col("school_id").str().strip_chars_start(lit("0")).alias("__stripped"));
+    let stripped = |lf: crate::frame::LazyFrame| {
+        lf.with_column(col("school_id").str().strip_chars_start(lit("0")).alias("__stripped"))
+    };
     let mut on = others.clone();
     on.push("__stripped");
     let mut right_cols: Vec<Expr> = on.iter().map(|k| col(*k)).collect();
@@ -402,8 +493,17 @@ fn lost_zeros(q: DataFrame, dangling: &DataFrame, known: &crate::frame::LazyFram
 }
 
 /// Accepted wide rows → the canonical long table with one column per measure.
-fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>) -> Result<crate::frame::LazyFrame> {
-    let row_cols: Vec<String> = table.columns.iter().filter(|c| !c.from_values && t.accepted.column(c.name).is_ok()).map(|c| c.name.to_string()).collect();
+fn to_canonical(
+    table: &TableDef,
+    t: &Typed,
+    last_grade: &BTreeMap<String, i64>,
+) -> Result<crate::frame::LazyFrame> {
+    let row_cols: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !c.from_values && t.accepted.column(c.name).is_ok())
+        .map(|c| c.name.to_string())
+        .collect();
     let typed_col = |name: &str, kind: Kind| -> Expr {
         let dtype = match kind {
             Kind::Year | Kind::Int { .. } => DataType::Int32,
@@ -418,7 +518,13 @@ fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>)
         let sel: Vec<Expr> = table
             .columns
             .iter()
-            .map(|c| if t.accepted.column(c.name).is_ok() { col(c.name) } else { typed_col(c.name, c.kind) })
+            .map(|c| {
+                if t.accepted.column(c.name).is_ok() {
+                    col(c.name)
+                } else {
+                    typed_col(c.name, c.kind)
+                }
+            })
             .collect();
         return Ok(t.accepted.clone().lazy().select(sel));
     }
@@ -426,17 +532,40 @@ fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>)
     let n = t.values.len();
     let value_map = frame::frame(vec![
         Column::new("__var".into(), t.values.iter().map(|v| v.name.clone()).collect::<Vec<_>>()),
-        Column::new("__measure".into(), t.values.iter().map(|v| v.measure.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "__measure".into(),
+            t.values.iter().map(|v| v.measure.clone()).collect::<Vec<_>>(),
+        ),
         Column::new("__sex".into(), t.values.iter().map(|v| v.sex.clone()).collect::<Vec<_>>()),
-        Column::new("__grade".into(), t.values.iter().map(|v| match v.grade { Some(Grade::Fixed(g)) => Some(g as i32), _ => None }).collect::<Vec<_>>()),
-        Column::new("__grade_last".into(), t.values.iter().map(|v| v.grade == Some(Grade::Last)).collect::<Vec<_>>()),
-        Column::new("__category".into(), t.values.iter().map(|v| v.category.clone()).collect::<Vec<_>>()),
-        Column::new("__size_band".into(), t.values.iter().map(|v| v.size_band.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "__grade".into(),
+            t.values
+                .iter()
+                .map(|v| match v.grade {
+                    Some(Grade::Fixed(g)) => Some(g as i32),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "__grade_last".into(),
+            t.values.iter().map(|v| v.grade == Some(Grade::Last)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "__category".into(),
+            t.values.iter().map(|v| v.category.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "__size_band".into(),
+            t.values.iter().map(|v| v.size_band.clone()).collect::<Vec<_>>(),
+        ),
     ])?;
     debug_assert_eq!(value_map.height(), n);
     let value_names: Vec<String> = t.values.iter().map(|v| v.name.clone()).collect();
-    let long = frame::unpivot(t.accepted.clone().lazy(), &row_cols, &value_names, "__var", "__value");
-    let long = frame::left_join(long, value_map.lazy(), &["__var"]).filter(col("__value").is_not_null());
+    let long =
+        frame::unpivot(t.accepted.clone().lazy(), &row_cols, &value_names, "__var", "__value");
+    let long =
+        frame::left_join(long, value_map.lazy(), &["__var"]).filter(col("__value").is_not_null());
     let last = if table.column("stage").is_some() {
         last_grade.iter().rev().fold(lit(NULL).cast(DataType::Int32), |acc, (stage, g)| {
             when(col("stage").eq(lit(stage.clone()))).then(lit(*g as i32)).otherwise(acc)
@@ -444,7 +573,9 @@ fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>)
     } else {
         lit(NULL).cast(DataType::Int32)
     };
-    let long = long.with_column(when(col("__grade_last")).then(last).otherwise(col("__grade")).alias("__grade"));
+    let long = long.with_column(
+        when(col("__grade_last")).then(last).otherwise(col("__grade")).alias("__grade"),
+    );
     // Keys and attributes, in schema order.
     let mut group: Vec<Expr> = Vec::new();
     for c in table.columns {
@@ -463,9 +594,15 @@ fn to_canonical(table: &TableDef, t: &Typed, last_grade: &BTreeMap<String, i64>)
         .iter()
         .map(|m| {
             let of_m = col("__measure").eq(lit(*m));
-            when(of_m.clone().any(false)).then(col("__value").filter(of_m).sum()).otherwise(lit(NULL).cast(DataType::Int64)).alias(*m)
+            when(of_m.clone().any(false))
+                .then(col("__value").filter(of_m).sum())
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .alias(*m)
         })
         .collect();
     let names: Vec<String> = table.columns.iter().map(|c| c.name.to_string()).collect();
-    Ok(long.with_columns(group).group_by(names.iter().map(|s| col(s.as_str())).collect::<Vec<_>>()).agg(aggs))
+    Ok(long
+        .with_columns(group)
+        .group_by(names.iter().map(|s| col(s.as_str())).collect::<Vec<_>>())
+        .agg(aggs))
 }

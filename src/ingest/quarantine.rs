@@ -38,8 +38,22 @@ pub struct Rejected {
 }
 
 impl Rejected {
-    pub fn new(line: i64, sheet: Option<&str>, column: &str, raw_value: &str, rule: &'static str, message: String) -> Self {
-        Rejected { line, sheet: sheet.map(str::to_string), column: column.into(), raw_value: clip(raw_value), rule, message }
+    pub fn new(
+        line: i64,
+        sheet: Option<&str>,
+        column: &str,
+        raw_value: &str,
+        rule: &'static str,
+        message: String,
+    ) -> Self {
+        Rejected {
+            line,
+            sheet: sheet.map(str::to_string),
+            column: column.into(),
+            raw_value: clip(raw_value),
+            rule,
+            message,
+        }
     }
 }
 
@@ -51,7 +65,10 @@ pub fn from_rejected(file: &str, rows: &[Rejected]) -> Result<DataFrame> {
         Column::new("sheet".into(), rows.iter().map(|r| r.sheet.clone()).collect::<Vec<_>>()),
         Column::new("line".into(), rows.iter().map(|r| r.line).collect::<Vec<_>>()),
         Column::new("column".into(), rows.iter().map(|r| r.column.clone()).collect::<Vec<_>>()),
-        Column::new("raw_value".into(), rows.iter().map(|r| r.raw_value.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "raw_value".into(),
+            rows.iter().map(|r| r.raw_value.clone()).collect::<Vec<_>>(),
+        ),
         Column::new("rule".into(), rows.iter().map(|r| r.rule.to_string()).collect::<Vec<_>>()),
         Column::new("message".into(), rows.iter().map(|r| r.message.clone()).collect::<Vec<_>>()),
     ])

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use calamine::{DataRef, Reader, SheetVisible, Xlsx};
 
-use super::decode::decode;
 use super::quarantine::Rejected;
+use crate::decode::decode;
 use crate::error::{Error, Result};
 use crate::spec::{Format, SourceSpec};
 
@@ -52,26 +52,47 @@ pub fn read(source: &SourceSpec, bytes: &[u8]) -> Result<RawTable> {
         // calamine has panicked on malformed workbooks before (see check_cell_references); a
         // panic of the reader is this file's error, not the end of the run.
         Format::Xlsx => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            read_xlsx(&source.path, bytes, source.sheet.as_deref(), source.header_row, source.max_cells)
+            read_xlsx(
+                &source.path,
+                bytes,
+                source.sheet.as_deref(),
+                source.header_row,
+                source.max_cells,
+            )
         }))
         .unwrap_or_else(|panic| {
-            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
-            Err(Error::Input { file: source.path.clone(), location: String::new(), message: format!("{XLSX_READER_FAILED} ({what}); the workbook is malformed") })
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::Input {
+                file: source.path.clone(),
+                location: String::new(),
+                message: format!("{XLSX_READER_FAILED} ({what}); the workbook is malformed"),
+            })
         }),
     }
 }
 
 fn read_csv(path: &Path, text: &str, header_row: usize) -> Result<RawTable> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut lines = Lines::default();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| Error::Input {
             file: path.to_path_buf(),
-            location: e.position().map(|p| lines.line_at(text, p.byte() as usize).to_string()).unwrap_or_default(),
+            location: e
+                .position()
+                .map(|p| lines.line_at(text, p.byte() as usize).to_string())
+                .unwrap_or_default(),
             message: format!("CSV record {} cannot be parsed: {e}", index + 1),
         })?;
-        let line = record.position().map(|p| lines.line_at(text, p.byte() as usize)).unwrap_or(index as i64 + 1);
+        let line = record
+            .position()
+            .map(|p| lines.line_at(text, p.byte() as usize))
+            .unwrap_or(index as i64 + 1);
         rows.push((line, record.iter().map(str::to_string).collect::<Vec<_>>()));
     }
     assemble(path, rows, header_row, None, "")
@@ -113,9 +134,20 @@ impl Lines {
     }
 }
 
-fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, max_cells: u64) -> Result<RawTable> {
-    let input_err = |message: String| Error::Input { file: path.to_path_buf(), location: String::new(), message };
-    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| input_err(format!("not a readable XLSX workbook: {e}")))?;
+fn read_xlsx(
+    path: &Path,
+    bytes: &[u8],
+    sheet: Option<&str>,
+    header_row: usize,
+    max_cells: u64,
+) -> Result<RawTable> {
+    let input_err = |message: String| Error::Input {
+        file: path.to_path_buf(),
+        location: String::new(),
+        message,
+    };
+    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| input_err(format!("not a readable XLSX workbook: {e}")))?;
     check_cell_references(bytes).map_err(input_err)?;
     let sheets = workbook.sheets_metadata().to_vec();
     let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
@@ -127,7 +159,12 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
                 }
                 s.to_string()
             }
-            None => return Err(input_err(format!("no sheet named {s:?}; sheets: {}", names.join(", ")))),
+            None => {
+                return Err(input_err(format!(
+                    "no sheet named {s:?}; sheets: {}",
+                    names.join(", ")
+                )));
+            }
         },
         // No sheet declared: the first one a person opening the workbook would see.
         None => sheets
@@ -139,16 +176,22 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
     };
     // The sheet's declared range, read before anything is allocated for it: a sheet claiming
     // billions of cells is refused instead of exhausting memory.
-    let mut reader = workbook.worksheet_cells_reader(&name).map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?;
+    let mut reader = workbook
+        .worksheet_cells_reader(&name)
+        .map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?;
     let declared = reader.dimensions().len();
     if declared > max_cells {
-        return Err(input_err(format!("sheet {name:?} declares {declared} cells, more than the limit of {max_cells} (raise max_cells for this source if it is real); refused before reading")));
+        return Err(input_err(format!(
+            "sheet {name:?} declares {declared} cells, more than the limit of {max_cells} (raise max_cells for this source if it is real); refused before reading"
+        )));
     }
     // The cells themselves, streamed: a sheet whose real extent exceeds the limit (whatever it
     // declares) is refused as soon as a cell shows it, before the grid is laid out.
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
     let (mut min_row, mut max_row, mut max_col) = (u32::MAX, 0u32, 0u32);
-    while let Some(cell) = reader.next_cell().map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))? {
+    while let Some(cell) =
+        reader.next_cell().map_err(|e| input_err(format!("sheet {name:?} cannot be read: {e}")))?
+    {
         let text = cell_text(cell.get_value());
         if text.is_empty() {
             continue;
@@ -171,7 +214,11 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
     let width = max_col as usize + 1;
     let mut rows: Vec<(i64, Vec<String>)> = Vec::new();
     if !cells.is_empty() {
-        rows = (0..=max_row).map(|r| (r as i64 + 1, if r < min_row { Vec::new() } else { vec![String::new(); width] })).collect();
+        rows = (0..=max_row)
+            .map(|r| {
+                (r as i64 + 1, if r < min_row { Vec::new() } else { vec![String::new(); width] })
+            })
+            .collect();
     }
     for (r, c, text) in cells {
         if let Some(slot) = rows.get_mut(r as usize).and_then(|(_, row)| row.get_mut(c as usize)) {
@@ -182,7 +229,9 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
     // person sees it (a label merged down over two header rows names the column on both). Merged
     // cells below the header are left as they are: a count copied into neighbours would be
     // counted twice, so those cells stay empty and their rows fail the row rules visibly.
-    let merges = workbook.merge_cells_by_sheet_name(&name).map_err(|e| input_err(format!("sheet {name:?}: merged cells cannot be read: {e}")))?;
+    let merges = workbook
+        .merge_cells_by_sheet_name(&name)
+        .map_err(|e| input_err(format!("sheet {name:?}: merged cells cannot be read: {e}")))?;
     let mut merged_in_header = Vec::new();
     for m in merges.iter().filter(|m| (m.start.0 as usize) < header_row) {
         let (r0, c0) = (m.start.0 as usize, m.start.1 as usize);
@@ -198,7 +247,14 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>, header_row: usize, 
             }
         }
     }
-    let note = if merged_in_header.is_empty() { String::new() } else { format!(" (the header has merged cells {}; each reads as its top-left label)", merged_in_header.join(", ")) };
+    let note = if merged_in_header.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (the header has merged cells {}; each reads as its top-left label)",
+            merged_in_header.join(", ")
+        )
+    };
     let mut table = assemble(path, rows, header_row, Some(&name), &note)?;
     table.sheet = Some(name);
     table.header_note = note;
@@ -233,7 +289,9 @@ fn check_cell_references(bytes: &[u8]) -> std::result::Result<(), String> {
             };
             for &b in &chunk[..n] {
                 if let Some(bad) = scan.push(b) {
-                    return Err(format!("{name}: cell reference {bad:?} lies outside Excel's grid (A1:XFD1048576); the workbook is malformed"));
+                    return Err(format!(
+                        "{name}: cell reference {bad:?} lies outside Excel's grid (A1:XFD1048576); the workbook is malformed"
+                    ));
                 }
             }
         }
@@ -256,7 +314,8 @@ impl References {
             if b == b'"' {
                 let done = std::mem::take(value);
                 self.value = None;
-                return (!valid_reference(&done)).then(|| String::from_utf8_lossy(&done).into_owned());
+                return (!valid_reference(&done))
+                    .then(|| String::from_utf8_lossy(&done).into_owned());
             }
             if value.len() > 40 {
                 let long = String::from_utf8_lossy(value).into_owned();
@@ -280,8 +339,12 @@ fn valid_reference(value: &[u8]) -> bool {
     value.split(|b| *b == b':').all(|part| {
         let letters = part.iter().take_while(|b| b.is_ascii_alphabetic()).count();
         let (col, row) = part.split_at(letters);
-        let col_ok = col.len() <= 3 && col.iter().fold(0u64, |n, b| n * 26 + (b.to_ascii_uppercase() - b'A') as u64 + 1) <= MAX_COLUMN;
-        let row_ok = row.len() <= 7 && row.iter().all(u8::is_ascii_digit) && row.iter().fold(0u64, |n, b| n * 10 + (b - b'0') as u64) <= MAX_ROW;
+        let col_ok = col.len() <= 3
+            && col.iter().fold(0u64, |n, b| n * 26 + (b.to_ascii_uppercase() - b'A') as u64 + 1)
+                <= MAX_COLUMN;
+        let row_ok = row.len() <= 7
+            && row.iter().all(u8::is_ascii_digit)
+            && row.iter().fold(0u64, |n, b| n * 10 + (b - b'0') as u64) <= MAX_ROW;
         !part.is_empty() && col_ok && row_ok
     })
 }
@@ -311,13 +374,25 @@ fn cell_text(cell: &DataRef) -> String {
         DataRef::Int(i) => i.to_string(),
         DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{}", *f as i64),
         DataRef::Float(f) => f.to_string(),
-        DataRef::Bool(b) => if *b { "TRUE".into() } else { "FALSE".into() },
+        DataRef::Bool(b) => {
+            if *b {
+                "TRUE".into()
+            } else {
+                "FALSE".into()
+            }
+        }
         DataRef::DateTime(d) => d.as_f64().to_string(),
         DataRef::Error(e) => format!("#{e:?}"),
     }
 }
 
-fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet: Option<&str>, note: &str) -> Result<RawTable> {
+fn assemble(
+    path: &Path,
+    rows: Vec<(i64, Vec<String>)>,
+    header_row: usize,
+    sheet: Option<&str>,
+    note: &str,
+) -> Result<RawTable> {
     let mut rows = rows.into_iter();
     let mut header = None;
     for (n, (line, cells)) in rows.by_ref().enumerate() {
@@ -327,14 +402,19 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
         }
     }
     let Some((header_line, header_cells)) = header else {
-        return Err(Error::Input { file: path.to_path_buf(), location: String::new(), message: format!("file has no header row (expected at row {header_row})") });
+        return Err(Error::Input {
+            file: path.to_path_buf(),
+            location: String::new(),
+            message: format!("file has no header row (expected at row {header_row})"),
+        });
     };
     let mut headers: Vec<String> = header_cells.iter().map(|h| h.trim().to_string()).collect();
     while headers.last().is_some_and(String::is_empty) {
         headers.pop();
     }
     // A map, not a scan of the earlier names: a header of a million columns stays linear.
-    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::with_capacity(headers.len());
+    let mut seen: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
         if h.is_empty() {
             continue;
@@ -343,7 +423,11 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
             return Err(Error::Input {
                 file: path.to_path_buf(),
                 location: format!("{header_line}"),
-                message: format!("header {h:?} appears twice (columns {} and {}){note}", first + 1, i + 1),
+                message: format!(
+                    "header {h:?} appears twice (columns {} and {}){note}",
+                    first + 1,
+                    i + 1
+                ),
             });
         }
     }
@@ -352,7 +436,14 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
     for (line, mut cells) in rows {
         table.rows_read += 1;
         if cells.iter().all(|c| c.trim().is_empty()) {
-            table.rejected.push(Rejected::new(line, sheet, "", "", "row.blank", "blank row inside the table".into()));
+            table.rejected.push(Rejected::new(
+                line,
+                sheet,
+                "",
+                "",
+                "row.blank",
+                "blank row inside the table".into(),
+            ));
             continue;
         }
         if cells.len() > width && cells[width..].iter().all(|c| c.trim().is_empty()) {
@@ -360,15 +451,31 @@ fn assemble(path: &Path, rows: Vec<(i64, Vec<String>)>, header_row: usize, sheet
         }
         // Two exports pasted into one file: the second one's header (and byte-order mark) sits
         // among the data.
-        if cells.len() == width && cells.iter().zip(&table.headers).all(|(c, h)| c.trim().trim_start_matches('\u{feff}').trim() == h) {
-            let message = format!("the header row again (line {header_line}): two files pasted into one?");
-            table.rejected.push(Rejected::new(line, sheet, "", &cells.join(","), "row.repeated_header", message));
+        if cells.len() == width
+            && cells
+                .iter()
+                .zip(&table.headers)
+                .all(|(c, h)| c.trim().trim_start_matches('\u{feff}').trim() == h)
+        {
+            let message =
+                format!("the header row again (line {header_line}): two files pasted into one?");
+            table.rejected.push(Rejected::new(
+                line,
+                sheet,
+                "",
+                &cells.join(","),
+                "row.repeated_header",
+                message,
+            ));
             continue;
         }
         if cells.len() != width {
             let rule = "row.field_count";
             let mut message = format!("{} fields where the header has {width}", cells.len());
-            let swallowed = cells.iter().map(|c| c.trim_end_matches(['\r', '\n']).matches('\n').count()).sum::<usize>();
+            let swallowed = cells
+                .iter()
+                .map(|c| c.trim_end_matches(['\r', '\n']).matches('\n').count())
+                .sum::<usize>();
             if swallowed > 0 {
                 message += &format!(
                     "; a quoted field runs over {} more line(s), to line {}: a quote opened on line {line} is probably never closed",
@@ -394,7 +501,13 @@ mod tests {
 
     #[test]
     fn record_lines_with_any_line_ending() {
-        for text in ["a,b\n1,2\n3,4\n", "a,b\r\n1,2\r\n3,4\r\n", "a,b\r\n1,2\n3,4\r\n", "a,b\r1,2\r3,4\r", "a,b\r\n1,2\r\n3,4"] {
+        for text in [
+            "a,b\n1,2\n3,4\n",
+            "a,b\r\n1,2\r\n3,4\r\n",
+            "a,b\r\n1,2\n3,4\r\n",
+            "a,b\r1,2\r3,4\r",
+            "a,b\r\n1,2\r\n3,4",
+        ] {
             let t = read_csv(Path::new("x.csv"), text, 1).unwrap();
             assert_eq!(t.lines, vec![2, 3], "{text:?}");
         }
@@ -421,7 +534,9 @@ mod tests {
         for ok in ["A1", "XFD1048576", "A1:F40", "a1", "A:C", "1:4", "B7"] {
             assert!(valid_reference(ok.as_bytes()), "{ok}");
         }
-        for bad in ["A99999999999", "A1048577", "XFE1", "ZZZZZZZ1", "A1:ZZZZZZZ1", "", "A1:", "1A", "A-1"] {
+        for bad in
+            ["A99999999999", "A1048577", "XFE1", "ZZZZZZZ1", "A1:ZZZZZZZ1", "", "A1:", "1A", "A-1"]
+        {
             assert!(!valid_reference(bad.as_bytes()), "{bad}");
         }
         let mut scan = References::default();

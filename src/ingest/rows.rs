@@ -2,14 +2,12 @@
 //! breaks a rule becomes one quarantine row naming the first rule it broke, the raw column
 //! and the raw value. All of it is one polars plan over the whole file, no per-row loop.
 
-use std::collections::BTreeMap;
-
 use super::quarantine;
 use super::read::RawTable;
 use crate::error::{Error, Result};
-use crate::frame::{self, Column, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
+use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
 use crate::spec::{Grade, SourceSpec};
-use crate::tables::Kind;
+use crate::tables::{ColumnDef, Kind};
 
 /// Raw cells that mean "no value" in count columns.
 const MISSING_MARKERS: &[&str] = &["-", "--", "—", "－", "/", "／"];
@@ -34,12 +32,12 @@ pub struct Typed {
 }
 
 /// A rule: rows where `fail` is true are quarantined with this rule id.
-struct Rule {
-    fail: Expr,
-    id: &'static str,
-    column: String,
-    raw: Expr,
-    message: String,
+pub(super) struct Rule {
+    pub(super) fail: Expr,
+    pub(super) id: &'static str,
+    pub(super) column: String,
+    pub(super) raw: Expr,
+    pub(super) message: String,
 }
 
 use crate::frame::{any_of, first_match, null_text};
@@ -75,7 +73,11 @@ pub fn plain_number(cell: &str) -> Option<String> {
         if !grouped {
             return None;
         }
-        out = format!("{sign}{}{}", int.replace(',', ""), frac.map(|f| format!(".{f}")).unwrap_or_default());
+        out = format!(
+            "{sign}{}{}",
+            int.replace(',', ""),
+            frac.map(|f| format!(".{f}")).unwrap_or_default()
+        );
         changed = true;
     }
     changed.then_some(out)
@@ -86,319 +88,402 @@ fn raw_name(i: usize) -> String {
 }
 
 /// Type `raw` as `source` declares. `code_map` is [`crate::divisions::Divisions::code_map`].
-pub fn type_rows(source: &SourceSpec, raw: &RawTable, code_map: &DataFrame, years: (i32, i32)) -> Result<Typed> {
-    let table = source.table;
-    let header_index = |h: &str| raw.headers.iter().position(|x| x == h);
-    let missing_header = |h: &str, what: &str| Error::Input {
-        file: source.path.clone(),
-        location: format!("{}", source.header_row),
-        message: format!("column {h:?} ({what}) is missing from the header; the header has: {}{}", raw.headers.join(", "), raw.header_note),
-    };
+pub fn type_rows(
+    source: &SourceSpec,
+    raw: &RawTable,
+    code_map: &DataFrame,
+    years: (i32, i32),
+) -> Result<Typed> {
+    let header = Header { source, raw };
+    warn_unmapped(source, raw);
+    let mut lf = text_frame(source, raw, &header)?.lazy();
+    let mut typing = Typing::new(source);
+    let mut region: Option<(String, Expr)> = None;
+    for (canonical, display, raw_expr) in header.mapped_columns()? {
+        let Some(def) = source.table.column(&canonical) else { continue };
+        let stripped = typing.column(def, &canonical, &display, raw_expr, years)?;
+        if def.kind == Kind::Region {
+            // Region codes are typed by a join with the division table, after the other columns.
+            region = Some((display, stripped));
+        }
+    }
+    if let Some((display, raw_expr)) = region {
+        lf = lf.with_column(raw_expr.alias("__code"));
+        lf = frame::left_join(lf, code_map.clone().lazy(), &["__code"]);
+        typing.region(&display);
+    }
+    let (values, parsed) = typing.values(&header)?;
+    let raw_column = |raw: &str| col(raw_name(header.index(raw).unwrap_or(0)));
+    let kept = super::sexes::reconcile(&mut typing, values, &parsed, raw_column);
+    typing.split(lf, &kept, source, raw)
+}
 
-    // Columns read as numbers: value columns and numeric or code columns of the mapping.
-    let mut numeric: Vec<usize> = source.values.iter().filter_map(|v| header_index(&v.raw)).collect();
-    for (canonical, header) in &source.columns {
-        if let (Some(def), Some(i)) = (table.column(canonical), header_index(header))
-            && matches!(def.kind, Kind::Year | Kind::Int { .. } | Kind::Amount | Kind::Whole | Kind::Region)
+/// The header of one file, and where the mapping's raw columns are in it.
+struct Header<'a> {
+    source: &'a SourceSpec,
+    raw: &'a RawTable,
+}
+
+impl Header<'_> {
+    fn index(&self, h: &str) -> Option<usize> {
+        self.raw.headers.iter().position(|x| x == h)
+    }
+
+    fn missing(&self, h: &str, what: &str) -> Error {
+        Error::Input {
+            file: self.source.path.clone(),
+            location: format!("{}", self.source.header_row),
+            message: format!(
+                "column {h:?} ({what}) is missing from the header; the header has: {}{}",
+                self.raw.headers.join(", "),
+                self.raw.header_note
+            ),
+        }
+    }
+
+    /// (canonical, column as messages name it, raw expression) of every mapped column and
+    /// constant, in the mapping's order.
+    fn mapped_columns(&self) -> Result<Vec<(String, String, Expr)>> {
+        let mut out = Vec::new();
+        for (canonical, header) in &self.source.columns {
+            let i = self
+                .index(header)
+                .ok_or_else(|| self.missing(header, &format!("mapped to {canonical}")))?;
+            out.push((canonical.clone(), header.clone(), col(raw_name(i))));
+        }
+        for (canonical, value) in &self.source.constants {
+            out.push((canonical.clone(), format!("(constant {canonical})"), lit(value.clone())));
+        }
+        Ok(out)
+    }
+}
+
+/// Raw columns read as numbers: value columns, and numeric or code columns of the mapping.
+fn numeric_columns(source: &SourceSpec, header: &Header) -> Vec<usize> {
+    let mut numeric: Vec<usize> =
+        source.values.iter().filter_map(|v| header.index(&v.raw)).collect();
+    for (canonical, h) in &source.columns {
+        if let (Some(def), Some(i)) = (source.table.column(canonical), header.index(h))
+            && matches!(
+                def.kind,
+                Kind::Year | Kind::Int { .. } | Kind::Amount | Kind::Whole | Kind::Region
+            )
         {
             numeric.push(i);
         }
     }
+    numeric
+}
 
-    // Build the text frame: __line + one column per raw header.
-    let mut columns = vec![Column::new("__line".into(), raw.lines.clone())];
+/// The text frame: `__line` and one column per raw column the mapping reads (a file may carry
+/// hundreds of others, or a million by accident), numbers written the spreadsheet way made
+/// plain.
+fn text_frame(source: &SourceSpec, raw: &RawTable, header: &Header) -> Result<DataFrame> {
+    let numeric = numeric_columns(source, header);
+    let mapped: std::collections::BTreeSet<usize> = source
+        .columns
+        .iter()
+        .map(|(_, h)| h)
+        .chain(source.values.iter().map(|v| &v.raw))
+        .filter_map(|h| header.index(h))
+        .collect();
+    let mut columns = vec![frame::Column::new("__line".into(), raw.lines.clone())];
     let mut normalised = 0usize;
-    // Only the columns the mapping reads go into the frame (a file may carry hundreds of
-    // others, or a million by accident).
-    let mapped: std::collections::BTreeSet<usize> =
-        source.columns.iter().map(|(_, h)| h).chain(source.values.iter().map(|v| &v.raw)).filter_map(|h| header_index(h)).collect();
-    for (i, cells) in raw.cells.iter().enumerate() {
-        if !mapped.contains(&i) {
+    for (i, cells) in raw.cells.iter().enumerate().filter(|(i, _)| mapped.contains(i)) {
+        if !numeric.contains(&i) {
+            columns.push(frame::Column::new(raw_name(i).into(), cells.clone()));
             continue;
         }
-        if numeric.contains(&i) {
-            let plain: Vec<Option<String>> = cells
-                .iter()
-                .map(|c| {
-                    let p = c.as_deref().and_then(plain_number);
-                    normalised += p.is_some() as usize;
-                    p.or_else(|| c.clone())
-                })
-                .collect();
-            columns.push(Column::new(raw_name(i).into(), plain));
-        } else {
-            columns.push(Column::new(raw_name(i).into(), cells.clone()));
-        }
+        let plain: Vec<Option<String>> = cells
+            .iter()
+            .map(|c| {
+                let p = c.as_deref().and_then(plain_number);
+                normalised += p.is_some() as usize;
+                p.or_else(|| c.clone())
+            })
+            .collect();
+        columns.push(frame::Column::new(raw_name(i).into(), plain));
     }
     if normalised > 0 {
         tracing::info!(file = %source.display, cells = normalised, "numbers written with full-width digits or thousands separators read as plain numbers");
     }
-    let mut lf = frame::frame(columns)?.lazy();
+    frame::frame(columns)
+}
 
-    let used: Vec<&str> = source.columns.iter().map(|(_, h)| h.as_str()).chain(source.values.iter().map(|v| v.raw.as_str())).collect();
-    let unused: Vec<&String> =
-        raw.headers.iter().filter(|h| !h.is_empty() && !used.contains(&h.as_str()) && !source.ignore.contains(h)).collect();
+/// Warn about raw columns neither mapped nor declared ignored.
+fn warn_unmapped(source: &SourceSpec, raw: &RawTable) {
+    let used: Vec<&str> = source
+        .columns
+        .iter()
+        .map(|(_, h)| h.as_str())
+        .chain(source.values.iter().map(|v| v.raw.as_str()))
+        .collect();
+    let unused: Vec<&String> = raw
+        .headers
+        .iter()
+        .filter(|h| !h.is_empty() && !used.contains(&h.as_str()) && !source.ignore.contains(h))
+        .collect();
     if !unused.is_empty() {
         tracing::warn!(file = %source.display, columns = ?unused, "columns not in the mapping are ignored");
     }
+}
 
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut typed: Vec<Expr> = vec![col("__line")];
-    let mut needs_region_join: Option<(String, Expr)> = None;
+/// One canonical column being typed: its definition, its name in the mapping, and how
+/// messages name it (the raw header, or "(constant x)").
+struct Column<'a> {
+    def: &'a ColumnDef,
+    canonical: &'a str,
+    display: &'a str,
+}
 
-    // Canonical columns from raw headers or constants.
-    let mut sources: Vec<(String, String, Expr)> = Vec::new(); // (canonical, display column, raw expr)
-    for (canonical, header) in &source.columns {
-        let i = header_index(header).ok_or_else(|| missing_header(header, &format!("mapped to {canonical}")))?;
-        sources.push((canonical.clone(), header.clone(), col(raw_name(i))));
+/// The typed columns of one file and the rules its rows must meet, in the order they are
+/// tested (a row is quarantined by the first it breaks).
+pub(super) struct Typing<'a> {
+    pub(super) source: &'a SourceSpec,
+    pub(super) rules: Vec<Rule>,
+    pub(super) typed: Vec<Expr>,
+}
+
+impl<'a> Typing<'a> {
+    fn new(source: &'a SourceSpec) -> Self {
+        Typing { source, rules: Vec::new(), typed: vec![col("__line")] }
     }
-    for (canonical, value) in &source.constants {
-        sources.push((canonical.clone(), format!("(constant {canonical})"), lit(value.clone())));
+
+    pub(super) fn rule(
+        &mut self,
+        fail: Expr,
+        id: &'static str,
+        column: &str,
+        raw: Expr,
+        message: String,
+    ) {
+        self.rules.push(Rule { fail, id, column: column.to_string(), raw, message });
     }
-    for (canonical, display, raw_expr) in sources {
-        let Some(def) = table.column(&canonical) else { continue };
-        let original = raw_expr.clone();
-        let mut raw_expr = raw_expr;
-        for suffix in source.strip_suffixes.get(&canonical).into_iter().flatten() {
-            raw_expr = raw_expr.str().strip_suffix(lit(suffix.clone()));
+
+    /// One mapped column or constant, typed by its kind; returns the raw expression with the
+    /// declared suffixes stripped (what a region code is joined on).
+    fn column(
+        &mut self,
+        def: &ColumnDef,
+        canonical: &str,
+        display: &str,
+        original: Expr,
+        years: (i32, i32),
+    ) -> Result<Expr> {
+        let mut raw = original.clone();
+        for suffix in self.source.strip_suffixes.get(canonical).into_iter().flatten() {
+            raw = raw.str().strip_suffix(lit(suffix.clone()));
         }
-        let missing = Rule {
-            fail: raw_expr.clone().is_null(),
-            id: "value.missing",
-            column: display.clone(),
-            raw: null_text(),
-            message: format!("{display}: required value is empty"),
-        };
         if def.key {
-            rules.push(missing);
+            let message = format!("{display}: required value is empty");
+            self.rule(raw.clone().is_null(), "value.missing", display, null_text(), message);
         }
+        let stripped = raw.clone();
+        let column = Column { def, canonical, display };
         match def.kind {
-            Kind::Text => match source.codes.get(&canonical) {
-                // A code map on a text column: only the listed raw labels exist.
-                Some(map) => {
-                    let mapped = first_match(map.iter().map(|(k, v)| (raw_expr.clone().eq(lit(k.clone())), lit(v.clone()))).collect(), null_text());
-                    rules.push(Rule {
-                        fail: raw_expr.clone().is_not_null().and(mapped.clone().is_null()),
-                        id: "code.unknown_value",
-                        column: display.clone(),
-                        raw: raw_expr.clone(),
-                        message: format!("{display}: not one of {}", map.keys().cloned().collect::<Vec<_>>().join(" / ")),
-                    });
-                    typed.push(mapped.alias(def.name));
-                }
-                None => typed.push(raw_expr.alias(def.name)),
-            },
-            Kind::Region => needs_region_join = Some((display, raw_expr)),
-            Kind::Year | Kind::Int { .. } => {
-                let (min, max, range_rule) = match def.kind {
-                    Kind::Int { min, max } => (min, max, "value.out_of_range"),
-                    _ => (years.0 as i64, years.1 as i64, "year.out_of_range"),
-                };
-                // A supplied-total label (年龄 = 合计) types as null: the row is the all-ages total.
-                let labels = source.total_labels.get(&canonical).cloned().unwrap_or_default();
-                let is_total = any_of(labels.iter().map(|l| original.clone().eq(lit(l.clone()))).collect());
-                let parsed = when(is_total.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw_expr.clone().cast(DataType::Int64));
-                rules.push(Rule {
-                    fail: raw_expr.clone().is_not_null().and(parsed.clone().is_null()).and(is_total.not()),
-                    id: "value.not_integer",
-                    column: display.clone(),
-                    raw: original.clone(),
-                    message: format!("{display}: not a whole number"),
-                });
-                rules.push(Rule {
-                    fail: parsed.clone().lt(lit(min)).or(parsed.clone().gt(lit(max))),
-                    id: range_rule,
-                    column: display.clone(),
-                    raw: original.clone(),
-                    message: format!("{display}: outside {min}..={max}"),
-                });
-                typed.push(parsed.cast(DataType::Int32).alias(def.name));
+            Kind::Text => self.text(&column, raw),
+            Kind::Year => {
+                let bounds = (years.0 as i64, years.1 as i64);
+                self.integer(&column, raw, original, bounds, "year.out_of_range");
             }
-            Kind::Coded(allowed) => {
-                let cases: Vec<(Expr, Expr)> = match source.codes.get(&canonical) {
-                    Some(map) => map.iter().map(|(k, v)| (raw_expr.clone().eq(lit(k.clone())), lit(v.clone()))).collect(),
-                    None => allowed.iter().map(|a| (raw_expr.clone().eq(lit(*a)), lit(*a))).collect(),
-                };
-                let mapped = first_match(cases, null_text());
-                let known: Vec<String> = match source.codes.get(&canonical) {
-                    Some(map) => map.keys().cloned().collect(),
-                    None => allowed.iter().map(|s| s.to_string()).collect(),
-                };
-                rules.push(Rule {
-                    fail: raw_expr.clone().is_not_null().and(mapped.clone().is_null()),
-                    id: "code.unknown_value",
-                    column: display.clone(),
-                    raw: raw_expr.clone(),
-                    message: format!("{display}: not one of {}", known.join(" / ")),
-                });
-                typed.push(mapped.alias(def.name));
+            Kind::Int { min, max } => {
+                self.integer(&column, raw, original, (min, max), "value.out_of_range");
             }
-            Kind::Flag => {
-                let yes = any_of(["是", "有", "1", "Y", "y", "true", "TRUE", "√"].iter().map(|v| raw_expr.clone().eq(lit(*v))).collect());
-                let no = any_of(["否", "无", "0", "N", "n", "false", "FALSE", "×"].iter().map(|v| raw_expr.clone().eq(lit(*v))).collect());
-                let flag = when(yes).then(lit(true)).otherwise(when(no).then(lit(false)).otherwise(lit(NULL).cast(DataType::Boolean)));
-                rules.push(Rule {
-                    fail: raw_expr.clone().is_not_null().and(flag.clone().is_null()),
-                    id: "value.not_flag",
-                    column: display.clone(),
-                    raw: original.clone(),
-                    message: format!("{display}: expected 是/否 (or 1/0, Y/N)"),
-                });
-                typed.push(flag.alias(def.name));
-            }
-            Kind::Amount | Kind::Whole => {
-                let dtype = if def.kind == Kind::Amount { DataType::Float64 } else { DataType::Int64 };
-                let parsed = raw_expr.clone().cast(dtype);
-                rules.push(Rule {
-                    fail: raw_expr.clone().is_not_null().and(parsed.clone().is_null()),
-                    id: if def.kind == Kind::Amount { "value.not_number" } else { "value.not_integer" },
-                    column: display.clone(),
-                    raw: original.clone(),
-                    message: format!("{display}: not a {}", if def.kind == Kind::Amount { "number" } else { "whole number" }),
-                });
-                rules.push(Rule {
-                    fail: parsed.clone().lt(lit(0)),
-                    id: "value.negative",
-                    column: display.clone(),
-                    raw: original.clone(),
-                    message: format!("{display}: cannot be negative"),
-                });
-                typed.push(parsed.alias(def.name));
-            }
+            Kind::Coded(allowed) => self.coded(&column, raw, allowed),
+            Kind::Flag => self.flag(&column, raw, original),
+            Kind::Amount | Kind::Whole => self.amount(&column, raw, original),
+            Kind::Region => {}
             Kind::Count => {
-                return Err(Error::Internal(format!("{canonical} is a count; counts come from value columns")));
+                return Err(Error::Internal(format!(
+                    "{canonical} is a count; counts come from value columns"
+                )));
             }
         }
+        Ok(stripped)
     }
 
-    // Region codes: join the division code map.
-    if let Some((display, raw_expr)) = needs_region_join {
-        lf = lf.with_column(raw_expr.alias("__code"));
-        lf = frame::left_join(lf, code_map.clone().lazy(), &["__code"]);
-        rules.push(Rule {
-            fail: col("__code").is_not_null().and(col("__status").is_null()),
-            id: "code.unknown_region",
-            column: display.clone(),
-            raw: col("__code"),
-            message: format!("{display}: not a code of the division table"),
-        });
-        rules.push(Rule {
-            fail: col("__status").eq(lit("retired_no_successor")),
-            id: "code.retired_no_successor",
-            column: display.clone(),
-            raw: col("__code"),
-            message: format!("{display}: a retired code with no successor in the division table"),
-        });
-        typed.push(col("__canonical").alias("region_code"));
+    /// Free text; with a code map, only the listed raw labels exist.
+    fn text(&mut self, c: &Column, raw: Expr) {
+        let (def, display) = (c.def, c.display);
+        let Some(map) = self.source.codes.get(c.canonical) else {
+            self.typed.push(raw.alias(def.name));
+            return;
+        };
+        let mapped = first_match(
+            map.iter().map(|(k, v)| (raw.clone().eq(lit(k.clone())), lit(v.clone()))).collect(),
+            null_text(),
+        );
+        let message = format!(
+            "{display}: not one of {}",
+            map.keys().cloned().collect::<Vec<_>>().join(" / ")
+        );
+        let fail = raw.clone().is_not_null().and(mapped.clone().is_null());
+        self.rule(fail, "code.unknown_value", display, raw, message);
+        self.typed.push(mapped.alias(def.name));
     }
 
-    // Value columns: counts.
-    let mut values: Vec<ValueCol> = Vec::new();
-    let mut parsed_of: Vec<Expr> = Vec::new();
-    for (j, v) in source.values.iter().enumerate() {
-        let i = header_index(&v.raw).ok_or_else(|| missing_header(&v.raw, &format!("{} value", v.measure)))?;
-        let raw_expr = col(raw_name(i));
-        let markers = any_of(MISSING_MARKERS.iter().map(|m| raw_expr.clone().eq(lit(*m))).collect());
-        let cleaned = when(markers).then(null_text()).otherwise(raw_expr.clone());
-        let parsed = cleaned.clone().cast(DataType::Int64);
-        rules.push(Rule {
-            fail: cleaned.is_not_null().and(parsed.clone().is_null()),
-            id: "count.not_integer",
-            column: v.raw.clone(),
-            raw: raw_expr.clone(),
-            message: format!("{}: a count must be a whole number", v.raw),
-        });
-        rules.push(Rule {
-            fail: parsed.clone().lt(lit(0i64)),
-            id: "count.negative",
-            column: v.raw.clone(),
-            raw: raw_expr.clone(),
-            message: format!("{}: a count cannot be negative", v.raw),
-        });
-        let name = format!("__v{j}");
-        typed.push(parsed.clone().alias(&name));
-        parsed_of.push(parsed);
-        values.push(ValueCol {
-            name,
-            measure: v.measure.clone(),
-            sex: v.sex.clone(),
-            grade: v.grade.clone(),
-            category: v.category.clone(),
-            size_band: v.size_band.clone(),
-        });
+    /// A year (within the pipeline's years) or a small integer (within its bounds). A
+    /// supplied-total label (年龄 = 合计) types as null: the row is the all-ages total.
+    fn integer(
+        &mut self,
+        c: &Column,
+        raw: Expr,
+        original: Expr,
+        (min, max): (i64, i64),
+        range_rule: &'static str,
+    ) {
+        let (def, display) = (c.def, c.display);
+        let labels = self.source.total_labels.get(c.canonical).cloned().unwrap_or_default();
+        let is_total = any_of(labels.iter().map(|l| original.clone().eq(lit(l.clone()))).collect());
+        let parsed = when(is_total.clone())
+            .then(lit(NULL).cast(DataType::Int64))
+            .otherwise(raw.clone().cast(DataType::Int64));
+        let fail = raw.is_not_null().and(parsed.clone().is_null()).and(is_total.not());
+        let message = format!("{display}: not a whole number");
+        self.rule(fail, "value.not_integer", display, original.clone(), message);
+        let fail = parsed.clone().lt(lit(min)).or(parsed.clone().gt(lit(max)));
+        let message = format!("{display}: outside {min}..={max}");
+        self.rule(fail, range_rule, display, original, message);
+        self.typed.push(parsed.cast(DataType::Int32).alias(def.name));
     }
 
-    // Sex breakdowns: total / female / male of the same measure and keys must agree; a missing
-    // part is derived (male = total − female), and only the parts are kept when both exist.
-    let mut groups: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
-    for (j, v) in values.iter().enumerate() {
-        let key = format!("{}|{:?}|{:?}|{:?}", v.measure, v.grade, v.category, v.size_band);
-        groups.entry(key).or_default().entry(v.sex.clone()).or_default().push(j);
+    /// One of a closed set of canonical values, through the code map when there is one.
+    fn coded(&mut self, c: &Column, raw: Expr, allowed: &[&str]) {
+        let (def, display) = (c.def, c.display);
+        let (cases, known): (Vec<(Expr, Expr)>, Vec<String>) =
+            match self.source.codes.get(c.canonical) {
+                Some(map) => (
+                    map.iter()
+                        .map(|(k, v)| (raw.clone().eq(lit(k.clone())), lit(v.clone())))
+                        .collect(),
+                    map.keys().cloned().collect(),
+                ),
+                None => (
+                    allowed.iter().map(|a| (raw.clone().eq(lit(*a)), lit(*a))).collect(),
+                    allowed.iter().map(|s| s.to_string()).collect(),
+                ),
+            };
+        let mapped = first_match(cases, null_text());
+        let fail = raw.clone().is_not_null().and(mapped.clone().is_null());
+        let message = format!("{display}: not one of {}", known.join(" / "));
+        self.rule(fail, "code.unknown_value", display, raw, message);
+        self.typed.push(mapped.alias(def.name));
     }
-    let mut keep: Vec<usize> = Vec::new();
-    let mut derived: Vec<ValueCol> = Vec::new();
-    for parts in groups.values() {
-        // Several columns with the same keys (e.g. 小班达标 and 中班达标 both "within_norm") are
-        // summed when the table is built; sex checks apply only to one column per sex.
-        if parts.values().any(|cols| cols.len() > 1) {
-            keep.extend(parts.values().flatten().copied());
-            continue;
-        }
-        let one = |sex: &str| parts.get(sex).and_then(|cols| cols.first().copied());
-        let (t, f, m) = (one("total"), one("female"), one("male"));
-        let raw_of = |j: usize| source.values[j].raw.clone();
-        if let (Some(t), Some(f)) = (t, f) {
-            rules.push(Rule {
-                fail: parsed_of[f].clone().gt(parsed_of[t].clone()),
-                id: "count.female_exceeds_total",
-                column: raw_of(f),
-                raw: col(raw_name(header_index(&raw_of(f)).unwrap_or(0))),
-                message: format!("{} exceeds its total {}", raw_of(f), raw_of(t)),
+
+    /// Yes / no.
+    fn flag(&mut self, c: &Column, raw: Expr, original: Expr) {
+        let (def, display) = (c.def, c.display);
+        let among =
+            |values: &[&str]| any_of(values.iter().map(|v| raw.clone().eq(lit(*v))).collect());
+        let yes = among(&["是", "有", "1", "Y", "y", "true", "TRUE", "√"]);
+        let no = among(&["否", "无", "0", "N", "n", "false", "FALSE", "×"]);
+        let flag = when(yes)
+            .then(lit(true))
+            .otherwise(when(no).then(lit(false)).otherwise(lit(NULL).cast(DataType::Boolean)));
+        let fail = raw.is_not_null().and(flag.clone().is_null());
+        let message = format!("{display}: expected 是/否 (or 1/0, Y/N)");
+        self.rule(fail, "value.not_flag", display, original, message);
+        self.typed.push(flag.alias(def.name));
+    }
+
+    /// A non-negative amount (decimals) or whole number.
+    fn amount(&mut self, c: &Column, raw: Expr, original: Expr) {
+        let (def, display) = (c.def, c.display);
+        let (dtype, id, what) = match def.kind {
+            Kind::Amount => (DataType::Float64, "value.not_number", "number"),
+            _ => (DataType::Int64, "value.not_integer", "whole number"),
+        };
+        let parsed = raw.clone().cast(dtype);
+        let fail = raw.is_not_null().and(parsed.clone().is_null());
+        self.rule(fail, id, display, original.clone(), format!("{display}: not a {what}"));
+        let message = format!("{display}: cannot be negative");
+        self.rule(parsed.clone().lt(lit(0)), "value.negative", display, original, message);
+        self.typed.push(parsed.alias(def.name));
+    }
+
+    /// The region code, joined with the division code map as `__code` → `__canonical`.
+    fn region(&mut self, display: &str) {
+        let message = format!("{display}: not a code of the division table");
+        let fail = col("__code").is_not_null().and(col("__status").is_null());
+        self.rule(fail, "code.unknown_region", display, col("__code"), message);
+        let message = format!("{display}: a retired code with no successor in the division table");
+        let fail = col("__status").eq(lit("retired_no_successor"));
+        self.rule(fail, "code.retired_no_successor", display, col("__code"), message);
+        self.typed.push(col("__canonical").alias("region_code"));
+    }
+
+    /// The value columns: counts, `__v<j>`, with their parsed expressions.
+    fn values(&mut self, header: &Header) -> Result<(Vec<ValueCol>, Vec<Expr>)> {
+        let mut values: Vec<ValueCol> = Vec::new();
+        let mut parsed_of: Vec<Expr> = Vec::new();
+        for (j, v) in self.source.values.iter().enumerate() {
+            let i = header
+                .index(&v.raw)
+                .ok_or_else(|| header.missing(&v.raw, &format!("{} value", v.measure)))?;
+            let raw = col(raw_name(i));
+            let markers = any_of(MISSING_MARKERS.iter().map(|m| raw.clone().eq(lit(*m))).collect());
+            let cleaned = when(markers).then(null_text()).otherwise(raw.clone());
+            let parsed = cleaned.clone().cast(DataType::Int64);
+            let fail = cleaned.is_not_null().and(parsed.clone().is_null());
+            let message = format!("{}: a count must be a whole number", v.raw);
+            self.rule(fail, "count.not_integer", &v.raw, raw.clone(), message);
+            let message = format!("{}: a count cannot be negative", v.raw);
+            self.rule(parsed.clone().lt(lit(0i64)), "count.negative", &v.raw, raw, message);
+            let name = format!("__v{j}");
+            self.typed.push(parsed.clone().alias(&name));
+            parsed_of.push(parsed);
+            values.push(ValueCol {
+                name,
+                measure: v.measure.clone(),
+                sex: v.sex.clone(),
+                grade: v.grade.clone(),
+                category: v.category.clone(),
+                size_band: v.size_band.clone(),
             });
         }
-        if let (Some(t), Some(f), Some(m)) = (t, f, m) {
-            rules.push(Rule {
-                fail: (parsed_of[f].clone() + parsed_of[m].clone()).neq(parsed_of[t].clone()),
-                id: "count.sex_sum_mismatch",
-                column: raw_of(t),
-                raw: col(raw_name(header_index(&raw_of(t)).unwrap_or(0))),
-                message: format!("{} + {} differs from {}", raw_of(m), raw_of(f), raw_of(t)),
-            });
-        }
-        match (t, f, m) {
-            (_, Some(f), Some(m)) => keep.extend([f, m]),
-            (Some(t), Some(f), None) | (Some(t), None, Some(f)) => {
-                let base = &values[f];
-                let other = if base.sex == "female" { "male" } else { "female" };
-                let name = format!("__v{}", values.len() + derived.len());
-                typed.push((parsed_of[t].clone() - parsed_of[f].clone()).alias(&name));
-                derived.push(ValueCol { name, sex: other.into(), ..base.clone() });
-                keep.push(f);
-            }
-            _ => keep.extend(parts.values().flatten().copied()),
-        }
+        Ok((values, parsed_of))
     }
-    let mut kept: Vec<ValueCol> = keep.into_iter().map(|j| values[j].clone()).collect();
-    kept.extend(derived);
 
-    // First failing rule per row.
-    let pick = |f: &dyn Fn(&Rule) -> Expr| first_match(rules.iter().map(|r| (r.fail.clone(), f(r))).collect(), null_text());
-    let rule_id = pick(&|r| lit(r.id));
-    let rule_col = pick(&|r| lit(r.column.clone()));
-    let rule_raw = pick(&|r| r.raw.clone().cast(DataType::String));
-    let rule_msg = pick(&|r| lit(r.message.clone()));
-    typed.extend([rule_id.alias("__rule"), rule_col.alias("__column"), rule_raw.alias("__raw"), rule_msg.alias("__message")]);
-
-    let all = frame::collect(lf.select(typed))?;
-    let keep_cols: Vec<Expr> = std::iter::once(col("__line"))
-        .chain(table.columns.iter().filter(|c| all.column(c.name).is_ok()).map(|c| col(c.name)))
-        .chain(kept.iter().map(|v| col(v.name.as_str())))
-        .collect();
-    let accepted = frame::collect(all.clone().lazy().filter(col("__rule").is_null()).select(keep_cols))?;
-    let quarantine = frame::collect(
-        all.lazy().filter(col("__rule").is_not_null()).select(quarantine::select_exprs(&source.display, raw.sheet.as_deref())),
-    )?;
-    Ok(Typed { accepted, quarantine, values: kept })
+    /// One plan over the whole file: the typed columns and, per row, the first rule it breaks;
+    /// rows without one are accepted, the others become quarantine rows.
+    fn split(
+        self,
+        lf: frame::LazyFrame,
+        kept: &[ValueCol],
+        source: &SourceSpec,
+        raw: &RawTable,
+    ) -> Result<Typed> {
+        let pick = |f: &dyn Fn(&Rule) -> Expr| {
+            first_match(self.rules.iter().map(|r| (r.fail.clone(), f(r))).collect(), null_text())
+        };
+        let mut typed = self.typed.clone();
+        typed.extend([
+            pick(&|r| lit(r.id)).alias("__rule"),
+            pick(&|r| lit(r.column.clone())).alias("__column"),
+            pick(&|r| r.raw.clone().cast(DataType::String)).alias("__raw"),
+            pick(&|r| lit(r.message.clone())).alias("__message"),
+        ]);
+        let all = frame::collect(lf.select(typed))?;
+        let keep_cols: Vec<Expr> = std::iter::once(col("__line"))
+            .chain(
+                source
+                    .table
+                    .columns
+                    .iter()
+                    .filter(|c| frame::has_column(&all, c.name))
+                    .map(|c| col(c.name)),
+            )
+            .chain(kept.iter().map(|v| col(v.name.as_str())))
+            .collect();
+        let accepted =
+            frame::collect(all.clone().lazy().filter(col("__rule").is_null()).select(keep_cols))?;
+        let quarantine = frame::collect(
+            all.lazy()
+                .filter(col("__rule").is_not_null())
+                .select(quarantine::select_exprs(&source.display, raw.sheet.as_deref())),
+        )?;
+        Ok(Typed { accepted, quarantine, values: kept.to_vec() })
+    }
 }
 
 #[cfg(test)]

@@ -20,13 +20,29 @@ const BANDS: &[(&str, i64)] = &[
 /// Class files per year: schools' classes by size band; kindergartens' classes within and
 /// over the norm of their class type (小班 25, 中班 30, 大班 35, 混合班 30). Crowded counties run
 /// large classes that shrink from 2017 to 2020, as Guangxi's 大班额 plan required.
-pub fn classes(dice: &mut Dice, counties: &[County], schools: &[School], pupils: &Pupils, bad: &mut Vec<BadRow>) -> Vec<FileRows> {
+pub fn classes(
+    dice: &mut Dice,
+    counties: &[County],
+    schools: &[School],
+    pupils: &Pupils,
+    bad: &mut Vec<BadRow>,
+) -> Vec<FileRows> {
     let mut header: Vec<String> = vec!["学校标识码".into(), "学段".into()];
     header.extend(BANDS.iter().map(|(b, _)| b.to_string()));
-    let kg_header: Vec<String> = ["学校标识码", "小班达标班数", "小班超额班数", "中班达标班数", "中班超额班数", "大班达标班数", "大班超额班数", "混合班达标班数", "混合班超额班数"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let kg_header: Vec<String> = [
+        "学校标识码",
+        "小班达标班数",
+        "小班超额班数",
+        "中班达标班数",
+        "中班超额班数",
+        "大班达标班数",
+        "大班超额班数",
+        "混合班达标班数",
+        "混合班超额班数",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut files = Vec::new();
     for (yi, year) in YEARS.iter().copied().enumerate() {
         let easing = [1.0, 0.75, 0.5, 0.3][yi];
@@ -48,7 +64,9 @@ pub fn classes(dice: &mut Dice, counties: &[County], schools: &[School], pupils:
                 let types = split(total, &[0.3, 0.33, 0.33, 0.04]);
                 let mut row = vec![s.id.clone()];
                 for t in types {
-                    let over = (t as f64 * over_share * dice.uniform(0.5, 1.5)).round().min(t as f64) as i64;
+                    let over = (t as f64 * over_share * dice.uniform(0.5, 1.5))
+                        .round()
+                        .min(t as f64) as i64;
                     row.push((t - over).to_string());
                     row.push(over.to_string());
                 }
@@ -74,11 +92,14 @@ pub fn classes(dice: &mut Dice, counties: &[County], schools: &[School], pupils:
             let mut r = rows[0].clone();
             r[1] = "高中".into();
             rows.push(r);
-            bad.push(BadRow { file: name.clone(), what: "last row: 学段 高中 is not a stage of the mapping (普通高中 is)", rule: "code.unknown_value" });
+            bad.push(BadRow {
+                file: name.clone(),
+                what: "last row: 学段 高中 is not a stage of the mapping (普通高中 is)",
+                rule: "code.unknown_value",
+            });
         }
         files.push((name, header.clone(), rows));
         files.push((format!("kindergarten_classes_{year}.csv"), kg_header.clone(), kg_rows));
     }
     files
 }
-

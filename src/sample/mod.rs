@@ -111,33 +111,103 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
                 let male = (n * guangxi::male_share(age)).round() as i64;
                 let female = (n * (1.0 - guangxi::male_share(age))).round() as i64;
                 population.insert((year, ci, age), (male, female));
-                let age_text = if age == 100 { "100岁及以上".to_string() } else { format!("{age}岁") };
-                rows.push(vec![code.to_string(), name.to_string(), age_text, (male + female).to_string(), male.to_string(), female.to_string()]);
+                let age_text =
+                    if age == 100 { "100岁及以上".to_string() } else { format!("{age}岁") };
+                rows.push(vec![
+                    code.to_string(),
+                    name.to_string(),
+                    age_text,
+                    (male + female).to_string(),
+                    male.to_string(),
+                    female.to_string(),
+                ]);
             }
         }
         let header = ["地区代码", "地区名称", "年龄", "合计", "男", "女"];
         let first = rows[0].clone();
         match year {
             2017 => {
-                rows.push(vec!["459999".into(), "不存在县".into(), "5岁".into(), "30".into(), "16".into(), "14".into()]);
-                bad.push(BadRow { file: "population_2017.csv".into(), what: "last row: region code 459999 is in no division table", rule: "code.unknown_region" });
-                written.push(write_csv(out, "population_2017.csv", &header, &rows, Encoding::Gb18030)?);
+                rows.push(vec![
+                    "459999".into(),
+                    "不存在县".into(),
+                    "5岁".into(),
+                    "30".into(),
+                    "16".into(),
+                    "14".into(),
+                ]);
+                bad.push(BadRow {
+                    file: "population_2017.csv".into(),
+                    what: "last row: region code 459999 is in no division table",
+                    rule: "code.unknown_region",
+                });
+                written.push(write_csv(
+                    out,
+                    "population_2017.csv",
+                    &header,
+                    &rows,
+                    Encoding::Gb18030,
+                )?);
             }
             2018 => {
                 rows.push(first);
-                bad.push(BadRow { file: "population_2018.csv".into(), what: "last row repeats the first row's county and age", rule: "key.duplicate" });
-                written.push(write_csv(out, "population_2018.csv", &header, &rows, Encoding::Utf8)?);
+                bad.push(BadRow {
+                    file: "population_2018.csv".into(),
+                    what: "last row repeats the first row's county and age",
+                    rule: "key.duplicate",
+                });
+                written.push(write_csv(
+                    out,
+                    "population_2018.csv",
+                    &header,
+                    &rows,
+                    Encoding::Utf8,
+                )?);
             }
             2019 => {
-                rows.push(vec![first[0].clone(), first[1].clone(), "150岁".into(), "2".into(), "1".into(), "1".into()]);
-                bad.push(BadRow { file: "population_2019.xlsx".into(), what: "last row: age 150岁 is outside 0..=100", rule: "value.out_of_range" });
+                rows.push(vec![
+                    first[0].clone(),
+                    first[1].clone(),
+                    "150岁".into(),
+                    "2".into(),
+                    "1".into(),
+                    "1".into(),
+                ]);
+                bad.push(BadRow {
+                    file: "population_2019.xlsx".into(),
+                    what: "last row: age 150岁 is outside 0..=100",
+                    rule: "value.out_of_range",
+                });
                 let title = "2019年广西分县、分年龄、性别人口（抽样调查推算）";
-                written.push(write_xlsx(out, "population_2019.xlsx", "分年龄人口", Some(title), &header, &rows)?);
+                written.push(write_xlsx(
+                    out,
+                    "population_2019.xlsx",
+                    "分年龄人口",
+                    Some(title),
+                    &header,
+                    &rows,
+                )?);
             }
             _ => {
-                rows.push(vec![first[0].clone(), first[1].clone(), first[2].clone(), first[3].clone(), "-12".into(), first[5].clone()]);
-                bad.push(BadRow { file: "population_2020.csv".into(), what: "last row: 男 = -12", rule: "count.negative" });
-                written.push(write_csv(out, "population_2020.csv", &header, &rows, Encoding::Gb18030)?);
+                rows.push(vec![
+                    first[0].clone(),
+                    first[1].clone(),
+                    first[2].clone(),
+                    first[3].clone(),
+                    "-12".into(),
+                    first[5].clone(),
+                ]);
+                bad.push(BadRow {
+                    file: "population_2020.csv".into(),
+                    what: "last row: 男 = -12",
+                    rule: "count.negative",
+                });
+                written.push(write_csv(
+                    out,
+                    "population_2020.csv",
+                    &header,
+                    &rows,
+                    Encoding::Gb18030,
+                )?);
             }
         }
     }
@@ -147,10 +217,17 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
 
     // Enrolment.
     let mut pupils = Pupils::new();
-    let (kg_files, school_files) = enrolment(&mut dice, &counties, &schools, &population, &mut bad, &mut pupils)?;
+    let (kg_files, school_files) =
+        enrolment(&mut dice, &counties, &schools, &population, &mut bad, &mut pupils)?;
     let children_2020: i64 = kg_files
         .last()
-        .map(|(_, _, rows)| rows.iter().map(|r| [4, 6, 8, 10].iter().filter_map(|i| r.get(*i)?.parse::<i64>().ok()).sum::<i64>()).sum())
+        .map(|(_, _, rows)| {
+            rows.iter()
+                .map(|r| {
+                    [4, 6, 8, 10].iter().filter_map(|i| r.get(*i)?.parse::<i64>().ok()).sum::<i64>()
+                })
+                .sum()
+        })
         .unwrap_or(0);
     let kindergartens_2020 = kg_files.last().map_or(0, |(_, _, rows)| rows.len());
     let calibration = write::Calibration {
@@ -160,26 +237,62 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
         children_published: guangxi::CHILDREN_2020 * scale,
     };
     for (name, header, rows) in kg_files {
-        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8Bom)?);
+        written.push(write_csv(
+            out,
+            &name,
+            &header.iter().map(String::as_str).collect::<Vec<_>>(),
+            &rows,
+            Encoding::Utf8Bom,
+        )?);
     }
     for (name, header, rows) in school_files {
-        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
+        written.push(write_csv(
+            out,
+            &name,
+            &header.iter().map(String::as_str).collect::<Vec<_>>(),
+            &rows,
+            Encoding::Utf8,
+        )?);
     }
 
     // The school register, all years in one file, with resources sized by each school's pupils.
     let mut register = resources::register(&mut dice, &counties, &schools, &pupils);
-    let dup = register.iter().find(|r| r[0] == "2018").cloned().ok_or_else(|| Error::Internal("no 2018 school".into()))?;
+    let dup = register
+        .iter()
+        .find(|r| r[0] == "2018")
+        .cloned()
+        .ok_or_else(|| Error::Internal("no 2018 school".into()))?;
     register.push(dup);
-    bad.push(BadRow { file: "schools.csv".into(), what: "last-but-one row repeats the first 2018 school id", rule: "key.duplicate" });
+    bad.push(BadRow {
+        file: "schools.csv".into(),
+        what: "last-but-one row repeats the first 2018 school id",
+        rule: "key.duplicate",
+    });
     let mut odd = register[0].clone();
     odd[1] = "3999990002".into();
     odd[5] = "培训机构".into();
     register.push(odd);
-    bad.push(BadRow { file: "schools.csv".into(), what: "last row: 办学类型 培训机构 is not a school type", rule: "code.unknown_value" });
-    written.push(write_csv(out, "schools.csv", resources::REGISTER_HEADER, &register, Encoding::Utf8)?);
+    bad.push(BadRow {
+        file: "schools.csv".into(),
+        what: "last row: 办学类型 培训机构 is not a school type",
+        rule: "code.unknown_value",
+    });
+    written.push(write_csv(
+        out,
+        "schools.csv",
+        resources::REGISTER_HEADER,
+        &register,
+        Encoding::Utf8,
+    )?);
 
     for (name, header, rows) in resources::teachers(&mut dice, &counties, &schools, &pupils) {
-        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
+        written.push(write_csv(
+            out,
+            &name,
+            &header.iter().map(String::as_str).collect::<Vec<_>>(),
+            &rows,
+            Encoding::Utf8,
+        )?);
     }
     let (header, rows) = resources::finance(&mut dice, &counties, &schools, &pupils);
     written.push(write_csv(out, "finance.csv", &header, &rows, Encoding::Utf8)?);
@@ -188,20 +301,39 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
 
     // Higher education by origin (per county) and by location (province).
     let (header, rows) = higher_education(&mut dice, &counties, &population);
-    bad.push(BadRow { file: "higher_education.csv".into(), what: "last row has 3 fields where the header has 14", rule: "row.field_count" });
+    bad.push(BadRow {
+        file: "higher_education.csv".into(),
+        what: "last row has 3 fields where the header has 14",
+        rule: "row.field_count",
+    });
     written.push(write_csv(out, "higher_education.csv", &header, &rows, Encoding::Utf8)?);
 
     // Classes by size band (schools) and within / over the norm (kindergartens).
-    for (name, header, rows) in classes::classes(&mut dice, &counties, &schools, &pupils, &mut bad) {
-        written.push(write_csv(out, &name, &header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, Encoding::Utf8)?);
+    for (name, header, rows) in classes::classes(&mut dice, &counties, &schools, &pupils, &mut bad)
+    {
+        written.push(write_csv(
+            out,
+            &name,
+            &header.iter().map(String::as_str).collect::<Vec<_>>(),
+            &rows,
+            Encoding::Utf8,
+        )?);
     }
 
     let (header, rows) = history(&mut dice, &counties, scale);
-    bad.push(BadRow { file: "regional_enrolment.csv".into(), what: "last row: year 2005 is before the pipeline's history_from (2009)", rule: "year.out_of_range" });
+    bad.push(BadRow {
+        file: "regional_enrolment.csv".into(),
+        what: "last row: year 2005 is before the pipeline's history_from (2009)",
+        rule: "year.out_of_range",
+    });
     written.push(write_csv(out, "regional_enrolment.csv", &header, &rows, Encoding::Utf8)?);
 
     let (header, rows) = projects(&mut dice, &counties);
-    bad.push(BadRow { file: "projects.csv".into(), what: "last row: 项目类别 装修食堂 is not a kind of the plan", rule: "code.unknown_value" });
+    bad.push(BadRow {
+        file: "projects.csv".into(),
+        what: "last row: 项目类别 装修食堂 is not a kind of the plan",
+        rule: "code.unknown_value",
+    });
     written.push(write_csv(out, "projects.csv", &header, &rows, Encoding::Utf8)?);
 
     written.push(write::readme(out, scale, seed, &bad, &calibration)?);
@@ -231,7 +363,8 @@ fn counties(dice: &mut Dice) -> Vec<County> {
     // Rescale the county factors so that their population-weighted mean is 1: the province
     // then lands on the calibrated rate, while counties still vary around it.
     let weight: f64 = out.iter().map(|c| c.weight).sum();
-    let mean = |f: &dyn Fn(&County) -> f64| out.iter().map(|c| c.weight * f(c)).sum::<f64>() / weight;
+    let mean =
+        |f: &dyn Fn(&County) -> f64| out.iter().map(|c| c.weight * f(c)).sum::<f64>() / weight;
     let (p, s, h) = (mean(&|c| c.preschool), mean(&|c| c.senior), mean(&|c| c.higher));
     for c in &mut out {
         c.preschool /= p;
@@ -271,7 +404,8 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
         let share = counties[ci].weight / total;
         let n = |count: f64| ((count * scale * share).round() as usize).max(1);
         // Townships scale with the sample: about 0.6 per kindergarten, 2 to 12 per county.
-        counties[ci].townships = ((n(guangxi::KINDERGARTENS_2020) as f64 * 0.6).round() as usize).clamp(2, 12);
+        counties[ci].townships =
+            ((n(guangxi::KINDERGARTENS_2020) as f64 * 0.6).round() as usize).clamp(2, 12);
         let c = &counties[ci];
         let mut plan: Vec<(&'static str, usize)> = vec![
             ("kindergarten", n(guangxi::KINDERGARTENS_2020)),
@@ -293,7 +427,15 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
                 // Kindergartens keep opening: the last ones in each county open in later years.
                 let opened = if kind == "kindergarten" {
                     let position = (k as f64 + 0.5) / count as f64;
-                    if position < 0.88 { 2017 } else if position < 0.93 { 2018 } else if position < 0.97 { 2019 } else { 2020 }
+                    if position < 0.88 {
+                        2017
+                    } else if position < 0.93 {
+                        2018
+                    } else if position < 0.97 {
+                        2019
+                    } else {
+                        2020
+                    }
                 } else {
                     2017
                 };
@@ -311,17 +453,34 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
                 let first_in_township = kind == "kindergarten" && k < townships;
                 let public = kind != "kindergarten" || first_in_township || draw < 0.3;
                 let position = township_index as f64 / townships as f64;
-                let central_from = first_in_township.then_some(if position < 0.8 { 2017 } else if position < 0.9 { 2018 } else if position < 0.97 { 2019 } else { 2020 });
-                let demonstration_from = (kind == "kindergarten" && (k == 0 || dice.uniform(0.0, 1.0) < 0.06))
+                let central_from = first_in_township.then_some(if position < 0.8 {
+                    2017
+                } else if position < 0.9 {
+                    2018
+                } else if position < 0.97 {
+                    2019
+                } else {
+                    2020
+                });
+                let demonstration_from = (kind == "kindergarten"
+                    && (k == 0 || dice.uniform(0.0, 1.0) < 0.06))
                     .then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
-                let inclusive_from = (kind == "kindergarten" && !public && dice.uniform(0.0, 1.0) < 0.8).then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
+                let inclusive_from =
+                    (kind == "kindergarten" && !public && dice.uniform(0.0, 1.0) < 0.8)
+                        .then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
                 out.push(School {
                     id: format!("3{}{:04}", &c.code[1..], serial),
                     name: format!("{}{}", c.name, label),
                     county: ci,
                     kind,
                     public,
-                    area: if draw < 0.35 { "城区" } else if draw < 0.7 { "镇区" } else { "乡村" },
+                    area: if draw < 0.35 {
+                        "城区"
+                    } else if draw < 0.7 {
+                        "镇区"
+                    } else {
+                        "乡村"
+                    },
                     township: format!("{}{:03}", c.code, 100 + township_index),
                     opened,
                     weight: dice.uniform(0.5, 1.5),
@@ -349,7 +508,9 @@ fn split(total: i64, weights: &[f64]) -> Vec<i64> {
     let exact: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
     let mut parts: Vec<i64> = exact.iter().map(|x| x.floor() as i64).collect();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|a, b| (exact[*b] - exact[*b].floor()).total_cmp(&(exact[*a] - exact[*a].floor())).then(a.cmp(b)));
+    order.sort_by(|a, b| {
+        (exact[*b] - exact[*b].floor()).total_cmp(&(exact[*a] - exact[*a].floor())).then(a.cmp(b))
+    });
     let missing = total - parts.iter().sum::<i64>();
     for i in order.into_iter().take(missing.max(0) as usize) {
         parts[i] += 1;
@@ -357,7 +518,12 @@ fn split(total: i64, weights: &[f64]) -> Vec<i64> {
     parts
 }
 
-fn pop(population: &BTreeMap<(i32, usize, i32), (i64, i64)>, year: i32, county: usize, ages: std::ops::RangeInclusive<i32>) -> f64 {
+fn pop(
+    population: &BTreeMap<(i32, usize, i32), (i64, i64)>,
+    year: i32,
+    county: usize,
+    ages: std::ops::RangeInclusive<i32>,
+) -> f64 {
     ages.map(|a| population.get(&(year, county, a)).map_or(0, |(m, f)| m + f)).sum::<i64>() as f64
 }
 
@@ -370,11 +536,28 @@ fn enrolment(
     pupils: &mut Pupils,
 ) -> Result<(Vec<FileRows>, Vec<FileRows>)> {
     let grades_zh = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"];
-    let kg_header: Vec<String> = ["学校标识码", "招生数", "招生数其中：女", "毕业生数", "托班", "托班其中：女", "小班", "小班其中：女", "中班", "中班其中：女", "大班", "大班其中：女"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut school_header: Vec<String> = ["学校标识码", "学段", "招生数", "招生数其中：女", "毕业生数", "毕业生数其中：女"].iter().map(|s| s.to_string()).collect();
+    let kg_header: Vec<String> = [
+        "学校标识码",
+        "招生数",
+        "招生数其中：女",
+        "毕业生数",
+        "托班",
+        "托班其中：女",
+        "小班",
+        "小班其中：女",
+        "中班",
+        "中班其中：女",
+        "大班",
+        "大班其中：女",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut school_header: Vec<String> =
+        ["学校标识码", "学段", "招生数", "招生数其中：女", "毕业生数", "毕业生数其中：女"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     for g in grades_zh {
         school_header.push(g.to_string());
         school_header.push(format!("{g}其中：女"));
@@ -389,10 +572,17 @@ fn enrolment(
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut technical_by_city: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
         for (ci, c) in counties.iter().enumerate() {
-            let open = |kind: &str| -> Vec<&School> { schools.iter().filter(|s| s.county == ci && s.kind == kind && s.opened <= year).collect() };
+            let open = |kind: &str| -> Vec<&School> {
+                schools
+                    .iter()
+                    .filter(|s| s.county == ci && s.kind == kind && s.opened <= year)
+                    .collect()
+            };
             // Kindergartens: 托班 / 小班 / 中班 / 大班.
             let kgs = open("kindergarten");
-            let children = (guangxi::PRESCHOOL[yi] / 100.0 * pop(population, year, ci, 3..=5) * c.preschool).round() as i64;
+            let children =
+                (guangxi::PRESCHOOL[yi] / 100.0 * pop(population, year, ci, 3..=5) * c.preschool)
+                    .round() as i64;
             let per_school = split(children, &kgs.iter().map(|s| s.weight).collect::<Vec<_>>());
             for (s, n) in kgs.iter().zip(per_school) {
                 pupils.insert((year, s.id.clone(), "preschool"), n);
@@ -410,14 +600,23 @@ fn enrolment(
                 kg_rows.push(row);
             }
             // Primary and junior: one grade per single-year cohort.
-            for (kind, stage, first_age, grades, ratio, female_share) in
-                [("primary", "小学", 6, 6usize, 1.02, 0.465), ("junior", "初中", 12, 3usize, 0.98, 0.47)]
-            {
+            for (kind, stage, first_age, grades, ratio, female_share) in [
+                ("primary", "小学", 6, 6usize, 1.02, 0.465),
+                ("junior", "初中", 12, 3usize, 0.98, 0.47),
+            ] {
                 let canonical: &'static str = if kind == "primary" { "primary" } else { "junior" };
                 let list = open(kind);
-                let per_grade: Vec<i64> =
-                    (0..grades).map(|g| (pop(population, year, ci, first_age + g as i32..=first_age + g as i32) * ratio).round() as i64).collect();
-                let split_grades: Vec<Vec<i64>> = per_grade.iter().map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>())).collect();
+                let per_grade: Vec<i64> = (0..grades)
+                    .map(|g| {
+                        (pop(population, year, ci, first_age + g as i32..=first_age + g as i32)
+                            * ratio)
+                            .round() as i64
+                    })
+                    .collect();
+                let split_grades: Vec<Vec<i64>> = per_grade
+                    .iter()
+                    .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
+                    .collect();
                 for (k, s) in list.iter().enumerate() {
                     let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
                     pupils.insert((year, s.id.clone(), canonical), counts.iter().sum());
@@ -425,11 +624,19 @@ fn enrolment(
                 }
             }
             // Senior secondary: general, vocational here; technical pooled per city.
-            let senior = guangxi::SENIOR_SECONDARY[yi] / 100.0 * pop(population, year, ci, 15..=17) * c.senior;
-            for (kind, stage, share, female_share) in [("senior_general", "普通高中", 0.56, 0.51), ("secondary_vocational", "中等职业教育", 0.345, 0.43)] {
+            let senior = guangxi::SENIOR_SECONDARY[yi] / 100.0
+                * pop(population, year, ci, 15..=17)
+                * c.senior;
+            for (kind, stage, share, female_share) in [
+                ("senior_general", "普通高中", 0.56, 0.51),
+                ("secondary_vocational", "中等职业教育", 0.345, 0.43),
+            ] {
                 let list = open(kind);
                 let per_grade = split((senior * share).round() as i64, &[0.35, 0.33, 0.32]);
-                let split_grades: Vec<Vec<i64>> = per_grade.iter().map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>())).collect();
+                let split_grades: Vec<Vec<i64>> = per_grade
+                    .iter()
+                    .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
+                    .collect();
                 for (k, s) in list.iter().enumerate() {
                     let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
                     if kind == "senior_general" {
@@ -444,7 +651,9 @@ fn enrolment(
             }
         }
         for (city, grades) in technical_by_city {
-            if let Some(s) = schools.iter().find(|s| s.kind == "technical" && counties[s.county].city == city) {
+            if let Some(s) =
+                schools.iter().find(|s| s.kind == "technical" && counties[s.county].city == city)
+            {
                 let counts: Vec<i64> = grades.iter().map(|x| x.round() as i64).collect();
                 rows.push(school_row(dice, &s.id, "技工学校", &counts, 0.30));
             }
@@ -454,21 +663,33 @@ fn enrolment(
             let mut r = kg_rows[0].clone();
             r[6] = "十二".into();
             kg_rows.push(r);
-            bad.push(BadRow { file: kg_name.clone(), what: "last row: 小班 = 十二 (a number in words)", rule: "count.not_integer" });
+            bad.push(BadRow {
+                file: kg_name.clone(),
+                what: "last row: 小班 = 十二 (a number in words)",
+                rule: "count.not_integer",
+            });
         }
         let name = format!("enrolment_{year}.csv");
         if year == 2019 {
             let mut r = rows[0].clone();
             r[0] = "3999990001".into();
             rows.push(r);
-            bad.push(BadRow { file: name.clone(), what: "last row: school 3999990001 is not in the 2019 register", rule: "ref.unknown_school" });
+            bad.push(BadRow {
+                file: name.clone(),
+                what: "last row: school 3999990001 is not in the 2019 register",
+                rule: "ref.unknown_school",
+            });
         }
         if year == 2020 {
             let mut r = rows[0].clone();
             let total: i64 = r[6].parse().unwrap_or(0);
             r[7] = (total + 5).to_string();
             rows.push(r);
-            bad.push(BadRow { file: name.clone(), what: "last row: 一年级其中：女 exceeds 一年级", rule: "count.female_exceeds_total" });
+            bad.push(BadRow {
+                file: name.clone(),
+                what: "last row: 一年级其中：女 exceeds 一年级",
+                rule: "count.female_exceeds_total",
+            });
         }
         kg_files.push((kg_name, kg_header.clone(), kg_rows));
         school_files.push((name, school_header.clone(), rows));
@@ -477,8 +698,16 @@ fn enrolment(
 }
 
 /// One school row of the wide enrolment layout; grades beyond the stage stay blank.
-fn school_row(dice: &mut Dice, id: &str, stage: &str, grades: &[i64], female_share: f64) -> Vec<String> {
-    let female = |n: i64, dice: &mut Dice| (n as f64 * dice.uniform(female_share - 0.02, female_share + 0.02)).round() as i64;
+fn school_row(
+    dice: &mut Dice,
+    id: &str,
+    stage: &str,
+    grades: &[i64],
+    female_share: f64,
+) -> Vec<String> {
+    let female = |n: i64, dice: &mut Dice| {
+        (n as f64 * dice.uniform(female_share - 0.02, female_share + 0.02)).round() as i64
+    };
     let first = grades.first().copied().unwrap_or(0);
     let last = grades.last().copied().unwrap_or(0);
     let entrants = (first as f64 * 0.99).round() as i64;
@@ -525,15 +754,21 @@ const HIGHER_CATEGORIES: &[(&str, f64, f64)] = &[
     ("军事院校本专科", 0.008, 1.0),
 ];
 
-fn higher_education(dice: &mut Dice, counties: &[County], population: &BTreeMap<(i32, usize, i32), (i64, i64)>) -> (Vec<&'static str>, Vec<Vec<String>>) {
+fn higher_education(
+    dice: &mut Dice,
+    counties: &[County],
+    population: &BTreeMap<(i32, usize, i32), (i64, i64)>,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let mut header = vec!["年份", "地区代码", "统计口径"];
     header.extend(HIGHER_CATEGORIES.iter().map(|(n, _, _)| *n));
     let mut rows = Vec::new();
     for (yi, year) in YEARS.iter().copied().enumerate() {
         let mut province = vec![0i64; HIGHER_CATEGORIES.len()];
         for (ci, c) in counties.iter().enumerate() {
-            let weighted = guangxi::HIGHER[yi] / 100.0 * pop(population, year, ci, 18..=22) * c.higher;
-            let mut row = vec![year.to_string(), c.code_in(year).0.to_string(), "生源地".to_string()];
+            let weighted =
+                guangxi::HIGHER[yi] / 100.0 * pop(population, year, ci, 18..=22) * c.higher;
+            let mut row =
+                vec![year.to_string(), c.code_in(year).0.to_string(), "生源地".to_string()];
             for (k, (_, share, weight)) in HIGHER_CATEGORIES.iter().enumerate() {
                 let n = (weighted * share / weight * dice.uniform(0.97, 1.03)).round() as i64;
                 province[k] += n;
@@ -560,7 +795,11 @@ fn normal(dice: &mut Dice, mean: f64, sd: f64) -> f64 {
 /// county, with the codes of each year. Primary intake is sized so that the province's
 /// 巩固率 (junior final grade in t over primary entrants in t − 8) runs from about 94% (2017) to
 /// 95.5% (2020), continuing the published 93.4% of 2016 (METHODOLOGY §1).
-fn history(dice: &mut Dice, counties: &[County], scale: f64) -> (Vec<&'static str>, Vec<Vec<String>>) {
+fn history(
+    dice: &mut Dice,
+    counties: &[County],
+    scale: f64,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec!["年份", "地区代码", "学段", "招生数", "招生数其中：女", "毕业班学生数"];
     let total: f64 = counties.iter().map(|c| c.weight).sum();
     // junior final grade ≈ 0.98 of the age-14 cohort; entrants = that cohort at 6 × intake factor
@@ -575,12 +814,34 @@ fn history(dice: &mut Dice, counties: &[County], scale: f64) -> (Vec<&'static st
     for year in 2009..=2016 {
         for c in counties {
             let share = c.weight / total * scale;
-            let primary = guangxi::cohort(year - 6) * guangxi::survival(6) * share * intake(year + 8) * dice.uniform(0.98, 1.02);
-            let junior = guangxi::cohort(year - 12) * guangxi::survival(12) * share * 0.99 * dice.uniform(0.98, 1.02);
+            let primary = guangxi::cohort(year - 6)
+                * guangxi::survival(6)
+                * share
+                * intake(year + 8)
+                * dice.uniform(0.98, 1.02);
+            let junior = guangxi::cohort(year - 12)
+                * guangxi::survival(12)
+                * share
+                * 0.99
+                * dice.uniform(0.98, 1.02);
             let final_grade = guangxi::cohort(year - 14) * guangxi::survival(14) * share * 0.98;
             let code = c.code_in(year).0.to_string();
-            rows.push(vec![year.to_string(), code.clone(), "小学".into(), primary.round().to_string(), (primary * 0.465).round().to_string(), String::new()]);
-            rows.push(vec![year.to_string(), code, "初中".into(), junior.round().to_string(), (junior * 0.47).round().to_string(), final_grade.round().to_string()]);
+            rows.push(vec![
+                year.to_string(),
+                code.clone(),
+                "小学".into(),
+                primary.round().to_string(),
+                (primary * 0.465).round().to_string(),
+                String::new(),
+            ]);
+            rows.push(vec![
+                year.to_string(),
+                code,
+                "初中".into(),
+                junior.round().to_string(),
+                (junior * 0.47).round().to_string(),
+                final_grade.round().to_string(),
+            ]);
         }
     }
     let mut old = rows[0].clone();
@@ -600,14 +861,25 @@ fn projects(dice: &mut Dice, counties: &[County]) -> (Vec<&'static str>, Vec<Vec
         let per_year = split(reached, &[0.3, 0.35, 0.35]);
         for (yi, year) in [2018, 2019, 2020].iter().enumerate() {
             if *local {
-                let weights: Vec<f64> = counties.iter().map(|c| c.weight / total * dice.uniform(0.5, 1.5)).collect();
+                let weights: Vec<f64> =
+                    counties.iter().map(|c| c.weight / total * dice.uniform(0.5, 1.5)).collect();
                 for (c, n) in counties.iter().zip(split(per_year[yi], &weights)) {
                     if n > 0 {
-                        rows.push(vec![year.to_string(), c.code_in(*year).0.to_string(), label.to_string(), n.to_string()]);
+                        rows.push(vec![
+                            year.to_string(),
+                            c.code_in(*year).0.to_string(),
+                            label.to_string(),
+                            n.to_string(),
+                        ]);
                     }
                 }
             } else {
-                rows.push(vec![year.to_string(), guangxi::PROVINCE.0.to_string(), label.to_string(), per_year[yi].to_string()]);
+                rows.push(vec![
+                    year.to_string(),
+                    guangxi::PROVINCE.0.to_string(),
+                    label.to_string(),
+                    per_year[yi].to_string(),
+                ]);
             }
         }
     }
@@ -617,13 +889,44 @@ fn projects(dice: &mut Dice, counties: &[County]) -> (Vec<&'static str>, Vec<Vec
 
 fn write_divisions(out: &Path, counties: &[County]) -> Result<PathBuf> {
     let (pcode, pname, pen) = guangxi::PROVINCE;
-    let mut rows = vec![vec![pcode.to_string(), pname.to_string(), pen.to_string(), "province".into(), String::new(), String::new(), String::new(), String::new()]];
+    let mut rows = vec![vec![
+        pcode.to_string(),
+        pname.to_string(),
+        pen.to_string(),
+        "province".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]];
     for (code, name, en, _) in guangxi::CITIES {
-        rows.push(vec![code.to_string(), name.to_string(), format!("{en} City"), "city".into(), pcode.into(), String::new(), String::new(), String::new()]);
+        rows.push(vec![
+            code.to_string(),
+            name.to_string(),
+            format!("{en} City"),
+            "city".into(),
+            pcode.into(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
     }
     for c in counties {
-        let from = guangxi::RETIRED.iter().find(|r| r.3 == c.code).map(|r| (r.2 + 1).to_string()).unwrap_or_default();
-        rows.push(vec![c.code.clone(), c.name.clone(), String::new(), "county".into(), guangxi::CITIES[c.city].0.into(), from, String::new(), String::new()]);
+        let from = guangxi::RETIRED
+            .iter()
+            .find(|r| r.3 == c.code)
+            .map(|r| (r.2 + 1).to_string())
+            .unwrap_or_default();
+        rows.push(vec![
+            c.code.clone(),
+            c.name.clone(),
+            String::new(),
+            "county".into(),
+            guangxi::CITIES[c.city].0.into(),
+            from,
+            String::new(),
+            String::new(),
+        ]);
     }
     // Townships (乡镇), 9-digit: county code + 100.. ; districts also have two 街道 (001, 002),
     // which hold no schools and are not 乡镇 (METHODOLOGY §8.1).
@@ -631,17 +934,59 @@ fn write_divisions(out: &Path, counties: &[County]) -> Result<PathBuf> {
         let district = c.name.ends_with('区');
         for k in 0..c.townships {
             let suffix = if k % 3 == 2 { "乡" } else { "镇" };
-            rows.push(vec![format!("{}{:03}", c.code, 100 + k), format!("{}第{}{}", c.name, k + 1, suffix), String::new(), "township".into(), c.code.clone(), String::new(), String::new(), String::new()]);
+            rows.push(vec![
+                format!("{}{:03}", c.code, 100 + k),
+                format!("{}第{}{}", c.name, k + 1, suffix),
+                String::new(),
+                "township".into(),
+                c.code.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
         if district {
             for k in 1..=2 {
-                rows.push(vec![format!("{}{:03}", c.code, k), format!("{}第{}街道", c.name, k), String::new(), "township".into(), c.code.clone(), String::new(), String::new(), String::new()]);
+                rows.push(vec![
+                    format!("{}{:03}", c.code, k),
+                    format!("{}第{}街道", c.name, k),
+                    String::new(),
+                    "township".into(),
+                    c.code.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
             }
         }
     }
     for (old, name, last, successor) in guangxi::RETIRED {
         let parent = format!("{}00", &old[..4]);
-        rows.push(vec![old.to_string(), name.to_string(), String::new(), "county".into(), parent, String::new(), last.to_string(), successor.to_string()]);
+        rows.push(vec![
+            old.to_string(),
+            name.to_string(),
+            String::new(),
+            "county".into(),
+            parent,
+            String::new(),
+            last.to_string(),
+            successor.to_string(),
+        ]);
     }
-    write_csv(out, "divisions.csv", &["code", "name_zh", "name_en", "level", "parent_code", "valid_from", "valid_to", "successor_code"], &rows, Encoding::Utf8)
+    write_csv(
+        out,
+        "divisions.csv",
+        &[
+            "code",
+            "name_zh",
+            "name_en",
+            "level",
+            "parent_code",
+            "valid_from",
+            "valid_to",
+            "successor_code",
+        ],
+        &rows,
+        Encoding::Utf8,
+    )
 }

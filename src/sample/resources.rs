@@ -4,8 +4,8 @@
 //! national standards (METHODOLOGY §6.2) with a county-specific spread, so that balance CVs span
 //! passing and failing counties.
 
-use super::{Dice, FileRows, Pupils, School, YEARS, counties_of, kind_zh, normal};
 use super::County;
+use super::{Dice, FileRows, Pupils, School, YEARS, counties_of, kind_zh, normal};
 
 /// The register's header.
 pub const REGISTER_HEADER: &[&str] = &[
@@ -43,11 +43,19 @@ fn yes(b: bool) -> String {
 
 /// Pupils of a school in a year, over all its stages.
 pub fn pupils_of(pupils: &Pupils, year: i32, id: &str) -> i64 {
-    ["preschool", "primary", "junior", "senior_general"].iter().filter_map(|st| pupils.get(&(year, id.to_string(), *st))).sum()
+    ["preschool", "primary", "junior", "senior_general"]
+        .iter()
+        .filter_map(|st| pupils.get(&(year, id.to_string(), *st)))
+        .sum()
 }
 
 /// One register row per school and year.
-pub fn register(dice: &mut Dice, counties: &[County], schools: &[School], pupils: &Pupils) -> Vec<Vec<String>> {
+pub fn register(
+    dice: &mut Dice,
+    counties: &[County],
+    schools: &[School],
+    pupils: &Pupils,
+) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for (yi, year) in YEARS.iter().copied().enumerate() {
         for s in schools.iter().filter(|s| s.opened <= year) {
@@ -66,7 +74,11 @@ pub fn register(dice: &mut Dice, counties: &[County], schools: &[School], pupils
                 s.area.to_string(),
                 if kg && !s.public { yes(since(s.inclusive_from)) } else { String::new() },
                 if kg { yes(since(s.central_from)) } else { String::new() },
-                if kg && since(s.demonstration_from) { "自治区示范".to_string() } else { String::new() },
+                if kg && since(s.demonstration_from) {
+                    "自治区示范".to_string()
+                } else {
+                    String::new()
+                },
             ];
             let school = matches!(s.kind, "primary" | "junior" | "senior_general");
             if !school {
@@ -79,18 +91,27 @@ pub fn register(dice: &mut Dice, counties: &[County], schools: &[School], pupils
             // Uneven counties differ most in 2017 and even out as balance drives proceed.
             let spread = (0.2 + 1.1 * c.imbalance) * [1.0, 0.85, 0.7, 0.6][yi];
             let improve = 1.0 + 0.05 * yi as f64;
-            let per_pupil = |norm: f64, dice: &mut Dice| (p * norm * improve * normal(dice, 1.0, spread).max(0.15)).round();
+            let per_pupil = |norm: f64, dice: &mut Dice| {
+                (p * norm * improve * normal(dice, 1.0, spread).max(0.15)).round()
+            };
             let building = per_pupil(if junior { 5.8 } else { 4.5 }, dice);
             let sports = per_pupil(if junior { 10.2 } else { 7.5 }, dice);
             let equipment = per_pupil(if junior { 2500.0 } else { 2000.0 }, dice);
             let books = per_pupil(if junior { 35.0 } else { 25.0 }, dice);
             let computers = per_pupil(if junior { 0.12 } else { 0.10 }, dice);
-            let multimedia = (p / 45.0 * [0.7, 0.8, 0.9, 0.97][yi] * dice.uniform(0.8, 1.2)).round();
+            let multimedia =
+                (p / 45.0 * [0.7, 0.8, 0.9, 0.97][yi] * dice.uniform(0.8, 1.2)).round();
             let broadband = dice.uniform(0.0, 1.0) < [0.9, 0.95, 0.98, 0.998][yi];
             let flag_p = [0.75, 0.82, 0.9, 0.95][yi];
             let flags: Vec<bool> = (0..5).map(|_| dice.uniform(0.0, 1.0) < flag_p).collect();
             let dangerous = dice.uniform(0.0, 1.0) < [0.03, 0.02, 0.01, 0.003][yi];
-            let boarders = if s.area == "乡村" && s.kind != "senior_general" { (p * 0.35).round() } else if s.kind == "senior_general" { (p * 0.6).round() } else { 0.0 };
+            let boarders = if s.area == "乡村" && s.kind != "senior_general" {
+                (p * 0.35).round()
+            } else if s.kind == "senior_general" {
+                (p * 0.6).round()
+            } else {
+                0.0
+            };
             let short_of_beds = dice.uniform(0.0, 1.0) < [0.2, 0.12, 0.05, 0.0][yi];
             let beds = if short_of_beds { (boarders * 0.8).round() } else { boarders };
             row.extend([
@@ -111,11 +132,24 @@ pub fn register(dice: &mut Dice, counties: &[County], schools: &[School], pupils
 }
 
 /// Teachers per school and stage, one file per year.
-pub fn teachers(dice: &mut Dice, counties: &[County], schools: &[School], pupils: &Pupils) -> Vec<FileRows> {
-    let header: Vec<String> = ["学校标识码", "学段", "专任教师数", "高于规定学历教师数", "中级及以上职称教师数", "县级以上骨干教师数", "体育艺术专任教师数"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+pub fn teachers(
+    dice: &mut Dice,
+    counties: &[County],
+    schools: &[School],
+    pupils: &Pupils,
+) -> Vec<FileRows> {
+    let header: Vec<String> = [
+        "学校标识码",
+        "学段",
+        "专任教师数",
+        "高于规定学历教师数",
+        "中级及以上职称教师数",
+        "县级以上骨干教师数",
+        "体育艺术专任教师数",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut files = Vec::new();
     for year in YEARS {
         let mut rows = Vec::new();
@@ -130,7 +164,9 @@ pub fn teachers(dice: &mut Dice, counties: &[County], schools: &[School], pupils
             let Some(p) = pupils.get(&(year, s.id.clone(), stage)).copied() else { continue };
             let spread = 0.1 + 0.4 * counties[s.county].imbalance;
             let fulltime = ((p as f64 / ptr) * normal(dice, 1.0, spread).max(0.3)).round().max(1.0);
-            let share = |x: f64, dice: &mut Dice| (fulltime * (x * dice.uniform(0.8, 1.2)).min(1.0)).round();
+            let share = |x: f64, dice: &mut Dice| {
+                (fulltime * (x * dice.uniform(0.8, 1.2)).min(1.0)).round()
+            };
             let row = vec![
                 s.id.clone(),
                 stage_zh.to_string(),
@@ -149,8 +185,20 @@ pub fn teachers(dice: &mut Dice, counties: &[County], schools: &[School], pupils
 
 /// County finance and pay, all years: education spending rises most years; a few counties cut
 /// it in some year, and some pay teachers less than civil servants.
-pub fn finance(dice: &mut Dice, counties: &[County], schools: &[School], pupils: &Pupils) -> (Vec<&'static str>, Vec<Vec<String>>) {
-    let header = vec!["年份", "地区代码", "一般公共预算教育支出", "在校学生数", "教师年平均工资", "公务员年平均工资"];
+pub fn finance(
+    dice: &mut Dice,
+    counties: &[County],
+    schools: &[School],
+    pupils: &Pupils,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "年份",
+        "地区代码",
+        "一般公共预算教育支出",
+        "在校学生数",
+        "教师年平均工资",
+        "公务员年平均工资",
+    ];
     let mut rows = Vec::new();
     for (ci, c) in counties.iter().enumerate() {
         let per_pupil = 11_000.0 * dice.uniform(0.8, 1.3);
@@ -158,12 +206,22 @@ pub fn finance(dice: &mut Dice, counties: &[County], schools: &[School], pupils:
         let pay_gap = dice.uniform(0.94, 1.08);
         let mut spending_trend = 1.0;
         for (yi, year) in YEARS.iter().copied().enumerate() {
-            let students: i64 = counties_of(schools, ci).filter(|s| s.opened <= year).map(|s| pupils_of(pupils, year, &s.id)).sum();
+            let students: i64 = counties_of(schools, ci)
+                .filter(|s| s.opened <= year)
+                .map(|s| pupils_of(pupils, year, &s.id))
+                .sum();
             spending_trend *= if yi > 0 && dice.uniform(0.0, 1.0) < 0.08 { 0.95 } else { 1.06 };
             let spending = (students as f64 * per_pupil * spending_trend).round();
             let teacher = (teacher_pay * (1.0 + 0.07 * yi as f64)).round();
             let civil = (teacher * pay_gap).round();
-            rows.push(vec![year.to_string(), c.code_in(year).0.to_string(), spending.to_string(), students.to_string(), teacher.to_string(), civil.to_string()]);
+            rows.push(vec![
+                year.to_string(),
+                c.code_in(year).0.to_string(),
+                spending.to_string(),
+                students.to_string(),
+                teacher.to_string(),
+                civil.to_string(),
+            ]);
         }
     }
     (header, rows)
@@ -173,9 +231,16 @@ pub fn finance(dice: &mut Dice, counties: &[County], schools: &[School], pupils:
 /// 14,000 and 2018 15,217 are published (METHODOLOGY §8.5); the rest is invented.
 pub fn exchange() -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec!["年份", "地区代码", "来桂留学人数", "出国留学人数"];
-    let rows = [(2017, 14_000, 7_800), (2018, 15_217, 8_600), (2019, 16_300, 9_400), (2020, 10_500, 7_100)]
-        .iter()
-        .map(|(y, i, o)| vec![y.to_string(), super::guangxi::PROVINCE.0.to_string(), i.to_string(), o.to_string()])
-        .collect();
+    let rows = [
+        (2017, 14_000, 7_800),
+        (2018, 15_217, 8_600),
+        (2019, 16_300, 9_400),
+        (2020, 10_500, 7_100),
+    ]
+    .iter()
+    .map(|(y, i, o)| {
+        vec![y.to_string(), super::guangxi::PROVINCE.0.to_string(), i.to_string(), o.to_string()]
+    })
+    .collect();
     (header, rows)
 }

@@ -16,9 +16,18 @@ pub enum Encoding {
     Gb18030,
 }
 
-pub fn write_csv(out: &Path, name: &str, header: &[&str], rows: &[Vec<String>], encoding: Encoding) -> Result<PathBuf> {
+pub fn write_csv(
+    out: &Path,
+    name: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+    encoding: Encoding,
+) -> Result<PathBuf> {
     let path = out.join(name);
-    let mut w = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     let fail = |e: csv::Error| Error::Internal(format!("{name}: {e}"));
     w.write_record(header).map_err(fail)?;
     for r in rows {
@@ -37,7 +46,14 @@ pub fn write_csv(out: &Path, name: &str, header: &[&str], rows: &[Vec<String>], 
     Ok(path)
 }
 
-pub fn write_xlsx(out: &Path, name: &str, sheet: &str, title: Option<&str>, header: &[&str], rows: &[Vec<String>]) -> Result<PathBuf> {
+pub fn write_xlsx(
+    out: &Path,
+    name: &str,
+    sheet: &str,
+    title: Option<&str>,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<PathBuf> {
     let path = out.join(name);
     let fail = |e: rust_xlsxwriter::XlsxError| Error::Internal(format!("{name}: {e}"));
     let mut book = Workbook::new();
@@ -77,7 +93,13 @@ pub struct Calibration {
     pub children_published: f64,
 }
 
-pub fn readme(out: &Path, scale: f64, seed: u64, bad: &[BadRow], c: &Calibration) -> Result<PathBuf> {
+pub fn readme(
+    out: &Path,
+    scale: f64,
+    seed: u64,
+    bad: &[BadRow],
+    c: &Calibration,
+) -> Result<PathBuf> {
     let path = out.join("README.md");
     let mut t = String::new();
     t.push_str(&format!(

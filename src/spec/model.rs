@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::{Comparator, GerNumerator, ShareWeight};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineFile {
@@ -295,8 +297,8 @@ pub struct SchoolShare {
     /// school kinds in scope (denominator)
     pub kinds: Vec<String>,
     /// "schools" (count schools) or "pupils" (weight by enrolment of `stages`)
-    #[serde(default = "default_weight")]
-    pub weight: String,
+    #[serde(default)]
+    pub weight: ShareWeight,
     #[serde(default)]
     pub stages: Vec<String>,
     /// every one must hold (numerator)
@@ -305,16 +307,15 @@ pub struct SchoolShare {
     /// at least one must hold (numerator), in addition to `when_all`
     #[serde(default)]
     pub when_any: Vec<Spanned<String>>,
+    /// the smallest super-large class in pupils, for the `no_super_large_class` condition
+    #[serde(default)]
+    pub super_large_from: Option<Spanned<i64>>,
     /// also publish the number of schools meeting the conditions under this id
     #[serde(default)]
     pub count_id: Option<String>,
     /// flag every value `proxy_definition` (the official definition is not known)
     #[serde(default)]
     pub proxy: bool,
-}
-
-fn default_weight() -> String {
-    "schools".into()
 }
 
 /// Sum of a whole-number attribute of the register (e.g. multimedia classrooms).
@@ -334,6 +335,9 @@ pub struct TownshipCoverage {
     pub kinds: Vec<String>,
     #[serde(default)]
     pub when_all: Vec<Spanned<String>>,
+    /// the smallest super-large class in pupils, for the `no_super_large_class` condition
+    #[serde(default)]
+    pub super_large_from: Option<Spanned<i64>>,
     /// 9-digit codes whose last three digits are below this are 街道 (NBS: 0xx 街道, 1xx 镇, 2xx 乡)
     #[serde(default = "default_street_below")]
     pub street_codes_below: u32,
@@ -431,7 +435,7 @@ pub struct CountyRule {
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     pub indicator: Spanned<String>,
-    pub comparator: Spanned<String>,
+    pub comparator: Spanned<Comparator>,
     pub value: f64,
 }
 
@@ -457,7 +461,7 @@ pub struct Count {
 pub struct GrossEnrolment {
     pub id: Spanned<String>,
     /// enrolment (components are stages) or higher_education (components are categories)
-    pub numerator: Spanned<String>,
+    pub numerator: Spanned<GerNumerator>,
     /// inclusive age band of the denominator, completed years
     pub ages: Spanned<[i64; 2]>,
     /// higher_education only: bases in order of preference; any but the first is flagged
@@ -480,7 +484,7 @@ pub struct Target {
     pub id: String,
     pub indicator: Spanned<String>,
     pub region: Spanned<String>,
-    pub comparator: Spanned<String>,
+    pub comparator: Spanned<Comparator>,
     pub value: f64,
     /// upper bound of a `between` target ("1–3")
     #[serde(default)]

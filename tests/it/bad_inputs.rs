@@ -44,7 +44,12 @@ fn population() -> String {
 impl Case {
     fn name(&self) -> String {
         let mut name = self.file.clone().unwrap_or_else(|| "pipeline.toml".into());
-        for (k, v) in [("as", Some(&self.replaces)), ("encoding", self.encoding.as_ref()), ("sheet", self.sheet.as_ref()), ("edit", self.pipeline_replace.as_ref())] {
+        for (k, v) in [
+            ("as", Some(&self.replaces)),
+            ("encoding", self.encoding.as_ref()),
+            ("sheet", self.sheet.as_ref()),
+            ("edit", self.pipeline_replace.as_ref()),
+        ] {
             if let Some(v) = v {
                 name += &format!(" {k}={v:?}");
             }
@@ -67,7 +72,11 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
     }
     let mut text = std::fs::read_to_string(dir.join("pipeline.toml")).unwrap();
     if let (Some(find), Some(replace)) = (&case.pipeline_find, &case.pipeline_replace) {
-        assert!(text.contains(find.as_str()), "{}: pipeline_find {find:?} is not in the pipeline file", case.name());
+        assert!(
+            text.contains(find.as_str()),
+            "{}: pipeline_find {find:?} is not in the pipeline file",
+            case.name()
+        );
         text = text.replacen(find.as_str(), replace, 1);
     }
     let mut doc: toml::Table = match text.parse() {
@@ -75,7 +84,9 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
         // Not even TOML: the pipeline loader must say so itself.
         Err(_) => {
             std::fs::write(dir.join("pipeline.toml"), &text).unwrap();
-            return edustat::spec::load(&dir.join("pipeline.toml")).map(|_| "loaded".to_string()).map_err(|e| format!("exit {}: {e}", e.exit_code()));
+            return edustat::spec::load(&dir.join("pipeline.toml"))
+                .map(|_| "loaded".to_string())
+                .map_err(|e| format!("exit {}: {e}", e.exit_code()));
         }
     };
     let stem = Path::new(&case.replaces).file_stem().unwrap().to_string_lossy().to_string();
@@ -86,9 +97,17 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
         std::fs::remove_file(dir.join(&case.replaces)).unwrap();
         std::fs::copy(repo().join("tests/fixtures/bad").join(file), dir.join(&replaced)).unwrap();
         let sources = doc.get_mut("sources").and_then(|s| s.as_array_mut()).unwrap();
-        let source = sources.iter_mut().filter_map(|s| s.as_table_mut()).find(|s| s.get("path").and_then(|p| p.as_str()) == Some(&case.replaces)).unwrap();
+        let source = sources
+            .iter_mut()
+            .filter_map(|s| s.as_table_mut())
+            .find(|s| s.get("path").and_then(|p| p.as_str()) == Some(&case.replaces))
+            .unwrap();
         source.insert("path".into(), replaced.clone().into());
-        for (key, value) in [("encoding", case.encoding.clone().map(toml::Value::from)), ("sheet", case.sheet.clone().map(toml::Value::from)), ("header_row", case.header_row.map(toml::Value::from))] {
+        for (key, value) in [
+            ("encoding", case.encoding.clone().map(toml::Value::from)),
+            ("sheet", case.sheet.clone().map(toml::Value::from)),
+            ("header_row", case.header_row.map(toml::Value::from)),
+        ] {
             if let Some(v) = value {
                 source.insert(key.into(), v);
             }
@@ -106,7 +125,8 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
         std::fs::create_dir_all(tmp.join("shared")).unwrap();
         std::fs::copy(dir.join(file), tmp.join("shared").join(file)).unwrap();
     }
-    let pipeline = edustat::spec::load(&dir.join("pipeline.toml")).map_err(|e| format!("exit {}: {e}", e.exit_code()))?;
+    let pipeline = edustat::spec::load(&dir.join("pipeline.toml"))
+        .map_err(|e| format!("exit {}: {e}", e.exit_code()))?;
     let divisions = edustat::divisions::Divisions::load(&pipeline.divisions).unwrap();
     match edustat::ingest::ingest(&pipeline, &divisions, Default::default(), false) {
         Err(e) => Err(format!("exit {}: {e}", e.exit_code())),
@@ -122,7 +142,9 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
             let messages = q.column("message").unwrap().str().unwrap().clone();
             let mine: Vec<String> = (0..q.height())
                 .filter(|i| files.get(*i) == Some(replaced.as_str()))
-                .map(|i| format!("{}\t{}", rules.get(i).unwrap_or(""), messages.get(i).unwrap_or("")))
+                .map(|i| {
+                    format!("{}\t{}", rules.get(i).unwrap_or(""), messages.get(i).unwrap_or(""))
+                })
                 .collect();
             Ok(mine.join("\n"))
         }
@@ -131,20 +153,36 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
 
 #[test]
 fn every_catalogue_case_gives_its_expected_outcome() {
-    let cases: Cases = toml::from_str(&std::fs::read_to_string(repo().join("tests/fixtures/bad/cases.toml")).unwrap()).unwrap();
+    let cases: Cases = toml::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/bad/cases.toml")).unwrap(),
+    )
+    .unwrap();
     let mut failures = Vec::new();
     for case in &cases.case {
         let dir = tempfile::tempdir().unwrap();
         let got = outcome(case, dir.path());
         let pass = match (&got, case.ok, &case.rule, case.exit) {
             (Ok(rules), true, _, _) => rules.is_empty(),
-            (Ok(rows), _, Some(rule), _) => rows.lines().any(|r| r.split_once('\t').is_some_and(|(id, message)| id == rule && message.contains(case.message.as_deref().unwrap_or("")))),
-            (Err(e), _, _, Some(code)) => e.starts_with(&format!("exit {code}:")) && e.contains(case.message.as_deref().unwrap_or("")),
+            (Ok(rows), _, Some(rule), _) => rows.lines().any(|r| {
+                r.split_once('\t').is_some_and(|(id, message)| {
+                    id == rule && message.contains(case.message.as_deref().unwrap_or(""))
+                })
+            }),
+            (Err(e), _, _, Some(code)) => {
+                e.starts_with(&format!("exit {code}:"))
+                    && e.contains(case.message.as_deref().unwrap_or(""))
+            }
             _ => false,
         };
         if !pass {
             failures.push(format!("{}: got {got:?}", case.name()));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.case.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.case.len(),
+        failures.join("\n")
+    );
 }

@@ -22,7 +22,9 @@ pub fn guangxi_run() -> &'static Path {
     RUN.get_or_init(|| {
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guangxi-sample-run");
         let _ = std::fs::remove_dir_all(&out);
-        edustat::run::run(&repo().join("pipelines/guangxi-2018-2020.toml"), &out).expect("the Guangxi sample runs").run_dir
+        edustat::run::run(&repo().join("pipelines/guangxi-2018-2020.toml"), &out)
+            .expect("the Guangxi sample runs")
+            .run_dir
     })
 }
 
@@ -38,14 +40,16 @@ pub struct Row {
 }
 
 pub fn indicator(df: &DataFrame, id: &str, year: i32, region: &str, sex: &str) -> Option<Row> {
-    let rows = frame::collect(df.clone().lazy().filter(
-        col("indicator")
-            .eq(lit(id))
-            .and(col("year").eq(lit(year)))
-            .and(col("region_code").eq(lit(region)))
-            .and(col("sex").eq(lit(sex)))
-            .and(col("area").eq(lit("total"))),
-    ))
+    let rows = frame::collect(
+        df.clone().lazy().filter(
+            col("indicator")
+                .eq(lit(id))
+                .and(col("year").eq(lit(year)))
+                .and(col("region_code").eq(lit(region)))
+                .and(col("sex").eq(lit(sex)))
+                .and(col("area").eq(lit("total"))),
+        ),
+    )
     .expect("filter");
     assert!(rows.height() <= 1, "key {id}/{year}/{region}/{sex} is not unique");
     if rows.height() == 0 {
@@ -57,7 +61,13 @@ pub fn indicator(df: &DataFrame, id: &str, year: i32, region: &str, sex: &str) -
         (0..s.len()).filter_map(|i| s.get(i).map(str::to_string)).collect()
     });
     let flags = flags.unwrap_or_default();
-    Some(Row { value: f("value"), numerator: f("numerator"), denominator: f("denominator"), flags, coverage: f("coverage") })
+    Some(Row {
+        value: f("value"),
+        numerator: f("numerator"),
+        denominator: f("denominator"),
+        flags,
+        coverage: f("coverage"),
+    })
 }
 
 pub fn close(a: Option<f64>, b: f64) -> bool {

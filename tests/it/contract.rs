@@ -31,10 +31,21 @@ fn type_name(t: &Type) -> String {
 fn schema_of(path: &Path) -> (Vec<(String, String)>, Vec<(String, String)>) {
     let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
     let meta = reader.metadata().file_metadata();
-    let columns = meta.schema_descr().root_schema().get_fields().iter().map(|f| (f.name().to_string(), type_name(f))).collect();
+    let columns = meta
+        .schema_descr()
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| (f.name().to_string(), type_name(f)))
+        .collect();
     let kv = meta
         .key_value_metadata()
-        .map(|kv| kv.iter().filter(|k| k.key.starts_with("edustat.")).map(|k| (k.key.clone(), k.value.clone().unwrap_or_default())).collect())
+        .map(|kv| {
+            kv.iter()
+                .filter(|k| k.key.starts_with("edustat."))
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
         .unwrap_or_default();
     (columns, kv)
 }
@@ -99,7 +110,10 @@ fn published_tables_match_the_contract() {
                 ("message", "str"),
             ]),
         ),
-        ("checks.parquet", expect(&[("rule", "str"), ("scope", "str"), ("passed", "bool"), ("detail", "str")])),
+        (
+            "checks.parquet",
+            expect(&[("rule", "str"), ("scope", "str"), ("passed", "bool"), ("detail", "str")]),
+        ),
         (
             "catalogue.parquet",
             expect(&[
@@ -113,7 +127,8 @@ fn published_tables_match_the_contract() {
             ]),
         ),
     ];
-    let spec_hash = edustat::spec::load(&repo().join("tests/fixtures/tiny/pipeline.toml")).unwrap().spec_hash;
+    let spec_hash =
+        edustat::spec::load(&repo().join("tests/fixtures/tiny/pipeline.toml")).unwrap().spec_hash;
     for (file, columns) in contract {
         let (got, kv) = schema_of(&dir.join(file));
         assert_eq!(got, columns, "{file}");
@@ -143,8 +158,14 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
     let (guard, dir) = run(&repo().join("tests/fixtures/tiny/pipeline.toml"));
     let latest = guard.path().join("tiny/latest");
     assert_eq!(std::fs::canonicalize(&latest).unwrap(), std::fs::canonicalize(&dir).unwrap());
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    let mut files: Vec<String> = manifest["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let mut files: Vec<String> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
     files.sort();
     assert_eq!(
         files,
@@ -166,9 +187,17 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
             "targets.parquet"
         ]
     );
-    let stages: Vec<&str> = manifest["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    let stages: Vec<&str> = manifest["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
     assert_eq!(stages, ["ingest", "compute", "assess", "publish"]);
     // No unfinished folders are left behind.
-    let leftovers = std::fs::read_dir(guard.path().join("tiny/runs")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".tmp")).count();
+    let leftovers = std::fs::read_dir(guard.path().join("tiny/runs"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".tmp"))
+        .count();
     assert_eq!(leftovers, 0);
 }

@@ -24,7 +24,8 @@ fn csv_text() -> String {
 }
 
 fn pipeline(dir: &Path, file: &str, extra: &str) -> std::path::PathBuf {
-    std::fs::copy(repo().join("tests/fixtures/tiny/divisions.csv"), dir.join("divisions.csv")).unwrap();
+    std::fs::copy(repo().join("tests/fixtures/tiny/divisions.csv"), dir.join("divisions.csv"))
+        .unwrap();
     let toml = format!(
         r#"id = "enc"
 title_zh = "编码"
@@ -69,13 +70,21 @@ fn utf8_gb18030_bom_and_xlsx_give_identical_tables() {
     let utf8 = population(&pipeline(dirs[0].path(), "p.csv", "encoding = \"utf-8\""));
     // 2. GB18030 declared, 3. GB18030 auto-detected
     let gb = encoding_rs::GB18030.encode(&csv_text()).0.into_owned();
-    assert_ne!(gb, csv_text().into_bytes(), "the GB18030 bytes must differ from UTF-8 for the test to mean anything");
+    assert_ne!(
+        gb,
+        csv_text().into_bytes(),
+        "the GB18030 bytes must differ from UTF-8 for the test to mean anything"
+    );
     std::fs::write(dirs[1].path().join("p.csv"), &gb).unwrap();
     let gb_declared = population(&pipeline(dirs[1].path(), "p.csv", "encoding = \"gb18030\""));
     std::fs::write(dirs[2].path().join("p.csv"), &gb).unwrap();
     let gb_auto = population(&pipeline(dirs[2].path(), "p.csv", "encoding = \"auto\""));
     // 4. UTF-8 with BOM (Excel's "CSV UTF-8")
-    std::fs::write(dirs[3].path().join("p.csv"), [b"\xEF\xBB\xBF".as_slice(), csv_text().as_bytes()].concat()).unwrap();
+    std::fs::write(
+        dirs[3].path().join("p.csv"),
+        [b"\xEF\xBB\xBF".as_slice(), csv_text().as_bytes()].concat(),
+    )
+    .unwrap();
     let bom = population(&pipeline(dirs[3].path(), "p.csv", "encoding = \"utf-8\""));
     // 5. XLSX: a title in row 1, header in row 2, counts stored as numbers.
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -99,7 +108,12 @@ fn utf8_gb18030_bom_and_xlsx_give_identical_tables() {
     assert_eq!(utf8.height(), 8);
     let codes = super::common::texts(&utf8, "region_code");
     assert!(codes.contains(&"450103".to_string()) && !codes.contains(&"450199".to_string()));
-    for (name, other) in [("gb18030", &gb_declared), ("gb18030 auto", &gb_auto), ("utf-8 bom", &bom), ("xlsx", &xlsx)] {
+    for (name, other) in [
+        ("gb18030", &gb_declared),
+        ("gb18030 auto", &gb_auto),
+        ("utf-8 bom", &bom),
+        ("xlsx", &xlsx),
+    ] {
         assert!(utf8.equals_missing(other), "{name} differs:\n{utf8}\n{other}");
     }
 }

@@ -26,27 +26,53 @@ fn edustat(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String)
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
-fn run(pipeline: &Path, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
-    let mut args = vec!["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap(), "--progress", "never"];
+fn run(
+    pipeline: &Path,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String, String) {
+    let mut args = vec![
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--progress",
+        "never",
+    ];
     args.extend_from_slice(extra);
     edustat(&args, env)
 }
 
 fn runs(out: &Path) -> Vec<String> {
-    let mut ids: Vec<String> = std::fs::read_dir(out.join("tiny/runs")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    let mut ids: Vec<String> = std::fs::read_dir(out.join("tiny/runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
     ids.sort();
     ids
 }
 
 fn latest(out: &Path) -> String {
-    std::fs::read_link(out.join("tiny/latest")).unwrap().file_name().unwrap().to_string_lossy().to_string()
+    std::fs::read_link(out.join("tiny/latest"))
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string()
 }
 
 fn manifest(out: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("tiny/latest/manifest.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(out.join("tiny/latest/manifest.json")).unwrap())
+        .unwrap()
 }
 
 #[test]
@@ -72,7 +98,11 @@ fn a_changed_file_reingests_only_its_table() {
     let before = manifest(&out)["fingerprint"].as_str().unwrap().to_string();
     // One more inbound student in exchange.csv.
     let path = g.path().join("exchange.csv");
-    std::fs::write(&path, std::fs::read_to_string(&path).unwrap().replace("2020,450000,120,80", "2020,450000,121,80")).unwrap();
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path).unwrap().replace("2020,450000,120,80", "2020,450000,121,80"),
+    )
+    .unwrap();
     let (code, stdout, _) = run(&pipeline, &out, &[], &[]);
     assert_eq!(code, Some(0), "{stdout}");
     let m = manifest(&out);
@@ -106,9 +136,16 @@ fn a_run_killed_at_any_point_leaves_latest_on_a_complete_run() {
         let (code, _, stderr) = run(&pipeline, &out, &["--force"], &[]);
         assert_eq!(code, Some(0), "{point}: {stderr}");
         assert_ne!(latest(&out), good);
-        let leftovers = std::fs::read_dir(out.join("tiny/runs")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp")).count();
+        let leftovers = std::fs::read_dir(out.join("tiny/runs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+            .count();
         assert_eq!(leftovers, 0, "{point}");
-        assert!(!out.join("tiny/.lock").exists(), "{point}: the lock of the killed run was taken over and released");
+        assert!(
+            !out.join("tiny/.lock").exists(),
+            "{point}: the lock of the killed run was taken over and released"
+        );
     }
 }
 
@@ -117,7 +154,8 @@ fn one_run_at_a_time_and_stale_locks_are_taken_over() {
     let (_g, pipeline, out) = fixture();
     std::fs::create_dir_all(out.join("tiny")).unwrap();
     // A live holder: this test process.
-    std::fs::write(out.join("tiny/.lock"), format!("pid={}\nstarted=now\n", std::process::id())).unwrap();
+    std::fs::write(out.join("tiny/.lock"), format!("pid={}\nstarted=now\n", std::process::id()))
+        .unwrap();
     let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
     assert_eq!(code, Some(5), "{stderr}");
     assert!(stderr.contains(&format!("pid={}", std::process::id())), "names the holder: {stderr}");
@@ -149,7 +187,10 @@ fn json_logs_parse_line_by_line() {
     let (_g, pipeline, out) = fixture();
     let (code, _, stderr) = run(&pipeline, &out, &["--log-format", "json"], &[]);
     assert_eq!(code, Some(0));
-    let lines: Vec<serde_json::Value> = stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
     let stages: Vec<&str> = lines.iter().filter_map(|l| l["fields"]["stage"].as_str()).collect();
     assert_eq!(stages, ["ingest", "compute", "assess", "publish"]);
     assert!(lines.iter().all(|l| l["fields"]["stage"].is_null() || l["fields"]["millis"].is_u64()));
@@ -158,7 +199,8 @@ fn json_logs_parse_line_by_line() {
 #[test]
 fn validate_writes_nothing_and_fails_on_gates() {
     let (g, pipeline, out) = fixture();
-    let (code, stdout, _) = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let (code, stdout, _) =
+        edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("kindergarten.csv") && stdout.contains("0 failed"), "{stdout}");
     assert!(!out.exists(), "validate writes nothing");
@@ -167,17 +209,22 @@ fn validate_writes_nothing_and_fails_on_gates() {
     let mut earlier = String::from("地区代码,年龄,合计,男,女\n");
     for line in population.lines().skip(1).filter(|l| l.starts_with("450102")) {
         let f: Vec<&str> = line.split(',').collect();
-        let (m, w): (i64, i64) = (f[3].parse::<i64>().unwrap() * 2, f[4].parse::<i64>().unwrap() * 2);
+        let (m, w): (i64, i64) =
+            (f[3].parse::<i64>().unwrap() * 2, f[4].parse::<i64>().unwrap() * 2);
         earlier.push_str(&format!("{},{},{},{m},{w}\n", f[0], f[1], m + w));
     }
     std::fs::write(g.path().join("population_2019.csv"), earlier).unwrap();
     let toml = std::fs::read_to_string(&pipeline).unwrap()
         + "\n[[sources]]\npath = \"population_2019.csv\"\nmapping = \"population\"\nconstants = { year = 2019, source = \"census\" }\n\n[gates]\npopulation_max_yoy_change = 0.1\n";
     std::fs::write(&pipeline, toml).unwrap();
-    let (code, stdout, _) = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let (code, stdout, _) =
+        edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
     assert_eq!(code, Some(3), "{stdout}");
     // County A: 2 × its 2020 population in 2019 → −50 %.
-    assert!(stdout.contains("FAIL population.yoy_change [450102 2020]") && stdout.contains("-50.0%"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL population.yoy_change [450102 2020]") && stdout.contains("-50.0%"),
+        "{stdout}"
+    );
     let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
     assert_eq!(code, Some(3), "{stderr}");
     assert!(!out.join("tiny/latest").exists(), "a failed gate publishes nothing");
@@ -191,20 +238,45 @@ fn supplied_population_totals_are_checked_and_never_counted_twice() {
     // Ages 3 and 4 of the city = A (10 + 10) + B (5 + 5): 15 men and 15 women each; the age-4 row
     // says 16 men, one too many.
     let path = g.path().join("population.csv");
-    let text = std::fs::read_to_string(&path).unwrap() + "450102,合计,480,240,240\n450100,3岁,30,15,15\n450100,4岁,31,16,15\n";
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "450102,合计,480,240,240\n450100,3岁,30,15,15\n450100,4岁,31,16,15\n";
     std::fs::write(&path, text).unwrap();
-    let toml = std::fs::read_to_string(&pipeline).unwrap().replace("strip_suffixes = { age = [\"岁\"] }", "strip_suffixes = { age = [\"岁\"] }\ntotal_labels = { age = [\"合计\"] }");
+    let toml = std::fs::read_to_string(&pipeline).unwrap().replace(
+        "strip_suffixes = { age = [\"岁\"] }",
+        "strip_suffixes = { age = [\"岁\"] }\ntotal_labels = { age = [\"合计\"] }",
+    );
     std::fs::write(&pipeline, toml).unwrap();
-    let (code, stdout, _) = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let (code, stdout, _) =
+        edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
     assert_eq!(code, Some(3), "{stdout}");
     assert!(stdout.contains("FAIL population.county_sum [450100 2020 male age 4]: supplied 16, the sum of its counties 15"), "{stdout}");
-    assert_eq!(stdout.matches("FAIL").count(), 1, "the total row and the other city rows pass: {stdout}");
+    assert_eq!(
+        stdout.matches("FAIL").count(),
+        1,
+        "the total row and the other city rows pass: {stdout}"
+    );
     // With the city row corrected the run passes, and the city's preschool denominator is still
     // A + B = 60 + 30 = 90: rows of cities and totals are never added to the counties'.
-    std::fs::write(&path, std::fs::read_to_string(&path).unwrap().replace("450100,4岁,31,16,15", "450100,4岁,30,15,15")).unwrap();
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("450100,4岁,31,16,15", "450100,4岁,30,15,15"),
+    )
+    .unwrap();
     let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let df = edustat::frame::read_parquet(&out.join("tiny/latest/indicators.parquet")).unwrap();
-    assert_eq!(super::common::indicator(&df, "ger_preschool", 2020, "450100", "total").unwrap().denominator, Some(90.0));
-    assert_eq!(super::common::indicator(&df, "ger_preschool", 2020, "450102", "total").unwrap().denominator, Some(60.0));
+    assert_eq!(
+        super::common::indicator(&df, "ger_preschool", 2020, "450100", "total")
+            .unwrap()
+            .denominator,
+        Some(90.0)
+    );
+    assert_eq!(
+        super::common::indicator(&df, "ger_preschool", 2020, "450102", "total")
+            .unwrap()
+            .denominator,
+        Some(60.0)
+    );
 }

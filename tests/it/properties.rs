@@ -24,7 +24,9 @@ fn run(dir: &Path) -> std::path::PathBuf {
     let dir = dir.to_path_buf();
     std::thread::Builder::new()
         .stack_size(8 << 20)
-        .spawn(move || edustat::run::run(&dir.join("pipeline.toml"), &dir.join("out")).unwrap().run_dir)
+        .spawn(move || {
+            edustat::run::run(&dir.join("pipeline.toml"), &dir.join("out")).unwrap().run_dir
+        })
         .unwrap()
         .join()
         .unwrap()
@@ -43,7 +45,12 @@ fn reference() -> &'static Path {
 }
 
 fn same_as_reference(run_dir: &Path) -> Result<(), TestCaseError> {
-    let d = diff(&Snapshot::load(reference()).unwrap(), &Snapshot::load(run_dir).unwrap(), &Tolerances::default()).unwrap();
+    let d = diff(
+        &Snapshot::load(reference()).unwrap(),
+        &Snapshot::load(run_dir).unwrap(),
+        &Tolerances::default(),
+    )
+    .unwrap();
     prop_assert!(d.is_empty(), "{}", edustat::diff::render(&d, "table", 10).unwrap());
     Ok(())
 }
@@ -55,7 +62,7 @@ proptest! {
     fn any_text_survives_a_gb18030_round_trip(text in "\\PC{0,200}") {
         let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
         prop_assert!(!unmappable);
-        let (decoded, used) = edustat::ingest::decode::decode(&bytes, Encoding::Gb18030).unwrap();
+        let (decoded, used) = edustat::decode::decode(&bytes, Encoding::Gb18030).unwrap();
         prop_assert_eq!(decoded, text);
         prop_assert_eq!(used, "gb18030");
     }
@@ -112,13 +119,16 @@ fn a_ten_megabyte_field_is_one_quarantined_cell() {
     let dir = tempfile::tempdir().unwrap();
     copy_tiny(dir.path());
     let huge = "9".repeat(10 * 1024 * 1024);
-    let text = std::fs::read_to_string(dir.path().join("population.csv")).unwrap() + &format!("450103,9岁,{huge},1,1\n");
+    let text = std::fs::read_to_string(dir.path().join("population.csv")).unwrap()
+        + &format!("450103,9岁,{huge},1,1\n");
     std::fs::write(dir.path().join("population.csv"), text).unwrap();
-    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap() + "\n[gates]\nmax_quarantine_share = 1.0\n";
+    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap()
+        + "\n[gates]\nmax_quarantine_share = 1.0\n";
     std::fs::write(dir.path().join("pipeline.toml"), toml).unwrap();
     let pipeline = edustat::spec::load(&dir.path().join("pipeline.toml")).unwrap();
     let divisions = edustat::divisions::Divisions::load(&pipeline.divisions).unwrap();
-    let ingested = edustat::ingest::ingest(&pipeline, &divisions, Default::default(), false).unwrap();
+    let ingested =
+        edustat::ingest::ingest(&pipeline, &divisions, Default::default(), false).unwrap();
     let rules = super::common::texts(&ingested.quarantine, "rule");
     // 10,485,760 nines overflow a 64-bit count: not a whole number edustat can hold.
     assert_eq!(rules, vec!["count.not_integer".to_string()]);

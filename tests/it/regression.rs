@@ -11,8 +11,18 @@ use super::common::{guangxi_run, repo};
 
 #[test]
 fn the_sample_matches_its_committed_baseline() {
-    let d = diff(&Snapshot::load(&repo().join("tests/baselines/guangxi-2018-2020")).unwrap(), &Snapshot::load(guangxi_run()).unwrap(), &Tolerances::default()).unwrap();
-    assert_eq!(d.regressions(), 0, "run `make baseline` if the change is intended:\n{}", edustat::diff::render(&d, "table", 30).unwrap());
+    let d = diff(
+        &Snapshot::load(&repo().join("tests/baselines/guangxi-2018-2020")).unwrap(),
+        &Snapshot::load(guangxi_run()).unwrap(),
+        &Tolerances::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        d.regressions(),
+        0,
+        "run `make baseline` if the change is intended:\n{}",
+        edustat::diff::render(&d, "table", 30).unwrap()
+    );
 }
 
 /// Run the tiny fixture (optionally edited) and return its run folder.
@@ -23,7 +33,9 @@ fn tiny_run(edit: impl Fn(&Path)) -> (tempfile::TempDir, PathBuf) {
         std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
     }
     edit(dir.path());
-    let run = edustat::run::run(&dir.path().join("pipeline.toml"), &dir.path().join("out")).unwrap().run_dir;
+    let run = edustat::run::run(&dir.path().join("pipeline.toml"), &dir.path().join("out"))
+        .unwrap()
+        .run_dir;
     (dir, run)
 }
 
@@ -34,18 +46,28 @@ fn replace(dir: &Path, file: &str, from: &str, to: &str) {
 }
 
 fn moved(d: &Diff) -> BTreeSet<(String, String, String, String)> {
-    d.moves.iter().map(|m| (m.indicator.clone(), m.region_code.clone(), m.sex.clone(), m.cause.clone())).collect()
+    d.moves
+        .iter()
+        .map(|m| (m.indicator.clone(), m.region_code.clone(), m.sex.clone(), m.cause.clone()))
+        .collect()
 }
 
 fn set(rows: &[(&str, &str, &str, &str)]) -> BTreeSet<(String, String, String, String)> {
-    rows.iter().map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string())).collect()
+    rows.iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect()
 }
 
 #[test]
 fn identical_runs_give_an_empty_diff() {
     let (_a, one) = tiny_run(|_| {});
     let (_b, two) = tiny_run(|_| {});
-    let d = diff(&Snapshot::load(&one).unwrap(), &Snapshot::load(&two).unwrap(), &Tolerances::default()).unwrap();
+    let d = diff(
+        &Snapshot::load(&one).unwrap(),
+        &Snapshot::load(&two).unwrap(),
+        &Tolerances::default(),
+    )
+    .unwrap();
     assert!(d.is_empty() && d.regressions() == 0 && d.spec_hash.is_none(), "{d:?}");
 }
 
@@ -53,8 +75,14 @@ fn identical_runs_give_an_empty_diff() {
 fn one_raw_count_moves_exactly_what_depends_on_it() {
     let (_a, before) = tiny_run(|_| {});
     // K3 (county C, private, not 普惠): 小班 40 → 41 boys (女 unchanged).
-    let (_b, after) = tiny_run(|d| replace(d, "kindergarten.csv", "3502020001,40,20", "3502020001,41,20"));
-    let d = diff(&Snapshot::load(&before).unwrap(), &Snapshot::load(&after).unwrap(), &Tolerances::default()).unwrap();
+    let (_b, after) =
+        tiny_run(|d| replace(d, "kindergarten.csv", "3502020001,40,20", "3502020001,41,20"));
+    let d = diff(
+        &Snapshot::load(&before).unwrap(),
+        &Snapshot::load(&after).unwrap(),
+        &Tolerances::default(),
+    )
+    .unwrap();
     // ger_preschool: C's children are its numerator (total and male, not female) in C, its city
     // and the province. 普惠 coverage and the public share: C's children are in their
     // denominators only (K3 is neither public nor 普惠).
@@ -76,7 +104,12 @@ fn one_raw_count_moves_exactly_what_depends_on_it() {
 fn an_age_band_change_is_the_denominator_and_the_spec() {
     let (_a, before) = tiny_run(|_| {});
     let (_b, after) = tiny_run(|d| replace(d, "pipeline.toml", "ages = [3, 5]", "ages = [3, 6]"));
-    let d = diff(&Snapshot::load(&before).unwrap(), &Snapshot::load(&after).unwrap(), &Tolerances::default()).unwrap();
+    let d = diff(
+        &Snapshot::load(&before).unwrap(),
+        &Snapshot::load(&after).unwrap(),
+        &Tolerances::default(),
+    )
+    .unwrap();
     assert!(d.spec_hash.is_some(), "the spec hash changed");
     // Only county A has people aged 6 (100 m + 100 f): A, city 450100 and the province, each sex.
     let mut expected = Vec::new();
@@ -98,10 +131,26 @@ fn removed_input_rows_remove_output_rows() {
         replace(d, "enrolment.csv", "3501020004,初中,40,20,40,20,30,15,30\n", "");
         replace(d, "regional_enrolment.csv", "2020,450102,初中,,99\n", "");
     });
-    let d = diff(&Snapshot::load(&before).unwrap(), &Snapshot::load(&after).unwrap(), &Tolerances::default()).unwrap();
-    let removed: BTreeSet<(String, String)> = d.moves.iter().filter(|m| m.cause == "row removed").map(|m| (m.indicator.clone(), m.region_code.clone())).collect();
-    assert!(removed.contains(&("retention_compulsory".to_string(), "450102".to_string())), "{removed:?}");
-    assert!(removed.contains(&("retention_compulsory".to_string(), "450100".to_string())), "{removed:?}");
+    let d = diff(
+        &Snapshot::load(&before).unwrap(),
+        &Snapshot::load(&after).unwrap(),
+        &Tolerances::default(),
+    )
+    .unwrap();
+    let removed: BTreeSet<(String, String)> = d
+        .moves
+        .iter()
+        .filter(|m| m.cause == "row removed")
+        .map(|m| (m.indicator.clone(), m.region_code.clone()))
+        .collect();
+    assert!(
+        removed.contains(&("retention_compulsory".to_string(), "450102".to_string())),
+        "{removed:?}"
+    );
+    assert!(
+        removed.contains(&("retention_compulsory".to_string(), "450100".to_string())),
+        "{removed:?}"
+    );
 }
 
 #[test]
@@ -110,17 +159,38 @@ fn tolerances_let_small_moves_pass_and_stop_larger_ones() {
     let baseline = dir.path().join("baseline");
     edustat::diff::write_baseline(&before, &baseline).unwrap();
     // The baseline reads back to the same numbers: no move at all.
-    let d = diff(&Snapshot::load(&baseline).unwrap(), &Snapshot::load(&before).unwrap(), &Tolerances::default()).unwrap();
+    let d = diff(
+        &Snapshot::load(&baseline).unwrap(),
+        &Snapshot::load(&before).unwrap(),
+        &Tolerances::default(),
+    )
+    .unwrap();
     assert!(d.is_empty(), "{}", edustat::diff::render(&d, "table", 10).unwrap());
     // Inbound students 120 → 121: a move of 1/120 = 0.83 %.
-    let (_b, after) = tiny_run(|d| replace(d, "exchange.csv", "2020,450000,120,80", "2020,450000,121,80"));
+    let (_b, after) =
+        tiny_run(|d| replace(d, "exchange.csv", "2020,450000,120,80", "2020,450000,121,80"));
     let check = |tolerance: &str| -> Option<i32> {
         let spec = dir.path().join(format!("check-{tolerance}.toml"));
-        let text = std::fs::read_to_string(repo().join("tests/fixtures/tiny/pipeline.toml")).unwrap() + &format!("\n[check]\ntolerances = {{ inbound_students = {tolerance} }}\n");
+        let text = std::fs::read_to_string(repo().join("tests/fixtures/tiny/pipeline.toml"))
+            .unwrap()
+            + &format!("\n[check]\ntolerances = {{ inbound_students = {tolerance} }}\n");
         std::fs::write(&spec, text).unwrap();
-        std::fs::copy(repo().join("tests/fixtures/tiny/divisions.csv"), dir.path().join("divisions.csv")).ok();
+        std::fs::copy(
+            repo().join("tests/fixtures/tiny/divisions.csv"),
+            dir.path().join("divisions.csv"),
+        )
+        .ok();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_edustat"))
-            .args(["check", "--baseline", baseline.to_str().unwrap(), after.to_str().unwrap(), "--pipeline", spec.to_str().unwrap(), "--log-level", "error"])
+            .args([
+                "check",
+                "--baseline",
+                baseline.to_str().unwrap(),
+                after.to_str().unwrap(),
+                "--pipeline",
+                spec.to_str().unwrap(),
+                "--log-level",
+                "error",
+            ])
             .output()
             .unwrap();
         out.status.code()

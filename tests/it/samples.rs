@@ -14,7 +14,11 @@ fn sample_regenerates_byte_for_byte() {
     for path in written {
         let name = path.file_name().unwrap();
         let committed = std::fs::read(repo().join("data-samples/guangxi").join(name)).unwrap();
-        assert!(std::fs::read(&path).unwrap() == committed, "{} differs from the committed sample", name.to_string_lossy());
+        assert!(
+            std::fs::read(&path).unwrap() == committed,
+            "{} differs from the committed sample",
+            name.to_string_lossy()
+        );
     }
 }
 
@@ -54,39 +58,66 @@ fn bad_rows_are_quarantined_and_every_file_adds_up() {
     // The XLSX row names its sheet and its spreadsheet row (title + header + 11,211 rows → row 11,214).
     let sheet_rows: Vec<(Option<&str>, Option<i64>)> = (0..q.height())
         .filter(|i| files.get(*i).unwrap().ends_with(".xlsx"))
-        .map(|i| (q.column("sheet").unwrap().str().unwrap().get(i), q.column("line").unwrap().i64().unwrap().get(i)))
+        .map(|i| {
+            (
+                q.column("sheet").unwrap().str().unwrap().get(i),
+                q.column("line").unwrap().i64().unwrap().get(i),
+            )
+        })
         .collect();
     assert_eq!(sheet_rows, vec![(Some("分年龄人口"), Some(11_214))]);
 
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     let inputs = manifest["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 30, "4 population + register + 4 kindergarten + 4 enrolment + 4 classes + 4 kindergarten classes + 4 teachers + higher education + finance + exchange + regional enrolment + projects");
+    assert_eq!(
+        inputs.len(),
+        30,
+        "4 population + register + 4 kindergarten + 4 enrolment + 4 classes + 4 kindergarten classes + 4 teachers + higher education + finance + exchange + regional enrolment + projects"
+    );
     let mut quarantined = 0;
     for f in inputs {
-        let (read, acc, quar) = (f["rows_read"].as_u64().unwrap(), f["rows_accepted"].as_u64().unwrap(), f["rows_quarantined"].as_u64().unwrap());
+        let (read, acc, quar) = (
+            f["rows_read"].as_u64().unwrap(),
+            f["rows_accepted"].as_u64().unwrap(),
+            f["rows_quarantined"].as_u64().unwrap(),
+        );
         assert_eq!(read, acc + quar, "{}", f["path"]);
         assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
         quarantined += quar;
     }
     assert_eq!(quarantined as usize, q.height());
     // 111 counties × 101 ages = 11,211 data rows + 1 appended bad row in every population file.
-    let pop = inputs.iter().find(|f| f["path"].as_str().unwrap().ends_with("population_2018.csv")).unwrap();
-    assert_eq!((pop["rows_read"].as_u64(), pop["rows_quarantined"].as_u64()), (Some(11_212), Some(1)));
+    let pop = inputs
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("population_2018.csv"))
+        .unwrap();
+    assert_eq!(
+        (pop["rows_read"].as_u64(), pop["rows_quarantined"].as_u64()),
+        (Some(11_212), Some(1))
+    );
 }
 
 #[test]
 fn every_region_and_year_has_the_three_rates() {
     let dir = guangxi_run();
     let df = frame::read_parquet(&dir.join("indicators.parquet")).unwrap();
-    let divisions = edustat::divisions::Divisions::load(&repo().join("data-samples/guangxi/divisions.csv")).unwrap();
-    let current: Vec<(&str, &str)> =
-        divisions.rows.iter().filter(|d| d.valid_to.is_none() && d.level != "township").map(|d| (d.code.as_str(), d.level.as_str())).collect();
+    let divisions =
+        edustat::divisions::Divisions::load(&repo().join("data-samples/guangxi/divisions.csv"))
+            .unwrap();
+    let current: Vec<(&str, &str)> = divisions
+        .rows
+        .iter()
+        .filter(|d| d.valid_to.is_none() && d.level != "township")
+        .map(|d| (d.code.as_str(), d.level.as_str()))
+        .collect();
     assert_eq!(current.iter().filter(|c| c.1 == "county").count(), 111);
     assert_eq!(current.iter().filter(|c| c.1 == "city").count(), 14);
     for id in ["ger_preschool", "ger_senior_secondary", "ger_higher"] {
         for year in 2017..=2020 {
             for (code, _) in &current {
-                let row = indicator(&df, id, year, code, "total").unwrap_or_else(|| panic!("{id} {year} {code} missing"));
+                let row = indicator(&df, id, year, code, "total")
+                    .unwrap_or_else(|| panic!("{id} {year} {code} missing"));
                 assert!(row.value.is_some_and(f64::is_finite), "{id} {year} {code}: {row:?}");
             }
         }
@@ -103,7 +134,10 @@ fn every_published_indicator_is_explained_and_every_target_has_a_row() {
     let pipeline = edustat::spec::load(&repo().join("pipelines/guangxi-2018-2020.toml")).unwrap();
     // Every published id is described in the run's own catalogue.parquet, exactly once.
     let ids: BTreeSet<String> = super::common::texts(&df, "indicator").into_iter().collect();
-    let catalogue = super::common::texts(&frame::read_parquet(&dir.join("catalogue.parquet")).unwrap(), "indicator");
+    let catalogue = super::common::texts(
+        &frame::read_parquet(&dir.join("catalogue.parquet")).unwrap(),
+        "indicator",
+    );
     let described: BTreeSet<String> = catalogue.iter().cloned().collect();
     assert_eq!(described.len(), catalogue.len(), "catalogue ids are unique");
     let undescribed: Vec<&String> = ids.difference(&described).collect();
@@ -116,6 +150,7 @@ fn every_published_indicator_is_explained_and_every_target_has_a_row() {
     // The sample carries input for every target: none is no_data.
     let status = super::common::texts(&targets, "status");
     let indicator = super::common::texts(&targets, "indicator");
-    let no_data: Vec<&String> = indicator.iter().zip(&status).filter(|(_, s)| *s == "no_data").map(|(i, _)| i).collect();
+    let no_data: Vec<&String> =
+        indicator.iter().zip(&status).filter(|(_, s)| *s == "no_data").map(|(i, _)| i).collect();
     assert!(no_data.is_empty(), "{no_data:?}");
 }

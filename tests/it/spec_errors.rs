@@ -30,12 +30,25 @@ fn line_of(dir: &tempfile::TempDir, needle: &str) -> usize {
 fn run_fixture(dir: &tempfile::TempDir) -> (i32, String) {
     let pipeline = dir.path().join("pipeline.toml");
     let out = dir.path().join("out");
-    edustat(&["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap(), "--log-level", "error"])
+    edustat(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--log-level",
+        "error",
+    ])
 }
 
 #[test]
 fn unknown_key_exits_2_naming_the_line() {
-    let dir = fixture(|t| t.replacen("divisions = \"divisions.csv\"\n", "divisions = \"divisions.csv\"\ncolour = \"red\"\n", 1));
+    let dir = fixture(|t| {
+        t.replacen(
+            "divisions = \"divisions.csv\"\n",
+            "divisions = \"divisions.csv\"\ncolour = \"red\"\n",
+            1,
+        )
+    });
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 2, "{err}");
     let line = line_of(&dir, "colour");
@@ -50,16 +63,23 @@ fn wrong_type_and_missing_file_exit_2() {
     let line = line_of(&dir, "years = ");
     assert!(err.contains(&format!("pipeline.toml:{line}:")), "{err}");
 
-    let dir = fixture(|t| t.replacen("path = \"kindergarten.csv\"", "path = \"kindergarten_missing.csv\"", 1));
+    let dir = fixture(|t| {
+        t.replacen("path = \"kindergarten.csv\"", "path = \"kindergarten_missing.csv\"", 1)
+    });
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 2, "{err}");
     let line = line_of(&dir, "kindergarten_missing");
-    assert!(err.contains(&format!("pipeline.toml:{line}:")) && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains(&format!("pipeline.toml:{line}:")) && err.contains("does not exist"),
+        "{err}"
+    );
 }
 
 #[test]
 fn weight_out_of_range_exits_2() {
-    let dir = fixture(|t| t.replacen("components = { preschool = 1.0 }", "components = { preschool = -1.0 }", 1));
+    let dir = fixture(|t| {
+        t.replacen("components = { preschool = 1.0 }", "components = { preschool = -1.0 }", 1)
+    });
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("out of range"), "{err}");
@@ -67,7 +87,9 @@ fn weight_out_of_range_exits_2() {
 
 #[test]
 fn missing_required_column_exits_3_and_publishes_nothing() {
-    let dir = fixture(|t| t.replacen("学段 = ", "学段 = ", 1).replacen("stage = \"学段\"", "stage = \"办学阶段\"", 1));
+    let dir = fixture(|t| {
+        t.replacen("学段 = ", "学段 = ", 1).replacen("stage = \"学段\"", "stage = \"办学阶段\"", 1)
+    });
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("enrolment.csv") && err.contains("办学阶段"), "{err}");
@@ -80,7 +102,11 @@ fn quarantine_gate_exits_3_and_keeps_latest() {
     assert_eq!(run_fixture(&dir).0, 0);
     let before = std::fs::read_link(dir.path().join("out/tiny/latest")).unwrap();
     // Break one of three kindergarten rows: 33% quarantined, above the default 1% gate.
-    let k = std::fs::read_to_string(dir.path().join("kindergarten.csv")).unwrap().replacen("3502020001,40,20", "3502020001,四十,20", 1);
+    let k = std::fs::read_to_string(dir.path().join("kindergarten.csv")).unwrap().replacen(
+        "3502020001,40,20",
+        "3502020001,四十,20",
+        1,
+    );
     std::fs::write(dir.path().join("kindergarten.csv"), k).unwrap();
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 3, "{err}");
@@ -94,7 +120,9 @@ fn a_path_leaving_the_pipeline_root_is_refused_unless_allowed() {
     let dir = fixture(|t| t.replacen("path = \"exchange.csv\"", "path = \"OUTSIDE\"", 1));
     let sibling = format!("{}-shared", dir.path().file_name().unwrap().to_string_lossy());
     let outside = format!("../{sibling}/exchange.csv");
-    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap().replace("OUTSIDE", &outside);
+    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml"))
+        .unwrap()
+        .replace("OUTSIDE", &outside);
     std::fs::write(dir.path().join("pipeline.toml"), toml).unwrap();
     let shared = dir.path().parent().unwrap().join(&sibling);
     std::fs::create_dir_all(&shared).unwrap();
@@ -102,10 +130,22 @@ fn a_path_leaving_the_pipeline_root_is_refused_unless_allowed() {
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 2, "{err}");
     let line = line_of(&dir, &outside);
-    assert!(err.contains(&format!("pipeline.toml:{line}:")) && err.contains("outside the pipeline's root"), "{err}");
+    assert!(
+        err.contains(&format!("pipeline.toml:{line}:"))
+            && err.contains("outside the pipeline's root"),
+        "{err}"
+    );
     let pipeline = dir.path().join("pipeline.toml");
     let out = dir.path().join("out");
-    let (code, err) = edustat(&["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap(), "--log-level", "error", "--allow-outside"]);
+    let (code, err) = edustat(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--log-level",
+        "error",
+        "--allow-outside",
+    ]);
     let _ = std::fs::remove_dir_all(&shared);
     assert_eq!(code, 0, "{err}");
 }

@@ -25,22 +25,28 @@ fn preschool_by_hand() {
     // Kindergartens: K1 (A) 20+20+14 = 54 children, girls 10+10+6 = 26, boys 28;
     // K2 (B, code 450199) 10+10+10 = 30, girls 15; K3 (C) 40+40+44 = 124, girls 20+18+22 = 60, boys 64.
     let cases: &[(&str, &str, f64, f64)] = &[
-        ("450102", "total", 54.0, 60.0),   // 90.0 %
-        ("450102", "female", 26.0, 30.0),  // 86.67 %
-        ("450102", "male", 28.0, 30.0),    // 93.33 %
-        ("450103", "total", 30.0, 30.0),   // 100 %: not over 100, no flag
-        ("450202", "total", 124.0, 120.0), // 103.33 %: over_100
-        ("450100", "total", 84.0, 90.0),   // city: (54 + 30) / (60 + 30) = 93.33 %
-        ("450200", "total", 124.0, 120.0), // city of C alone
-        ("450000", "total", 208.0, 210.0), // province: (54 + 30 + 124) / (60 + 30 + 120) = 99.05 %
+        ("450102", "total", 54.0, 60.0),    // 90.0 %
+        ("450102", "female", 26.0, 30.0),   // 86.67 %
+        ("450102", "male", 28.0, 30.0),     // 93.33 %
+        ("450103", "total", 30.0, 30.0),    // 100 %: not over 100, no flag
+        ("450202", "total", 124.0, 120.0),  // 103.33 %: over_100
+        ("450100", "total", 84.0, 90.0),    // city: (54 + 30) / (60 + 30) = 93.33 %
+        ("450200", "total", 124.0, 120.0),  // city of C alone
+        ("450000", "total", 208.0, 210.0),  // province: (54 + 30 + 124) / (60 + 30 + 120) = 99.05 %
         ("450000", "female", 101.0, 105.0), // girls 26 + 15 + 60 = 101 over 30 + 15 + 60 = 105
-        ("450000", "male", 107.0, 105.0),  // boys 28 + 15 + 64 = 107 over 105: over_100
+        ("450000", "male", 107.0, 105.0),   // boys 28 + 15 + 64 = 107 over 105: over_100
     ];
     for (region, sex, num, den) in cases {
-        let row = indicator(&df, "ger_preschool", 2020, region, sex).unwrap_or_else(|| panic!("no row for {region} {sex}"));
+        let row = indicator(&df, "ger_preschool", 2020, region, sex)
+            .unwrap_or_else(|| panic!("no row for {region} {sex}"));
         assert_eq!((row.numerator, row.denominator), (Some(*num), Some(*den)), "{region} {sex}");
         assert!(close(row.value, num / den * 100.0), "{region} {sex}: {:?}", row.value);
-        assert_eq!(row.flags.contains(&"over_100".to_string()), num > den, "{region} {sex} flags {:?}", row.flags);
+        assert_eq!(
+            row.flags.contains(&"over_100".to_string()),
+            num > den,
+            "{region} {sex} flags {:?}",
+            row.flags
+        );
     }
 }
 
@@ -61,10 +67,16 @@ fn senior_secondary_by_hand() {
     let am = indicator(&df, "ger_senior_secondary", 2020, "450102", "male").unwrap();
     assert_eq!((am.numerator, am.flags), (Some(69.0), vec!["over_100".to_string()]));
     let b = indicator(&df, "ger_senior_secondary", 2020, "450103", "total").unwrap();
-    assert_eq!((b.numerator, b.denominator, b.value, b.coverage), (Some(0.0), Some(60.0), Some(0.0), Some(0.0)));
+    assert_eq!(
+        (b.numerator, b.denominator, b.value, b.coverage),
+        (Some(0.0), Some(60.0), Some(0.0), Some(0.0))
+    );
     assert_eq!(b.flags, vec!["low_coverage".to_string()]);
     let city = indicator(&df, "ger_senior_secondary", 2020, "450100", "total").unwrap();
-    assert_eq!((city.numerator, city.denominator, city.coverage), (Some(120.0), Some(180.0), Some(0.5)));
+    assert_eq!(
+        (city.numerator, city.denominator, city.coverage),
+        (Some(120.0), Some(180.0), Some(0.5))
+    );
     let p = indicator(&df, "ger_senior_secondary", 2020, "450000", "total").unwrap();
     assert_eq!((p.numerator, p.denominator), (Some(240.0), Some(360.0)));
     assert!(close(p.value, 200.0 / 3.0) && close(p.coverage, 2.0 / 3.0));
@@ -107,13 +119,26 @@ fn retired_code_rolls_up_into_successor() {
     assert!(!codes.contains(&"450199".to_string()), "the retired code must not appear in outputs");
     // 3 rates × 6 regions × sexes, all in 2020: preschool and senior have total/female/male
     // (18 each), higher total only (6). The counted indicators add 3 × 6 regions × 2 years.
-    let ger = ["ger_preschool", "ger_senior_secondary", "ger_higher"].iter().fold(edustat::frame::lit(false), |acc, id| acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id))));
-    let rates = edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(ger)).unwrap();
-    assert_eq!(rates.height(), 18 + 18 + 6);
-    let projects = ["new_public_kindergarten", "new_or_expanded_kindergarten", "first_class_university"]
+    let ger = ["ger_preschool", "ger_senior_secondary", "ger_higher"]
         .iter()
-        .fold(edustat::frame::lit(false), |acc, id| acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id))));
-    assert_eq!(edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(projects)).unwrap().height(), 3 * 6 * 2);
+        .fold(edustat::frame::lit(false), |acc, id| {
+            acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id)))
+        });
+    let rates =
+        edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(ger)).unwrap();
+    assert_eq!(rates.height(), 18 + 18 + 6);
+    let projects =
+        ["new_public_kindergarten", "new_or_expanded_kindergarten", "first_class_university"]
+            .iter()
+            .fold(edustat::frame::lit(false), |acc, id| {
+                acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id)))
+            });
+    assert_eq!(
+        edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(projects))
+            .unwrap()
+            .height(),
+        3 * 6 * 2
+    );
 }
 
 #[test]
@@ -132,18 +157,44 @@ fn counted_projects_by_hand() {
     let (_g, df) = indicators();
     // projects.csv: new public kindergartens 2019: A 2, B 3 (delivered as retired 450199);
     // 2020: C 4, A 1. Expanded: 2020 A 1. First-class universities: 2020 province 2.
-    let count = |id: &str, year: i32, region: &str| indicator(&df, id, year, region, "total").unwrap().value;
+    let count = |id: &str, year: i32, region: &str| {
+        indicator(&df, id, year, region, "total").unwrap().value
+    };
     // Cumulative from 2019: A = 2 (2019), 3 (2020); B = 3, 3; C = 0, 4.
-    assert_eq!((count("new_public_kindergarten", 2019, "450102"), count("new_public_kindergarten", 2020, "450102")), (Some(2.0), Some(3.0)));
+    assert_eq!(
+        (
+            count("new_public_kindergarten", 2019, "450102"),
+            count("new_public_kindergarten", 2020, "450102")
+        ),
+        (Some(2.0), Some(3.0))
+    );
     assert_eq!(count("new_public_kindergarten", 2020, "450103"), Some(3.0));
-    assert_eq!((count("new_public_kindergarten", 2019, "450202"), count("new_public_kindergarten", 2020, "450202")), (Some(0.0), Some(4.0)));
+    assert_eq!(
+        (
+            count("new_public_kindergarten", 2019, "450202"),
+            count("new_public_kindergarten", 2020, "450202")
+        ),
+        (Some(0.0), Some(4.0))
+    );
     // City 450100 = A + B = 5 in 2019, 6 in 2020; province = 5 in 2019, 3 + 3 + 4 = 10 in 2020.
-    assert_eq!((count("new_public_kindergarten", 2019, "450100"), count("new_public_kindergarten", 2020, "450100")), (Some(5.0), Some(6.0)));
+    assert_eq!(
+        (
+            count("new_public_kindergarten", 2019, "450100"),
+            count("new_public_kindergarten", 2020, "450100")
+        ),
+        (Some(5.0), Some(6.0))
+    );
     assert_eq!(count("new_public_kindergarten", 2020, "450000"), Some(10.0));
     // New or expanded: 10 + 1 = 11 in 2020.
     assert_eq!(count("new_or_expanded_kindergarten", 2020, "450000"), Some(11.0));
     // Reported for the province only: 2 there, 0 in every city and county.
-    assert_eq!((count("first_class_university", 2020, "450000"), count("first_class_university", 2020, "450202")), (Some(2.0), Some(0.0)));
+    assert_eq!(
+        (
+            count("first_class_university", 2020, "450000"),
+            count("first_class_university", 2020, "450202")
+        ),
+        (Some(2.0), Some(0.0))
+    );
     let row = indicator(&df, "first_class_university", 2020, "450000", "total").unwrap();
     assert_eq!((row.numerator, row.denominator), (None, None), "counts have no ratio parts");
 }
@@ -202,7 +253,9 @@ fn class_size_by_hand() {
 #[test]
 fn register_families_by_hand() {
     let (_g, df) = indicators();
-    let get = |id: &str, region: &str| indicator(&df, id, 2020, region, "total").unwrap_or_else(|| panic!("{id} {region}"));
+    let get = |id: &str, region: &str| {
+        indicator(&df, id, 2020, region, "total").unwrap_or_else(|| panic!("{id} {region}"))
+    };
     // Children (kindergarten.csv): K1 (A, public) 54, K2 (B, private 普惠) 30, K3 (C, private, not 普惠) 124.
     // 普惠 coverage: A 54/54, B 30/30, C 0/124; province (54 + 30) / 208 = 40.38 %.
     let p = get("inclusive_coverage", "450000");
@@ -213,7 +266,13 @@ fn register_families_by_hand() {
     // Townships (乡镇 codes ≥ 100; 450102001 is a 街道 and does not count): A has 101 and 102,
     // B 101, C 101. Only K1 (public, central) in 450102101 covers one: A 1/2, B 0/1, C 0/1,
     // city 450100 1/3, province 1/4.
-    assert_eq!((get("township_central_kindergarten_coverage", "450102").numerator, get("township_central_kindergarten_coverage", "450102").denominator), (Some(1.0), Some(2.0)));
+    assert_eq!(
+        (
+            get("township_central_kindergarten_coverage", "450102").numerator,
+            get("township_central_kindergarten_coverage", "450102").denominator
+        ),
+        (Some(1.0), Some(2.0))
+    );
     let t = get("township_central_kindergarten_coverage", "450000");
     assert_eq!((t.numerator, t.denominator, t.value), (Some(1.0), Some(4.0), Some(25.0)));
     assert_eq!(get("township_central_kindergarten_coverage", "450100").denominator, Some(3.0));
@@ -228,7 +287,10 @@ fn register_families_by_hand() {
     assert_eq!((s.numerator, s.denominator, s.value), (Some(1.0), Some(2.0), Some(50.0)));
     assert!(s.flags.contains(&"proxy_definition".to_string()), "{:?}", s.flags);
     assert_eq!(get("standardized_schools", "450000").value, Some(1.0));
-    assert!(get("standardized_schools", "450000").flags.is_empty(), "counts carry an empty flag list");
+    assert!(
+        get("standardized_schools", "450000").flags.is_empty(),
+        "counts carry an empty flag list"
+    );
     // Broadband over primary, junior, senior: S1 yes, J1 yes, P1 no → 2/3.
     let b = get("broadband_coverage", "450000");
     assert_eq!((b.numerator, b.denominator), (Some(2.0), Some(3.0)));
@@ -247,7 +309,10 @@ fn money_and_exchange_by_hand() {
     assert_eq!((g.numerator, g.denominator), (Some(2900.0), Some(3000.0)));
     assert!(close(g.value, (2900.0 / 3000.0 - 1.0) * 100.0));
     assert!(close(get("education_expenditure_growth", 2020, "450102").unwrap().value, 10.0));
-    assert!(get("education_expenditure_growth", 2019, "450000").is_none(), "no previous year, no growth row");
+    assert!(
+        get("education_expenditure_growth", 2019, "450000").is_none(),
+        "no previous year, no growth row"
+    );
     let ps = get("education_expenditure_per_student", 2020, "450000").unwrap();
     assert_eq!((ps.numerator, ps.denominator), (Some(2900.0), Some(30.0)));
     // Both checks hold in A, fail in C → 1 of 2 counties.
@@ -256,7 +321,10 @@ fn money_and_exchange_by_hand() {
     // Pay: A 90/100 = 0.9, C 110/100 = 1.1 → 1 of 2 counties; no city or province ratio of averages.
     assert!(close(get("teacher_pay_ratio", 2020, "450102").unwrap().value, 0.9));
     assert!(get("teacher_pay_ratio", 2020, "450000").is_none());
-    assert_eq!(get("counties_teacher_pay_not_below_civil_servants", 2020, "450000").unwrap().numerator, Some(1.0));
+    assert_eq!(
+        get("counties_teacher_pay_not_below_civil_servants", 2020, "450000").unwrap().numerator,
+        Some(1.0)
+    );
     // Exchange reported for the province only.
     assert_eq!(get("inbound_students", 2020, "450000").unwrap().value, Some(120.0));
     assert_eq!(get("inbound_students", 2020, "450102").unwrap().value, Some(0.0));
@@ -282,7 +350,8 @@ fn balance_edges_through_the_pipeline() {
 #[test]
 fn retention_by_hand() {
     let (_g, df) = indicators();
-    let get = |year: i32, region: &str| indicator(&df, "retention_compulsory", year, region, "total");
+    let get =
+        |year: i32, region: &str| indicator(&df, "retention_compulsory", year, region, "total");
     // A: junior final grade 2020 = 30 (school J1; the regional row's 99 for A in 2020 is ignored
     // because school-level data exist) over primary entrants of 2012 = 32 → 93.75 %.
     let a = get(2020, "450102").unwrap();

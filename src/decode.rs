@@ -4,7 +4,14 @@
 
 use encoding_rs::{DecoderResult, Encoding as Codec, GB18030, UTF_16BE, UTF_16LE};
 
-use crate::spec::Encoding;
+/// Text encodings a source may declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Gb18030,
+    /// BOM if present, else strict UTF-8, else strict GB18030.
+    Auto,
+}
 
 /// Where and why decoding failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,14 +25,27 @@ pub struct DecodeError {
 pub fn decode(bytes: &[u8], declared: Encoding) -> Result<(String, &'static str), DecodeError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         if declared == Encoding::Gb18030 {
-            return Err(err(bytes, 0, "file starts with a UTF-8 byte-order mark but is declared gb18030"));
+            return Err(err(
+                bytes,
+                0,
+                "file starts with a UTF-8 byte-order mark but is declared gb18030",
+            ));
         }
         return utf8(bytes, rest, 3).map(|t| (t, "utf-8"));
     }
-    for (bom, codec, name) in [(&[0xFF, 0xFE][..], UTF_16LE, "utf-16le"), (&[0xFE, 0xFF][..], UTF_16BE, "utf-16be")] {
+    for (bom, codec, name) in
+        [(&[0xFF, 0xFE][..], UTF_16LE, "utf-16le"), (&[0xFE, 0xFF][..], UTF_16BE, "utf-16be")]
+    {
         if let Some(rest) = bytes.strip_prefix(bom) {
             if declared != Encoding::Auto {
-                return Err(err(bytes, 0, &format!("file is {name} (byte-order mark) but is declared {}", declared_name(declared))));
+                return Err(err(
+                    bytes,
+                    0,
+                    &format!(
+                        "file is {name} (byte-order mark) but is declared {}",
+                        declared_name(declared)
+                    ),
+                ));
             }
             return strict(bytes, rest, 2, codec).map(|t| (t, name));
         }
@@ -40,7 +60,11 @@ pub fn decode(bytes: &[u8], declared: Encoding) -> Result<(String, &'static str)
                 && let Ok(text) = std::str::from_utf8(bytes)
             {
                 let at = text.find(|c: char| !c.is_ascii()).unwrap_or(0);
-                return Err(err(bytes, at, "file is declared gb18030 but is valid UTF-8 (declare encoding = \"utf-8\" or \"auto\")"));
+                return Err(err(
+                    bytes,
+                    at,
+                    "file is declared gb18030 but is valid UTF-8 (declare encoding = \"utf-8\" or \"auto\")",
+                ));
             }
             strict(bytes, bytes, 0, GB18030).map(|t| (t, "gb18030"))
         }
@@ -67,15 +91,26 @@ fn utf8(all: &[u8], body: &[u8], skipped: usize) -> Result<String, DecodeError> 
         Ok(t) => Ok(t.to_string()),
         Err(e) => {
             let at = skipped + e.valid_up_to();
-            let hint = if strict(all, body, skipped, GB18030).is_ok() { " (the file decodes as GB18030: declare encoding = \"gb18030\")" } else { "" };
+            let hint = if strict(all, body, skipped, GB18030).is_ok() {
+                " (the file decodes as GB18030: declare encoding = \"gb18030\")"
+            } else {
+                ""
+            };
             Err(err(all, at, &format!("invalid UTF-8 byte 0x{:02X}{hint}", all[at])))
         }
     }
 }
 
-fn strict(all: &[u8], body: &[u8], skipped: usize, codec: &'static Codec) -> Result<String, DecodeError> {
+fn strict(
+    all: &[u8],
+    body: &[u8],
+    skipped: usize,
+    codec: &'static Codec,
+) -> Result<String, DecodeError> {
     let mut decoder = codec.new_decoder_without_bom_handling();
-    let capacity = decoder.max_utf8_buffer_length_without_replacement(body.len()).unwrap_or(body.len() * 3 + 16);
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(body.len())
+        .unwrap_or(body.len() * 3 + 16);
     let mut out = String::with_capacity(capacity);
     let (result, read) = decoder.decode_to_string_without_replacement(body, &mut out, true);
     match result {
@@ -84,9 +119,19 @@ fn strict(all: &[u8], body: &[u8], skipped: usize, codec: &'static Codec) -> Res
             // `read` bytes were consumed; the malformed sequence ends `unread` bytes before that.
             let end = read.saturating_sub(unread as usize);
             let at = skipped + end.saturating_sub(bad as usize);
-            Err(err(all, at, &format!("invalid {} byte sequence 0x{}", codec.name(), hexbytes(&all[at..(at + bad as usize).min(all.len())]))))
+            Err(err(
+                all,
+                at,
+                &format!(
+                    "invalid {} byte sequence 0x{}",
+                    codec.name(),
+                    hexbytes(&all[at..(at + bad as usize).min(all.len())])
+                ),
+            ))
         }
-        DecoderResult::OutputFull => Err(err(all, skipped + read, "internal: decode buffer too small")),
+        DecoderResult::OutputFull => {
+            Err(err(all, skipped + read, "internal: decode buffer too small"))
+        }
     }
 }
 
@@ -130,7 +175,10 @@ mod tests {
     #[test]
     fn boms() {
         assert_eq!(decode(b"\xEF\xBB\xBFa,b", Encoding::Utf8).unwrap().0, "a,b");
-        assert_eq!(decode(b"\xFF\xFEa\x00", Encoding::Auto).unwrap(), ("a".to_string(), "utf-16le"));
+        assert_eq!(
+            decode(b"\xFF\xFEa\x00", Encoding::Auto).unwrap(),
+            ("a".to_string(), "utf-16le")
+        );
         assert!(decode(b"\xFF\xFEa\x00", Encoding::Utf8).is_err());
     }
 }

@@ -1,0 +1,99 @@
+//! `manifest.json`: what a run read, did and wrote. One type, written by `run` and read by every
+//! verb that opens a run folder (reuse of unchanged tables, `diff`, `check`, `baseline`).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The manifest of one published run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub run_id: String,
+    pub pipeline_id: String,
+    pub pipeline_file: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub edustat_version: String,
+    pub schema_version: String,
+    pub spec_hash: String,
+    /// Fingerprint of everything the run read: equal fingerprints, equal outputs.
+    pub fingerprint: String,
+    pub divisions: InputFile,
+    /// Per canonical table: its fingerprint and whether it was reused from the previous run.
+    pub tables: Vec<TableState>,
+    pub inputs: Vec<FileReport>,
+    pub stages: Vec<StageCount>,
+    pub files: Vec<Written>,
+}
+
+/// A file read whole (the division table).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputFile {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// What ingest says about one input file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileReport {
+    pub path: String,
+    pub table: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub encoding: Option<String>,
+    pub sheet: Option<String>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+}
+
+/// One canonical table of the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableState {
+    pub table: String,
+    pub fingerprint: String,
+    pub rows: u64,
+    pub reused: bool,
+}
+
+/// Rows in and out of one stage, and its time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageCount {
+    pub stage: String,
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub millis: u128,
+}
+
+/// A file the run wrote.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Written {
+    pub path: String,
+    pub rows: Option<u64>,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl Manifest {
+    /// Read `manifest.json` of a run folder.
+    pub fn read(run_dir: &Path) -> Result<Manifest> {
+        let path = run_dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::Usage(format!("{} is not a manifest edustat wrote: {e}", path.display()))
+        })
+    }
+
+    /// Rows of a written table, when the manifest lists it.
+    pub fn rows_of(&self, file: &str) -> Option<u64> {
+        self.files.iter().find(|f| f.path == file).and_then(|f| f.rows)
+    }
+
+    /// Rows quarantined over every input.
+    pub fn rows_quarantined(&self) -> u64 {
+        self.inputs.iter().map(|f| f.rows_quarantined).sum()
+    }
+}

@@ -1,0 +1,331 @@
+//! The `[[sources]]` of a pipeline file, resolved: each input file found (with `{year}`
+//! expanded) inside the pipeline's root, its format, encoding and mapping checked against the
+//! canonical table it feeds.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{Ctx, DEFAULT_MAX_CELLS, Encoding, Format, Grade, SourceSpec, ValueSpec, model};
+use crate::error::Result;
+use crate::tables::{self, Kind, TableDef};
+
+/// Every source of the pipeline file, one per file (a `{year}` path gives one per year).
+pub(super) fn resolve(
+    ctx: &Ctx,
+    raw: &model::PipelineFile,
+    (first, last): (i32, i32),
+) -> Result<Vec<SourceSpec>> {
+    let dir = ctx.dir();
+    let mut sources = Vec::new();
+    for source in &raw.sources {
+        let mapping_name = source.mapping.get_ref();
+        let mapping = raw.mappings.get(mapping_name).ok_or_else(|| {
+            ctx.err(
+                source.mapping.span(),
+                format!("no mapping named {mapping_name:?} in [mappings]"),
+            )
+        })?;
+        let years: Vec<Option<i32>> = if source.path.get_ref().contains("{year}") {
+            (first..=last).map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for year in years {
+            sources.push(resolve_source(ctx, &dir, source, mapping, year, &raw.last_grade)?);
+        }
+    }
+    Ok(sources)
+}
+
+fn resolve_source(
+    ctx: &Ctx,
+    dir: &Path,
+    source: &model::Source,
+    mapping: &model::Mapping,
+    year: Option<i32>,
+    last_grade: &BTreeMap<String, i64>,
+) -> Result<SourceSpec> {
+    let table = tables::table(mapping.table.get_ref()).ok_or_else(|| {
+        let known: Vec<&str> = tables::TABLES.iter().map(|t| t.name).collect();
+        ctx.err(
+            mapping.table.span(),
+            format!("unknown table {:?}; known: {}", mapping.table.get_ref(), known.join(", ")),
+        )
+    })?;
+    let display = match year {
+        Some(y) => source.path.get_ref().replace("{year}", &y.to_string()),
+        None => source.path.get_ref().clone(),
+    };
+    let (path, format) = input_file(ctx, dir, source, &display)?;
+    let encoding = encoding(ctx, source)?;
+    if source.header_row == 0 {
+        return Err(ctx.err(source.path.span(), "header_row is 1-based"));
+    }
+    let columns = mapped_columns(ctx, table, mapping)?;
+    let constants = constants(ctx, table, source, year)?;
+    let codes = code_maps(ctx, table, mapping)?;
+    let mut values = Vec::new();
+    for v in &mapping.values {
+        values.push(resolve_value(ctx, table, v, last_grade)?);
+    }
+    check_keys(ctx, table, mapping, &columns, &constants, &values)?;
+    Ok(SourceSpec {
+        path,
+        display,
+        format,
+        encoding,
+        sheet: source.sheet.clone(),
+        max_cells: source.max_cells.unwrap_or(DEFAULT_MAX_CELLS),
+        header_row: source.header_row,
+        table,
+        columns,
+        strip_suffixes: mapping.strip_suffixes.clone(),
+        codes,
+        constants,
+        values,
+        ignore: mapping.ignore.clone(),
+        total_labels: mapping.total_labels.clone(),
+    })
+}
+
+/// The input file: it exists, lies inside the pipeline's root, and is CSV or XLSX.
+fn input_file(
+    ctx: &Ctx,
+    dir: &Path,
+    source: &model::Source,
+    display: &str,
+) -> Result<(std::path::PathBuf, Format)> {
+    let path = dir.join(display);
+    if !path.is_file() {
+        let message = format!("input file {} does not exist", path.display());
+        return Err(ctx.err(source.path.span(), message));
+    }
+    ctx.confined(source.path.span(), &path)?;
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let format = match extension.as_deref() {
+        Some("csv") | Some("txt") => Format::Csv,
+        Some("xlsx") => Format::Xlsx,
+        _ => {
+            return Err(ctx.err(
+                source.path.span(),
+                format!("{display}: only .csv and .xlsx inputs are supported"),
+            ));
+        }
+    };
+    Ok((path, format))
+}
+
+fn encoding(ctx: &Ctx, source: &model::Source) -> Result<Encoding> {
+    match source.encoding.get_ref().to_ascii_lowercase().as_str() {
+        "utf-8" | "utf8" => Ok(Encoding::Utf8),
+        "gb18030" | "gbk" | "gb2312" => Ok(Encoding::Gb18030),
+        "auto" => Ok(Encoding::Auto),
+        other => Err(ctx.err(
+            source.encoding.span(),
+            format!("unknown encoding {other:?}; use utf-8, gb18030 or auto"),
+        )),
+    }
+}
+
+/// canonical column → raw header, every canonical column one of the table's.
+fn mapped_columns(
+    ctx: &Ctx,
+    table: &TableDef,
+    mapping: &model::Mapping,
+) -> Result<Vec<(String, String)>> {
+    let mut columns = Vec::new();
+    for (canonical, raw_header) in &mapping.columns {
+        if table.column(canonical.get_ref()).is_none() {
+            return Err(ctx.err(
+                canonical.span(),
+                format!("table {} has no column {:?}", table.name, canonical.get_ref()),
+            ));
+        }
+        columns.push((canonical.get_ref().clone(), raw_header.clone()));
+    }
+    Ok(columns)
+}
+
+/// The source's constants as text; a `{year}` path sets `year`.
+fn constants(
+    ctx: &Ctx,
+    table: &TableDef,
+    source: &model::Source,
+    year: Option<i32>,
+) -> Result<Vec<(String, String)>> {
+    let mut constants = Vec::new();
+    for (name, value) in &source.constants {
+        if table.column(name).is_none() {
+            return Err(ctx.err(
+                source.path.span(),
+                format!("constant {name:?}: table {} has no such column", table.name),
+            ));
+        }
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            other => {
+                let message = format!(
+                    "constant {name:?} must be text or an integer, not {}",
+                    other.type_str()
+                );
+                return Err(ctx.err(source.path.span(), message));
+            }
+        };
+        constants.push((name.clone(), text));
+    }
+    if let Some(y) = year {
+        constants.retain(|(n, _)| n != "year");
+        constants.push(("year".into(), y.to_string()));
+    }
+    Ok(constants)
+}
+
+/// Code maps (raw label → canonical value) on coded or text columns.
+fn code_maps(
+    ctx: &Ctx,
+    table: &TableDef,
+    mapping: &model::Mapping,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut codes = BTreeMap::new();
+    for (canonical, map) in &mapping.codes {
+        let Some(def) = table.column(canonical.get_ref()) else {
+            return Err(ctx.err(
+                canonical.span(),
+                format!("table {} has no column {:?}", table.name, canonical.get_ref()),
+            ));
+        };
+        match def.kind {
+            Kind::Coded(allowed) => {
+                if let Some(bad) = map.values().find(|v| !allowed.contains(&v.as_str())) {
+                    return Err(ctx.err(
+                        canonical.span(),
+                        format!(
+                            "{bad:?} is not a value of {}; allowed: {}",
+                            def.name,
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
+            Kind::Text => {}
+            _ => {
+                let message = format!("column {} takes no code map", def.name);
+                return Err(ctx.err(canonical.span(), message));
+            }
+        }
+        codes.insert(canonical.get_ref().clone(), map.clone());
+    }
+    Ok(codes)
+}
+
+/// Every key must come from somewhere (a column, a constant, or every value column), and a
+/// table with measures needs value columns.
+fn check_keys(
+    ctx: &Ctx,
+    table: &TableDef,
+    mapping: &model::Mapping,
+    columns: &[(String, String)],
+    constants: &[(String, String)],
+    values: &[ValueSpec],
+) -> Result<()> {
+    for def in table.columns.iter().filter(|c| c.key) {
+        let covered = columns.iter().any(|(c, _)| c == def.name)
+            || constants.iter().any(|(c, _)| c == def.name)
+            || (def.from_values
+                && (def.name == "sex" || values.iter().all(|v| value_key(v, def.name).is_some())));
+        if !covered {
+            return Err(ctx.err(mapping.table.span(), format!("key column {} of table {} is neither mapped, constant, nor set on every value column", def.name, table.name)));
+        }
+    }
+    if !table.measures.is_empty() && values.is_empty() {
+        return Err(ctx.err(
+            mapping.table.span(),
+            format!("table {} needs at least one value column", table.name),
+        ));
+    }
+    Ok(())
+}
+
+fn value_key<'a>(v: &'a ValueSpec, name: &str) -> Option<&'a str> {
+    match name {
+        "grade" => v.grade.as_ref().map(|_| "grade"),
+        "category" => v.category.as_deref(),
+        "size_band" => v.size_band.as_deref(),
+        "sex" => Some(v.sex.as_str()),
+        _ => None,
+    }
+}
+
+fn resolve_value(
+    ctx: &Ctx,
+    table: &TableDef,
+    v: &model::ValueColumn,
+    last_grade: &BTreeMap<String, i64>,
+) -> Result<ValueSpec> {
+    if !table.measures.contains(&v.measure.get_ref().as_str()) {
+        return Err(ctx.err(
+            v.measure.span(),
+            format!(
+                "table {} has no measure {:?}; measures: {}",
+                table.name,
+                v.measure.get_ref(),
+                table.measures.join(", ")
+            ),
+        ));
+    }
+    let check = |name: &str, value: &toml::Spanned<String>| -> Result<String> {
+        match table.column(name) {
+            Some(def) if def.from_values => match def.kind {
+                Kind::Coded(allowed) if !allowed.contains(&value.get_ref().as_str()) => Err(ctx
+                    .err(
+                        value.span(),
+                        format!(
+                            "{:?} is not a value of {name}; allowed: {}",
+                            value.get_ref(),
+                            allowed.join(", ")
+                        ),
+                    )),
+                _ => Ok(value.get_ref().clone()),
+            },
+            _ => Err(ctx.err(
+                value.span(),
+                format!("table {} takes no {name} on value columns", table.name),
+            )),
+        }
+    };
+    let sex = match &v.sex {
+        Some(s) => check("sex", s)?,
+        None => "total".into(),
+    };
+    let category = v.category.as_ref().map(|c| check("category", c)).transpose()?;
+    let size_band = v.size_band.as_ref().map(|c| check("size_band", c)).transpose()?;
+    let grade = match &v.grade {
+        None => None,
+        Some(g) => {
+            if table.column("grade").is_none() {
+                return Err(ctx.err(g.span(), format!("table {} has no grade", table.name)));
+            }
+            match g.get_ref() {
+                model::GradeValue::Number(n) if (0..=12).contains(n) => Some(Grade::Fixed(*n)),
+                model::GradeValue::Word(w) if w == "last" => {
+                    if last_grade.is_empty() {
+                        return Err(
+                            ctx.err(g.span(), "grade = \"last\" needs a [last_grade] table")
+                        );
+                    }
+                    Some(Grade::Last)
+                }
+                _ => return Err(ctx.err(g.span(), "grade must be 0..=12 or \"last\"")),
+            }
+        }
+    };
+    Ok(ValueSpec {
+        raw: v.raw.clone(),
+        measure: v.measure.get_ref().clone(),
+        sex,
+        grade,
+        category,
+        size_band,
+    })
+}
