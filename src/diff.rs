@@ -363,8 +363,15 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
     }
     out.inputs_removed =
         old.inputs.keys().filter(|p| !new.inputs.contains_key(*p)).cloned().collect();
+    out.moves = indicator_moves(old, new, tolerances)?;
+    out.summary = summarise(&out.moves);
+    out.targets = target_moves(old, new, tolerances)?;
+    Ok(out)
+}
 
-    // Indicators: full join on the key, then only the rows that differ are collected.
+/// The indicator rows that differ: a full join on the key, then only those rows collected,
+/// largest moves first and added or removed rows (no delta) after them.
+fn indicator_moves(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<Vec<Move>> {
     let side = |df: &DataFrame, tag: &str| -> LazyFrame {
         let mut sel: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
         for c in ["value", "numerator", "denominator", "flags"] {
@@ -378,16 +385,13 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             when(col("indicator").eq(lit(id.clone()))).then(lit(*t)).otherwise(acc)
         });
     let joined = frame::full_join(side(&old.indicators, "old"), side(&new.indicators, "new"), KEYS);
-    let (vo, vn) = (col("value_old"), col("value_new"));
-    let delta = vn.clone() - vo.clone();
     // Floating sums are not bit-for-bit repeatable across thread schedules: every number is
     // compared with the indicator's relative tolerance, so identical inputs give an empty diff.
-    let moved = |a: Expr, b: Expr| differs(a, b, tolerance.clone());
-    let added = col("__in_old").is_null();
-    let removed = col("__in_new").is_null();
-    let num_changed = moved(col("numerator_old"), col("numerator_new"));
-    let den_changed = moved(col("denominator_old"), col("denominator_new"));
-    let value_changed = moved(vo.clone(), vn.clone());
+    let moved = |a: &str, b: &str| differs(col(a), col(b), tolerance.clone());
+    let (added, removed) = (col("__in_old").is_null(), col("__in_new").is_null());
+    let num_changed = moved("numerator_old", "numerator_new");
+    let den_changed = moved("denominator_old", "denominator_new");
+    let value_changed = moved("value_old", "value_new");
     let flags_changed = same(col("flags_old"), col("flags_new")).not();
     let cause = frame::first_match(
         vec![
@@ -399,46 +403,20 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             (value_changed.clone(), lit("value")),
             (flags_changed.clone(), lit("flags")),
         ],
-        crate::frame::null_text(),
+        frame::null_text(),
     );
+    let beyond = added.or(removed).or(flags_changed).or(value_changed);
     let changed = frame::collect(
         joined
             .with_columns([
                 cause.alias("__cause"),
-                delta.alias("__delta"),
-                (added.clone().or(removed.clone()).or(flags_changed).or(value_changed.clone()))
-                    .alias("__beyond"),
+                (col("value_new") - col("value_old")).alias("__delta"),
+                beyond.alias("__beyond"),
             ])
             .filter(col("__cause").is_not_null()),
     )?;
-    let get_s = |c: &str| changed.column(c).and_then(|s| s.str().cloned());
-    let get_f = |c: &str| changed.column(c).and_then(|s| s.f64().cloned());
-    let (ids, codes, sexes, areas, causes) = (
-        get_s("indicator")?,
-        get_s("region_code")?,
-        get_s("sex")?,
-        get_s("area")?,
-        get_s("__cause")?,
-    );
-    let years = changed.column("year")?.i32()?.clone();
-    let (olds, news, deltas) = (get_f("value_old")?, get_f("value_new")?, get_f("__delta")?);
-    let beyond = changed.column("__beyond")?.bool()?.clone();
-    for i in 0..changed.height() {
-        out.moves.push(Move {
-            indicator: ids.get(i).unwrap_or_default().to_string(),
-            year: years.get(i).unwrap_or_default(),
-            region_code: codes.get(i).unwrap_or_default().to_string(),
-            sex: sexes.get(i).unwrap_or_default().to_string(),
-            area: areas.get(i).unwrap_or_default().to_string(),
-            old: olds.get(i),
-            new: news.get(i),
-            delta: deltas.get(i),
-            cause: causes.get(i).unwrap_or_default().to_string(),
-            beyond_tolerance: beyond.get(i).unwrap_or(true),
-        });
-    }
-    // Largest moves first; added and removed rows (no delta) after them.
-    out.moves.sort_by(|a, b| {
+    let mut moves = read_moves(&changed)?;
+    moves.sort_by(|a, b| {
         let (x, y) = (a.delta.map(f64::abs).unwrap_or(-1.0), b.delta.map(f64::abs).unwrap_or(-1.0));
         y.total_cmp(&x).then_with(|| {
             (&a.indicator, a.year, &a.region_code, &a.sex).cmp(&(
@@ -449,8 +427,38 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             ))
         })
     });
+    Ok(moves)
+}
+
+fn read_moves(changed: &DataFrame) -> Result<Vec<Move>> {
+    let text = |c: &str| frame::texts(changed, c);
+    let (ids, codes, sexes, areas, causes) =
+        (text("indicator")?, text("region_code")?, text("sex")?, text("area")?, text("__cause")?);
+    let years = frame::ints(changed, "year")?;
+    let olds = frame::floats(changed, "value_old")?;
+    let news = frame::floats(changed, "value_new")?;
+    let deltas = frame::floats(changed, "__delta")?;
+    let beyond = frame::bools(changed, "__beyond")?;
+    Ok((0..changed.height())
+        .map(|i| Move {
+            indicator: ids[i].clone().unwrap_or_default(),
+            year: years[i].unwrap_or_default() as i32,
+            region_code: codes[i].clone().unwrap_or_default(),
+            sex: sexes[i].clone().unwrap_or_default(),
+            area: areas[i].clone().unwrap_or_default(),
+            old: olds[i],
+            new: news[i],
+            delta: deltas[i],
+            cause: causes[i].clone().unwrap_or_default(),
+            beyond_tolerance: beyond[i].unwrap_or(true),
+        })
+        .collect())
+}
+
+/// Per indicator: rows changed and the largest move; most rows changed first.
+fn summarise(moves: &[Move]) -> Vec<IndicatorSummary> {
     let mut per: BTreeMap<String, IndicatorSummary> = BTreeMap::new();
-    for m in &out.moves {
+    for m in moves {
         let s = per.entry(m.indicator.clone()).or_insert(IndicatorSummary {
             indicator: m.indicator.clone(),
             rows_changed: 0,
@@ -465,11 +473,17 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             s.where_largest = format!("{} {} {}", m.region_code, m.year, m.sex);
         }
     }
-    out.summary = per.into_values().collect();
-    out.summary
-        .sort_by(|a, b| b.rows_changed.cmp(&a.rows_changed).then(a.indicator.cmp(&b.indicator)));
+    let mut summary: Vec<IndicatorSummary> = per.into_values().collect();
+    summary.sort_by(|a, b| b.rows_changed.cmp(&a.rows_changed).then(a.indicator.cmp(&b.indicator)));
+    summary
+}
 
-    // Targets: status or latest value changed.
+/// Targets whose status or latest value changed.
+fn target_moves(
+    old: &Snapshot,
+    new: &Snapshot,
+    tolerances: &Tolerances,
+) -> Result<Vec<TargetMove>> {
     let tkeys = ["indicator", "region_code", "target_year", "comparator", "target_value"];
     let tside = |df: &DataFrame, tag: &str| -> LazyFrame {
         df.clone().lazy().select([
@@ -482,38 +496,28 @@ pub fn diff(old: &Snapshot, new: &Snapshot, tolerances: &Tolerances) -> Result<D
             col("latest_value").alias(format!("latest_{tag}")),
         ])
     };
+    let status_changed = same(col("status_old"), col("status_new")).not();
+    let value_moved = differs(col("latest_old"), col("latest_new"), lit(tolerances.default));
     let t = frame::collect(
-        frame::full_join(tside(&old.targets, "old"), tside(&new.targets, "new"), &tkeys).filter(
-            same(col("status_old"), col("status_new")).not().or(differs(
-                col("latest_old"),
-                col("latest_new"),
-                lit(tolerances.default),
-            )),
-        ),
+        frame::full_join(tside(&old.targets, "old"), tside(&new.targets, "new"), &tkeys)
+            .filter(status_changed.or(value_moved)),
     )?;
-    let (ti, tr, so, sn) = (
-        t.column("indicator")?.str()?.clone(),
-        t.column("region_code")?.str()?.clone(),
-        t.column("status_old")?.str()?.clone(),
-        t.column("status_new")?.str()?.clone(),
-    );
-    let (ty, lo, ln) = (
-        t.column("target_year")?.i32()?.clone(),
-        t.column("latest_old")?.f64()?.clone(),
-        t.column("latest_new")?.f64()?.clone(),
-    );
-    for i in 0..t.height() {
-        out.targets.push(TargetMove {
-            indicator: ti.get(i).unwrap_or_default().to_string(),
-            region_code: tr.get(i).unwrap_or_default().to_string(),
-            target_year: ty.get(i),
-            old_status: so.get(i).map(str::to_string),
-            new_status: sn.get(i).map(str::to_string),
-            old_value: lo.get(i),
-            new_value: ln.get(i),
-        });
-    }
-    Ok(out)
+    let text = |c: &str| frame::texts(&t, c);
+    let (ti, tr, so, sn) =
+        (text("indicator")?, text("region_code")?, text("status_old")?, text("status_new")?);
+    let years = frame::ints(&t, "target_year")?;
+    let (lo, ln) = (frame::floats(&t, "latest_old")?, frame::floats(&t, "latest_new")?);
+    Ok((0..t.height())
+        .map(|i| TargetMove {
+            indicator: ti[i].clone().unwrap_or_default(),
+            region_code: tr[i].clone().unwrap_or_default(),
+            target_year: years[i].map(|y| y as i32),
+            old_status: so[i].clone(),
+            new_status: sn[i].clone(),
+            old_value: lo[i],
+            new_value: ln[i],
+        })
+        .collect())
 }
 
 fn num(v: Option<f64>) -> String {
@@ -521,31 +525,79 @@ fn num(v: Option<f64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// The diff as text (`table`), GitHub markdown (`markdown`) or JSON (`json`), at most `limit` rows.
-pub fn render(d: &Diff, format: &str, limit: usize) -> Result<String> {
-    if format == "json" {
+/// How `render` lays a diff out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Aligned text columns, for a terminal.
+    Table,
+    /// Markdown tables, for a pull-request comment.
+    Markdown,
+    /// The whole diff as JSON.
+    Json,
+}
+
+/// The diff as text: what changed between the runs, a summary per indicator, target changes,
+/// then at most `limit` rows, largest moves first.
+pub fn render(d: &Diff, layout: Layout, limit: usize) -> Result<String> {
+    if layout == Layout::Json {
         return serde_json::to_string_pretty(d).map_err(|e| Error::Internal(e.to_string()));
     }
-    let md = format == "markdown";
-    let mut s = String::new();
-    let heading = |s: &mut String, t: &str| {
-        s.push_str(&if md { format!("\n### {t}\n\n") } else { format!("\n{t}\n") })
-    };
-    heading(&mut s, "What changed between the runs");
-    let mut facts = Vec::new();
-    if let Some((a, b)) = &d.spec_hash {
-        facts.push(format!(
-            "spec hash {} → {}",
-            a.as_deref().unwrap_or("-"),
-            b.as_deref().unwrap_or("-")
-        ));
+    let mut out = Text { md: layout == Layout::Markdown, s: String::new() };
+    out.heading("What changed between the runs");
+    for f in facts(d) {
+        out.s.push_str(&format!("{}{f}\n", if out.md { "- " } else { "  " }));
     }
-    if let Some((a, b)) = &d.version {
-        facts.push(format!(
-            "edustat {} → {}",
-            a.as_deref().unwrap_or("-"),
-            b.as_deref().unwrap_or("-")
-        ));
+    out.heading(&format!(
+        "Indicators: {} rows changed in {} indicators",
+        d.moves.len(),
+        d.summary.len()
+    ));
+    if !d.summary.is_empty() {
+        let rows = d.summary.iter().map(|x| {
+            vec![
+                x.indicator.clone(),
+                x.rows_changed.to_string(),
+                num(x.largest_delta),
+                x.where_largest.clone(),
+            ]
+        });
+        out.table(&["indicator", "rows changed", "largest move", "where"], rows.collect());
+    }
+    if !d.targets.is_empty() {
+        out.heading("Targets");
+        let rows = d.targets.iter().map(target_row).collect();
+        out.table(&["indicator", "region", "by", "status", "latest value"], rows);
+    }
+    if !d.moves.is_empty() {
+        let first = if d.moves.len() > limit { format!(" (first {limit})") } else { String::new() };
+        out.heading(&format!("Rows, largest moves first{first}"));
+        let header = [
+            "indicator",
+            "year",
+            "region",
+            "sex",
+            "old",
+            "new",
+            "delta",
+            "cause",
+            "beyond tolerance",
+        ];
+        out.table(&header, d.moves.iter().take(limit).map(move_row).collect());
+    }
+    Ok(out.s)
+}
+
+/// What changed between the runs themselves: spec, edustat, inputs.
+fn facts(d: &Diff) -> Vec<String> {
+    let mut facts = Vec::new();
+    let pair = |(a, b): &(Option<String>, Option<String>)| {
+        format!("{} → {}", a.as_deref().unwrap_or("-"), b.as_deref().unwrap_or("-"))
+    };
+    if let Some(p) = &d.spec_hash {
+        facts.push(format!("spec hash {}", pair(p)));
+    }
+    if let Some(p) = &d.version {
+        facts.push(format!("edustat {}", pair(p)));
     }
     for (label, list) in [
         ("input changed", &d.inputs_changed),
@@ -557,135 +609,81 @@ pub fn render(d: &Diff, format: &str, limit: usize) -> Result<String> {
     if facts.is_empty() {
         facts.push("same spec, same edustat, same inputs".into());
     }
-    for f in facts {
-        s.push_str(&format!("{}{f}\n", if md { "- " } else { "  " }));
-    }
-    let table = |s: &mut String, header: &[&str], rows: Vec<Vec<String>>| {
-        if md {
-            s.push_str(&format!(
-                "| {} |\n|{}\n",
-                header.join(" | "),
-                " --- |".repeat(header.len())
-            ));
-            for r in rows {
-                s.push_str(&format!("| {} |\n", r.join(" | ")));
-            }
-        } else {
-            let widths: Vec<usize> = (0..header.len())
-                .map(|i| {
-                    rows.iter()
-                        .map(|r| r[i].chars().count())
-                        .chain([header[i].len()])
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            let line = |r: Vec<String>| {
-                r.iter()
-                    .zip(&widths)
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-                    .trim_end()
-                    .to_string()
-                    + "\n"
-            };
-            s.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
-            for r in rows {
-                s.push_str(&line(r));
-            }
-        }
+    facts
+}
+
+fn target_row(t: &TargetMove) -> Vec<String> {
+    let status = if t.old_status == t.new_status {
+        t.new_status.clone().unwrap_or_default()
+    } else {
+        format!(
+            "{} → {}",
+            t.old_status.as_deref().unwrap_or("-"),
+            t.new_status.as_deref().unwrap_or("-")
+        )
     };
-    heading(
-        &mut s,
-        &format!("Indicators: {} rows changed in {} indicators", d.moves.len(), d.summary.len()),
-    );
-    if !d.summary.is_empty() {
-        table(
-            &mut s,
-            &["indicator", "rows changed", "largest move", "where"],
-            d.summary
-                .iter()
-                .map(|x| {
-                    vec![
-                        x.indicator.clone(),
-                        x.rows_changed.to_string(),
-                        num(x.largest_delta),
-                        x.where_largest.clone(),
-                    ]
-                })
-                .collect(),
-        );
+    vec![
+        t.indicator.clone(),
+        t.region_code.clone(),
+        t.target_year.map(|y| y.to_string()).unwrap_or_default(),
+        status,
+        format!("{} → {}", num(t.old_value), num(t.new_value)),
+    ]
+}
+
+fn move_row(m: &Move) -> Vec<String> {
+    vec![
+        m.indicator.clone(),
+        m.year.to_string(),
+        m.region_code.clone(),
+        m.sex.clone(),
+        num(m.old),
+        num(m.new),
+        num(m.delta),
+        m.cause.clone(),
+        if m.beyond_tolerance { "yes".into() } else { "no".into() },
+    ]
+}
+
+/// A diff being written as text or Markdown.
+struct Text {
+    md: bool,
+    s: String,
+}
+
+impl Text {
+    fn heading(&mut self, t: &str) {
+        self.s.push_str(&if self.md { format!("\n### {t}\n\n") } else { format!("\n{t}\n") });
     }
-    if !d.targets.is_empty() {
-        heading(&mut s, "Targets");
-        table(
-            &mut s,
-            &["indicator", "region", "by", "status", "latest value"],
-            d.targets
-                .iter()
-                .map(|t| {
-                    let status = if t.old_status == t.new_status {
-                        t.new_status.clone().unwrap_or_default()
-                    } else {
-                        format!(
-                            "{} → {}",
-                            t.old_status.as_deref().unwrap_or("-"),
-                            t.new_status.as_deref().unwrap_or("-")
-                        )
-                    };
-                    vec![
-                        t.indicator.clone(),
-                        t.region_code.clone(),
-                        t.target_year.map(|y| y.to_string()).unwrap_or_default(),
-                        status,
-                        format!("{} → {}", num(t.old_value), num(t.new_value)),
-                    ]
-                })
-                .collect(),
-        );
+
+    fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>) {
+        if self.md {
+            let rule = " --- |".repeat(header.len());
+            self.s.push_str(&format!("| {} |\n|{rule}\n", header.join(" | ")));
+            for r in rows {
+                self.s.push_str(&format!("| {} |\n", r.join(" | ")));
+            }
+            return;
+        }
+        let widths: Vec<usize> = (0..header.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |r: &[String]| {
+            let cells: Vec<String> =
+                r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            cells.join("  ").trim_end().to_string() + "\n"
+        };
+        self.s.push_str(&line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>()));
+        for r in rows {
+            self.s.push_str(&line(&r));
+        }
     }
-    if !d.moves.is_empty() {
-        heading(
-            &mut s,
-            &format!(
-                "Rows, largest moves first{}",
-                if d.moves.len() > limit { format!(" (first {limit})") } else { String::new() }
-            ),
-        );
-        table(
-            &mut s,
-            &[
-                "indicator",
-                "year",
-                "region",
-                "sex",
-                "old",
-                "new",
-                "delta",
-                "cause",
-                "beyond tolerance",
-            ],
-            d.moves
-                .iter()
-                .take(limit)
-                .map(|m| {
-                    vec![
-                        m.indicator.clone(),
-                        m.year.to_string(),
-                        m.region_code.clone(),
-                        m.sex.clone(),
-                        num(m.old),
-                        num(m.new),
-                        num(m.delta),
-                        m.cause.clone(),
-                        if m.beyond_tolerance { "yes".into() } else { "no".into() },
-                    ]
-                })
-                .collect(),
-        );
-    }
-    Ok(s)
 }
 
 #[cfg(test)]

@@ -43,6 +43,6 @@ pub fn execute(args: Args) -> Result<()> {
         );
         return Ok(());
     }
-    print!("{}", diff::render(&d, args.format.name(), args.limit)?);
+    print!("{}", diff::render(&d, args.format.layout(), args.limit)?);
     Err(Error::Regression(format!("{regressions} regressions against {}", args.baseline.display())))
 }

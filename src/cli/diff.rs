@@ -19,11 +19,11 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn name(self) -> &'static str {
+    pub fn layout(self) -> diff::Layout {
         match self {
-            Format::Table => "table",
-            Format::Markdown => "markdown",
-            Format::Json => "json",
+            Format::Table => diff::Layout::Table,
+            Format::Markdown => diff::Layout::Markdown,
+            Format::Json => diff::Layout::Json,
         }
     }
 }
@@ -47,6 +47,6 @@ pub fn execute(args: Args) -> Result<()> {
         &Snapshot::load(&args.new)?,
         &Tolerances::default(),
     )?;
-    print!("{}", diff::render(&d, args.format.name(), args.limit)?);
+    print!("{}", diff::render(&d, args.format.layout(), args.limit)?);
     Ok(())
 }

@@ -51,7 +51,11 @@ fn same_as_reference(run_dir: &Path) -> Result<(), TestCaseError> {
         &Tolerances::default(),
     )
     .unwrap();
-    prop_assert!(d.is_empty(), "{}", edustat::diff::render(&d, "table", 10).unwrap());
+    prop_assert!(
+        d.is_empty(),
+        "{}",
+        edustat::diff::render(&d, edustat::diff::Layout::Table, 10).unwrap()
+    );
     Ok(())
 }
 
@@ -110,7 +114,7 @@ proptest! {
         let run_dir = run(dir.path());
         // The spec differs (one more source), the values must not.
         let d = diff(&Snapshot::load(reference()).unwrap(), &Snapshot::load(&run_dir).unwrap(), &Tolerances::default()).unwrap();
-        prop_assert!(d.moves.is_empty() && d.targets.is_empty(), "{}", edustat::diff::render(&d, "table", 10).unwrap());
+        prop_assert!(d.moves.is_empty() && d.targets.is_empty(), "{}", edustat::diff::render(&d, edustat::diff::Layout::Table, 10).unwrap());
     }
 }
 

@@ -21,7 +21,7 @@ fn the_sample_matches_its_committed_baseline() {
         d.regressions(),
         0,
         "run `make baseline` if the change is intended:\n{}",
-        edustat::diff::render(&d, "table", 30).unwrap()
+        edustat::diff::render(&d, edustat::diff::Layout::Table, 30).unwrap()
     );
 }
 
@@ -165,7 +165,11 @@ fn tolerances_let_small_moves_pass_and_stop_larger_ones() {
         &Tolerances::default(),
     )
     .unwrap();
-    assert!(d.is_empty(), "{}", edustat::diff::render(&d, "table", 10).unwrap());
+    assert!(
+        d.is_empty(),
+        "{}",
+        edustat::diff::render(&d, edustat::diff::Layout::Table, 10).unwrap()
+    );
     // Inbound students 120 → 121: a move of 1/120 = 0.83 %.
     let (_b, after) =
         tiny_run(|d| replace(d, "exchange.csv", "2020,450000,120,80", "2020,450000,121,80"));

@@ -1,0 +1,106 @@
+//! Plausibility checks across tables at ingest: class rows whose school and stage enrol more
+//! pupils than those classes can hold.
+
+use super::{Typed, quarantine};
+use crate::error::Result;
+use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
+
+const KEYS: [&str; 3] = ["year", "school_id", "stage"];
+
+/// Class rows (one school and stage, classes counted by size band) whose school and stage has
+/// more pupils enrolled than those classes can hold — every class at the top of its band, the
+/// open top band ("66+") at `largest` — are quarantined: 300 pupils in one class of 41–45 is a
+/// slip of the keyboard, not a class. Layouts whose bands carry no sizes ("over_norm") are not
+/// checked; nor are schools without enrolment.
+pub(super) fn reject_overfull(
+    typed: &mut [Typed],
+    enrolment: &DataFrame,
+    largest: i64,
+) -> Result<Vec<DataFrame>> {
+    // Once for all class files (one per year), not once per file.
+    let pupils = frame::collect(pupils_per_school_stage(enrolment))?.lazy();
+    let mut out = Vec::new();
+    for t in typed.iter_mut() {
+        let Some((capacity, classes)) = capacity(t, largest) else { continue };
+        if KEYS.iter().any(|k| !frame::has_column(&t.accepted, k)) {
+            continue;
+        }
+        let mut sel: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+        sel.extend([col("__line"), capacity.alias("__capacity"), classes.alias("__classes")]);
+        let over = frame::collect(
+            frame::inner_join(t.accepted.clone().lazy().select(sel), pupils.clone(), &KEYS)
+                .filter(col("__pupils").gt(col("__capacity"))),
+        )?;
+        if over.height() == 0 {
+            continue;
+        }
+        let q = frame::collect(
+            over.clone()
+                .lazy()
+                .with_columns(over_capacity_message(largest))
+                .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
+        )?;
+        t.set_aside(over.lazy().select([col("__line")]), q.height() as u64)?;
+        out.push(q);
+    }
+    Ok(out)
+}
+
+/// Pupils per school and stage: per grade the total where one was delivered, else the sum of
+/// the sexes (canonical enrolment keeps only the parts when both parts exist).
+fn pupils_per_school_stage(enrolment: &DataFrame) -> LazyFrame {
+    let is_total = col("sex").eq(lit("total"));
+    let mut by_grade: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+    by_grade.push(col("grade"));
+    enrolment
+        .clone()
+        .lazy()
+        .group_by(by_grade)
+        .agg([
+            col("enrolled").filter(is_total.clone()).sum().alias("__total"),
+            col("enrolled").filter(is_total.clone().not()).sum().alias("__parts"),
+            is_total.cast(DataType::Int64).sum().alias("__has_total"),
+        ])
+        .group_by(KEYS.iter().map(|k| col(*k)).collect::<Vec<_>>())
+        .agg([when(col("__has_total").gt(lit(0)))
+            .then(col("__total"))
+            .otherwise(col("__parts"))
+            .sum()
+            .alias("__pupils")])
+}
+
+/// (places, classes) of a class row, when every value column is a size band with bounds.
+fn capacity(t: &Typed, largest: i64) -> Option<(Expr, Expr)> {
+    let caps: Vec<(String, i64)> = t
+        .values
+        .iter()
+        .map(|v| {
+            let (lo, hi) = v.size_band.as_deref().and_then(crate::tables::band_bounds)?;
+            Some((v.name.clone(), if hi == i64::MAX { largest.max(lo) } else { hi }))
+        })
+        .collect::<Option<_>>()?;
+    let count = |n: &str| col(n).cast(DataType::Int64).fill_null(lit(0));
+    let places = caps.iter().map(|(n, cap)| count(n) * lit(*cap)).reduce(|a, b| a + b)?;
+    let classes = caps.iter().map(|(n, _)| count(n)).reduce(|a, b| a + b)?;
+    Some((places, classes))
+}
+
+fn over_capacity_message(largest: i64) -> [Expr; 4] {
+    let text = |e: Expr| e.cast(DataType::String);
+    [
+        lit("classes.over_capacity").alias("__rule"),
+        lit("(all size bands)").alias("__column"),
+        frame::concat_text(vec![text(col("__classes")), lit(" classes")]).alias("__raw"),
+        frame::concat_text(vec![
+            text(col("__pupils")),
+            lit(" pupils are enrolled in this school and stage, but its "),
+            text(col("__classes")),
+            lit(" classes hold at most "),
+            text(col("__capacity")),
+            lit(format!(
+                " (each class at the top of its size band, an open band at largest_class = {largest})"
+            )),
+        ])
+        .alias("__message"),
+    ]
+}

@@ -1,0 +1,112 @@
+//! Wide to long: accepted rows of one file (one column per grade, sex, band or category)
+//! become the canonical table, one row per key with one column per measure.
+
+use std::collections::BTreeMap;
+
+use super::{Typed, ValueCol};
+use crate::error::Result;
+use crate::frame::{
+    self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when,
+};
+use crate::spec::Grade;
+use crate::tables::{Kind, TableDef};
+
+/// Accepted wide rows → the canonical long table with one column per measure.
+pub(super) fn to_canonical(
+    table: &TableDef,
+    t: &Typed,
+    last_grade: &BTreeMap<String, i64>,
+) -> Result<LazyFrame> {
+    let present = |name: &str| frame::has_column(&t.accepted, name);
+    if table.measures.is_empty() {
+        let sel: Vec<Expr> = table
+            .columns
+            .iter()
+            .map(|c| if present(c.name) { col(c.name) } else { typed_null(c.name, c.kind) })
+            .collect();
+        return Ok(t.accepted.clone().lazy().select(sel));
+    }
+    let row_cols: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !c.from_values && present(c.name))
+        .map(|c| c.name.to_string())
+        .collect();
+    let value_names: Vec<String> = t.values.iter().map(|v| v.name.clone()).collect();
+    let long =
+        frame::unpivot(t.accepted.clone().lazy(), &row_cols, &value_names, "__var", "__value");
+    let long = frame::left_join(long, value_map(&t.values)?.lazy(), &["__var"])
+        .filter(col("__value").is_not_null());
+    let last = if table.column("stage").is_some() {
+        last_grade.iter().rev().fold(lit(NULL).cast(DataType::Int32), |acc, (stage, g)| {
+            when(col("stage").eq(lit(stage.clone()))).then(lit(*g as i32)).otherwise(acc)
+        })
+    } else {
+        lit(NULL).cast(DataType::Int32)
+    };
+    let long = long.with_column(
+        when(col("__grade_last")).then(last).otherwise(col("__grade")).alias("__grade"),
+    );
+    // Keys and attributes, in schema order.
+    let group: Vec<Expr> = table
+        .columns
+        .iter()
+        .map(|c| match c.name {
+            "sex" if c.from_values => col("__sex").alias("sex"),
+            "grade" if c.from_values => col("__grade").alias("grade"),
+            "category" if c.from_values => col("__category").alias("category"),
+            "size_band" if c.from_values => col("__size_band").alias("size_band"),
+            name if present(name) => col(name),
+            name => typed_null(name, c.kind),
+        })
+        .collect();
+    // Several value columns with the same keys are summed; a measure no column carried is null.
+    let aggs: Vec<Expr> = table
+        .measures
+        .iter()
+        .map(|m| {
+            let of_m = col("__measure").eq(lit(*m));
+            when(of_m.clone().any(false))
+                .then(col("__value").filter(of_m).sum())
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .alias(*m)
+        })
+        .collect();
+    Ok(long
+        .with_columns(group)
+        .group_by(table.columns.iter().map(|c| col(c.name)).collect::<Vec<_>>())
+        .agg(aggs))
+}
+
+/// A null of the column's canonical type, for a column the file does not carry.
+fn typed_null(name: &str, kind: Kind) -> Expr {
+    let dtype = match kind {
+        Kind::Year | Kind::Int { .. } => DataType::Int32,
+        Kind::Count | Kind::Whole => DataType::Int64,
+        Kind::Amount => DataType::Float64,
+        Kind::Flag => DataType::Boolean,
+        _ => DataType::String,
+    };
+    lit(NULL).cast(dtype).alias(name)
+}
+
+/// The value map: one row per value column with the keys it implies.
+fn value_map(values: &[ValueCol]) -> Result<DataFrame> {
+    let texts = |f: &dyn Fn(&ValueCol) -> Option<String>| values.iter().map(f).collect::<Vec<_>>();
+    let grade = |v: &ValueCol| match v.grade {
+        Some(Grade::Fixed(g)) => Some(g as i32),
+        _ => None,
+    };
+    frame::frame(vec![
+        Column::new("__var".into(), texts(&|v| Some(v.name.clone()))),
+        Column::new("__measure".into(), texts(&|v| Some(v.measure.clone()))),
+        Column::new("__sex".into(), texts(&|v| Some(v.sex.clone()))),
+        Column::new("__grade".into(), values.iter().map(grade).collect::<Vec<_>>()),
+        Column::new(
+            "__grade_last".into(),
+            values.iter().map(|v| v.grade == Some(Grade::Last)).collect::<Vec<_>>(),
+        ),
+        Column::new("__category".into(), texts(&|v| v.category.clone())),
+        Column::new("__size_band".into(), texts(&|v| v.size_band.clone())),
+    ])
+}
