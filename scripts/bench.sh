@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scale="${1:-1.0}"
 target="${CARGO_TARGET_DIR:-target}"
-bin="$target/release/edustat"
+bin="${EDUSTAT_BIN:-$target/release/edustat}"
 work="$target/bench/guangxi-$scale"
 rm -rf "$work" && mkdir -p "$work/data" "$work/pipelines"
 "$bin" sample --preset guangxi --scale "$scale" --seed 2018 -o "$work/data" >/dev/null

@@ -138,14 +138,10 @@ pub fn assess(
                 )
                 .select([col("year"), col("value")]),
         )?;
-        let years = rows.column("year")?.i32()?.clone();
-        let values = rows.column("value")?.f64()?.clone();
-        let mut series = BTreeMap::new();
-        for i in 0..rows.height() {
-            if let (Some(y), Some(v)) = (years.get(i), values.get(i)) {
-                series.insert(y, v);
-            }
-        }
+        let years = frame::ints(&rows, "year")?;
+        let values = frame::floats(&rows, "value")?;
+        let series: BTreeMap<i32, f64> =
+            years.into_iter().zip(values).filter_map(|(y, v)| Some((y? as i32, v?))).collect();
         let name = divisions.get(&t.region).map(|d| d.name_zh.clone());
         out.push(assess_one(t, &series, name));
     }

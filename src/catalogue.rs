@@ -21,7 +21,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Gross enrolment ratio, pre-primary (three years)",
         unit: "percent",
         definition: "Children enrolled in kindergartens and attached pre-school classes, of any age, over the population aged 3-5 (completed years), x 100. Ages and stages come from the pipeline file.",
-        methodology: "METHODOLOGY §3.1; UIS GER pre-primary (ISCED 02)",
+        methodology: "docs/methodology.md §3.1; UIS GER pre-primary (ISCED 02)",
         plan: "一（三）總體目標: 學前教育三年毛入園率達90%",
     },
     Entry {
@@ -30,7 +30,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Nine-year compulsory education retention rate",
         unit: "percent",
         definition: "Junior-secondary final-grade students (毕业班学生数) in year t over primary entrants (招生数) of the same cohort in year t-8, x 100; entrants of years before the school-level deliveries come from regional (yearbook) tables. Flagged entry_year_missing where the entry year is not in the data, over_100 where migration lifts it above 100.",
-        methodology: "METHODOLOGY §3.2; UIS survival rate to the last grade (companion)",
+        methodology: "docs/methodology.md §3.2; UIS survival rate to the last grade (companion)",
         plan: "一（三）總體目標: 義務教育鞏固率達95%",
     },
     Entry {
@@ -39,7 +39,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Gross enrolment ratio, upper secondary",
         unit: "percent",
         definition: "Students in general senior high schools, adult senior high schools and secondary vocational education including technical schools (技工学校), of any age, over the population aged 15-17, x 100.",
-        methodology: "METHODOLOGY §3.3; UIS GER upper secondary (ISCED 3)",
+        methodology: "docs/methodology.md §3.3; UIS GER upper secondary (ISCED 3)",
         plan: "一（三）總體目標: 高中階段教育毛入學率達90%",
     },
     Entry {
@@ -48,7 +48,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Gross enrolment ratio, tertiary",
         unit: "percent",
         definition: "Weighted total higher-education enrolment (在学总规模: each category times its year-keyed weight) of students from the region (生源地), over the population aged 18-22, x 100. Where only location-basis counts exist the value is flagged location_basis.",
-        methodology: "METHODOLOGY §3.4 (national formula, MOE 2019; provincial origin-basis variant)",
+        methodology: "docs/methodology.md §3.4 (national formula, MOE 2019; provincial origin-basis variant)",
         plan: "一（三）總體目標: 高等教育毛入學率達40%",
     },
     Entry {
@@ -57,7 +57,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Share of compulsory-education classes with 56 or more pupils",
         unit: "percent",
         definition: "Primary and junior classes of 56+ pupils (66+ included) over all their classes, x 100; counted from the size bands the delivery reports.",
-        methodology: "METHODOLOGY §5.2",
+        methodology: "docs/methodology.md §5.2",
         plan: "二（二）1: 消除大班額",
     },
     Entry {
@@ -66,7 +66,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Share of compulsory-education classes with 66 or more pupils",
         unit: "percent",
         definition: "Primary and junior classes of 66+ pupils over all their classes, x 100.",
-        methodology: "METHODOLOGY §5.2",
+        methodology: "docs/methodology.md §5.2",
         plan: "二（二）1: 消除大班額",
     },
     Entry {
@@ -75,7 +75,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Share of general senior high classes with 56 or more pupils",
         unit: "percent",
         definition: "General senior high classes of 56+ pupils over all their classes, x 100.",
-        methodology: "METHODOLOGY §5.1–5.2",
+        methodology: "docs/methodology.md §5.1–5.2",
         plan: "",
     },
     Entry {
@@ -84,7 +84,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Share of general senior high classes with 66 or more pupils",
         unit: "percent",
         definition: "General senior high classes of 66+ pupils over all their classes, x 100.",
-        methodology: "METHODOLOGY §5.1–5.2",
+        methodology: "docs/methodology.md §5.1–5.2",
         plan: "",
     },
     Entry {
@@ -93,7 +93,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Share of kindergarten classes above the norm of their type",
         unit: "percent",
         definition: "Kindergarten classes above the 幼儿园工作规程 norm of their type (小班 25, 中班 30, 大班 35, 混合班 30) over all kindergarten classes, x 100.",
-        methodology: "METHODOLOGY §5.1",
+        methodology: "docs/methodology.md §5.1",
         plan: "",
     },
     Entry {
@@ -102,7 +102,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Average class size, primary",
         unit: "ratio",
         definition: "Primary pupils over primary classes.",
-        methodology: "METHODOLOGY §5",
+        methodology: "docs/methodology.md §5",
         plan: "",
     },
     Entry {
@@ -111,7 +111,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Average class size, junior secondary",
         unit: "ratio",
         definition: "Junior pupils over junior classes.",
-        methodology: "METHODOLOGY §5",
+        methodology: "docs/methodology.md §5",
         plan: "",
     },
     Entry {
@@ -120,7 +120,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Average class size, general senior high",
         unit: "ratio",
         definition: "General senior high pupils over their classes.",
-        methodology: "METHODOLOGY §5",
+        methodology: "docs/methodology.md §5",
         plan: "",
     },
     Entry {
@@ -129,7 +129,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Counties meeting Guangxi's 2020 class-size rule",
         unit: "percent",
         definition: "Counties with no 66+ classes and at most 5% of classes at 56+ (compulsory), over counties with class data, x 100; the numerator is the number of such counties.",
-        methodology: "METHODOLOGY §1 (Guangxi special plan), §5.3",
+        methodology: "docs/methodology.md §1 (Guangxi special plan), §5.3",
         plan: "二（二）1",
     },
     Entry {
@@ -138,7 +138,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Counties meeting Guangxi's 2018 class-size rule",
         unit: "percent",
         definition: "Counties with 66+ classes at most 2% and 56+ at most 10% (compulsory), over counties with class data, x 100.",
-        methodology: "METHODOLOGY §1 (Guangxi special plan), §5.3",
+        methodology: "docs/methodology.md §1 (Guangxi special plan), §5.3",
         plan: "二（二）1",
     },
     Entry {
@@ -147,7 +147,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Inclusive kindergarten coverage",
         unit: "percent",
         definition: "Children in public kindergartens and in private kindergartens recognised as inclusive (普惠) over all children in kindergarten, x 100.",
-        methodology: "METHODOLOGY §8.1",
+        methodology: "docs/methodology.md §8.1",
         plan: "",
     },
     Entry {
@@ -156,7 +156,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Share of children in public kindergartens",
         unit: "percent",
         definition: "Children in public kindergartens over all children in kindergarten, x 100.",
-        methodology: "METHODOLOGY §8.1",
+        methodology: "docs/methodology.md §8.1",
         plan: "",
     },
     Entry {
@@ -165,7 +165,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Townships with a public central kindergarten",
         unit: "percent",
         definition: "Townships (乡镇, not 街道) with at least one public central kindergarten over the townships of the division table, x 100.",
-        methodology: "METHODOLOGY §8.1",
+        methodology: "docs/methodology.md §8.1",
         plan: "二（一）1: 實現鄉鎮公辦中心幼兒園全覆蓋",
     },
     Entry {
@@ -174,7 +174,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Share of kindergartens that are demonstration kindergartens",
         unit: "percent",
         definition: "Kindergartens with a demonstration level in the register over all kindergartens, x 100.",
-        methodology: "METHODOLOGY §8.1",
+        methodology: "docs/methodology.md §8.1",
         plan: "",
     },
     Entry {
@@ -183,7 +183,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Demonstration kindergartens (stock)",
         unit: "count",
         definition: "Kindergartens with a demonstration level in the register.",
-        methodology: "METHODOLOGY §8.1",
+        methodology: "docs/methodology.md §8.1",
         plan: "二（一）3",
     },
     Entry {
@@ -192,7 +192,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Counties with at least one demonstration kindergarten",
         unit: "percent",
         definition: "Counties with at least one demonstration kindergarten over counties, x 100.",
-        methodology: "METHODOLOGY §8.1",
+        methodology: "docs/methodology.md §8.1",
         plan: "二（一）3: 實現自治區示范幼兒園縣縣全覆蓋",
     },
     Entry {
@@ -201,7 +201,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Standardized compulsory schools (proxy)",
         unit: "percent",
         definition: "Compulsory schools meeting every criterion in the pipeline file (default: the five 达标 flags, a multimedia classroom, broadband, no D-level building, a bed per boarder, no 66+ class) over compulsory schools, x 100. Flagged proxy_definition.",
-        methodology: "METHODOLOGY §7",
+        methodology: "docs/methodology.md §7",
         plan: "二（二）2: 辦學條件標準化率達到80%以上",
     },
     Entry {
@@ -210,7 +210,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Compulsory schools meeting the standard (proxy)",
         unit: "count",
         definition: "The numerator of standardization_rate.",
-        methodology: "METHODOLOGY §7",
+        methodology: "docs/methodology.md §7",
         plan: "一（三）; 二（二）2: 10000所",
     },
     Entry {
@@ -219,7 +219,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Pupil-teacher ratio, pre-primary",
         unit: "ratio",
         definition: "Children over full-time teachers (专任教师).",
-        methodology: "METHODOLOGY §8.4",
+        methodology: "docs/methodology.md §8.4",
         plan: "",
     },
     Entry {
@@ -228,7 +228,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Pupil-teacher ratio, primary",
         unit: "ratio",
         definition: "Pupils over full-time teachers.",
-        methodology: "METHODOLOGY §8.4",
+        methodology: "docs/methodology.md §8.4",
         plan: "",
     },
     Entry {
@@ -237,7 +237,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Pupil-teacher ratio, junior secondary",
         unit: "ratio",
         definition: "Pupils over full-time teachers.",
-        methodology: "METHODOLOGY §8.4",
+        methodology: "docs/methodology.md §8.4",
         plan: "",
     },
     Entry {
@@ -246,7 +246,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Pupil-teacher ratio, general senior high",
         unit: "ratio",
         definition: "Pupils over full-time teachers.",
-        methodology: "METHODOLOGY §8.4",
+        methodology: "docs/methodology.md §8.4",
         plan: "",
     },
     Entry {
@@ -255,7 +255,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Teachers' average pay over civil servants'",
         unit: "ratio",
         definition: "County teachers' average annual pay over local civil servants' average annual pay; county rows only (averages are not summed).",
-        methodology: "METHODOLOGY §8.2",
+        methodology: "docs/methodology.md §8.2",
         plan: "二（七）4",
     },
     Entry {
@@ -264,7 +264,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Counties where teachers earn at least what civil servants do",
         unit: "percent",
         definition: "Counties with teacher_pay_ratio >= 1 over counties with data, x 100.",
-        methodology: "METHODOLOGY §8.2",
+        methodology: "docs/methodology.md §8.2",
         plan: "二（七）4",
     },
     Entry {
@@ -273,7 +273,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "General public budget spending on education",
         unit: "yuan",
         definition: "Sum over counties of 一般公共预算教育支出.",
-        methodology: "METHODOLOGY §8.3",
+        methodology: "docs/methodology.md §8.3",
         plan: "三（二）",
     },
     Entry {
@@ -282,7 +282,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "General public budget education spending per student",
         unit: "yuan",
         definition: "Spending over students, both summed over the region.",
-        methodology: "METHODOLOGY §8.3",
+        methodology: "docs/methodology.md §8.3",
         plan: "三（二）",
     },
     Entry {
@@ -291,7 +291,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Growth of education spending",
         unit: "percent",
         definition: "(Spending in t / spending in t-1 - 1) x 100; numerator = t, denominator = t-1.",
-        methodology: "METHODOLOGY §8.3",
+        methodology: "docs/methodology.md §8.3",
         plan: "三（二）: 逐年只增不減",
     },
     Entry {
@@ -300,7 +300,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Growth of education spending per student",
         unit: "percent",
         definition: "(Per-student spending in t / in t-1 - 1) x 100.",
-        methodology: "METHODOLOGY §8.3",
+        methodology: "docs/methodology.md §8.3",
         plan: "三（二）: 逐年只增不減",
     },
     Entry {
@@ -309,7 +309,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Counties where both spending checks hold",
         unit: "percent",
         definition: "Counties whose spending and per-student spending did not fall from the previous year, over counties with data, x 100.",
-        methodology: "METHODOLOGY §8.3",
+        methodology: "docs/methodology.md §8.3",
         plan: "三（二）",
     },
     Entry {
@@ -318,7 +318,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Schools with broadband",
         unit: "percent",
         definition: "Primary and secondary schools (and teaching points) with broadband over all of them, x 100.",
-        methodology: "METHODOLOGY §8.6",
+        methodology: "docs/methodology.md §8.6",
         plan: "二（八）1: 基本實現中小學寬帶網絡全覆蓋",
     },
     Entry {
@@ -327,7 +327,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Multimedia classrooms in schools (stock)",
         unit: "count",
         definition: "Sum of 网络多媒体教室数 over primary and secondary schools.",
-        methodology: "METHODOLOGY §8.6",
+        methodology: "docs/methodology.md §8.6",
         plan: "二（八）1",
     },
     Entry {
@@ -336,7 +336,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "International students in the region",
         unit: "count",
         definition: "All foreign students of the calendar year, degree and non-degree (MOE 来华留学统计 definition).",
-        methodology: "METHODOLOGY §8.5",
+        methodology: "docs/methodology.md §8.5",
         plan: "二（六）2: 1.5萬人",
     },
     Entry {
@@ -345,7 +345,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Students and staff going abroad",
         unit: "count",
         definition: "People going abroad to study or train in the year, from the province's records; counting rules not found.",
-        methodology: "METHODOLOGY §8.5",
+        methodology: "docs/methodology.md §8.5",
         plan: "二（六）2: 1萬人",
     },
     Entry {
@@ -354,7 +354,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Counties passing basic balance (school-to-school part)",
         unit: "percent",
         definition: "Counties whose 2012 composite CV is within the pipeline's limits for primary (0.65) and junior (0.55), over counties with both composites, x 100. Recognition also needs part 1 (school standards), a government score and satisfaction: flagged proxy_definition.",
-        methodology: "METHODOLOGY §6.1",
+        methodology: "docs/methodology.md §6.1",
         plan: "二（二）1: 基本均衡發展縣達95%以上",
     },
     Entry {
@@ -363,7 +363,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Counties whose 2017 resource CVs are all within limits",
         unit: "percent",
         definition: "Counties whose seven 2017 resource CVs are each within the pipeline's limits (primary 0.50, junior 0.45), over counties with all of them, x 100. Only the CV part of 优质均衡: flagged proxy_definition.",
-        methodology: "METHODOLOGY §6.2",
+        methodology: "docs/methodology.md §6.2",
         plan: "",
     },
     Entry {
@@ -372,7 +372,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Junior-secondary three-year retention, transfer-adjusted",
         unit: "percent",
         definition: "Junior graduates in year t over junior entrants in t-3 plus transfers in minus transfers out of the cohort's stage in t-2..t, x 100; flagged transfers_missing where no transfers were delivered.",
-        methodology: "METHODOLOGY §3.2 (local / evaluation variant, S36-a)",
+        methodology: "docs/methodology.md §3.2 (local / evaluation variant, S36-a)",
         plan: "",
     },
     Entry {
@@ -381,7 +381,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Survival rate to the last grade of lower secondary (UIS)",
         unit: "percent",
         definition: "Product over grades 1..8 (primary 1-6, junior 1-3) of (enrolment in grade g+1 in t+1 minus its repeaters) / enrolment in grade g in t, x 100, from sums over the region; flagged repeaters_missing when repeaters are not delivered (taken as 0).",
-        methodology: "METHODOLOGY §3.2 (UIS reconstructed cohort, S30-b)",
+        methodology: "docs/methodology.md §3.2 (UIS reconstructed cohort, S30-b)",
         plan: "",
     },
     Entry {
@@ -390,7 +390,7 @@ pub static CATALOGUE: &[Entry] = &[
         name_en: "Schools with a bed for every boarder",
         unit: "percent",
         definition: "Compulsory schools whose beds are at least their boarders (schools without boarders count as meeting it), over compulsory schools, x 100.",
-        methodology: "METHODOLOGY §1 (大通铺), §7 (20条 item 13)",
+        methodology: "docs/methodology.md §1 (大通铺), §7 (20条 item 13)",
         plan: "二（二）1: 消除大通鋪",
     },
 ];

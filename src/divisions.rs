@@ -40,7 +40,8 @@ pub enum Resolution {
     RetiredWithoutSuccessor,
 }
 
-const HEADER: &[&str] = &[
+/// The division table's header, as `edustat sample` writes it and `load` reads it.
+pub const HEADER: &[&str] = &[
     "code",
     "name_zh",
     "name_en",
@@ -52,7 +53,7 @@ const HEADER: &[&str] = &[
 ];
 
 impl Divisions {
-    /// Read the canonical division CSV (UTF-8, English headers as in DESIGN.md).
+    /// Read the canonical division CSV (UTF-8, the canonical English headers of `edustat sample`'s divisions.csv).
     pub fn load(path: &Path) -> Result<Divisions> {
         let bad = |line: usize, message: String| Error::Input {
             file: path.to_path_buf(),
@@ -117,10 +118,10 @@ impl Divisions {
         }
         let divisions = Divisions { rows, by_code };
         for d in &divisions.rows {
-            if let Some(p) = &d.parent_code {
-                if !divisions.by_code.contains_key(p) {
-                    return Err(bad(0, format!("{}: parent {p} is not in the table", d.code)));
-                }
+            if let Some(p) = &d.parent_code
+                && !divisions.by_code.contains_key(p)
+            {
+                return Err(bad(0, format!("{}: parent {p} is not in the table", d.code)));
             }
         }
         Ok(divisions)

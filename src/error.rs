@@ -5,7 +5,7 @@ use std::path::PathBuf;
 /// Crate-wide result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Every way edustat can fail. `main` maps each variant to an exit code with [`Error::exit_code`].
+/// Every way edustat can fail. `main` maps each variant to an exit code with [`Error::exit`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad command line: unknown run folder, missing argument.
@@ -45,15 +45,38 @@ pub enum Error {
     Internal(String),
 }
 
+/// The exit codes of the README's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Success = 0,
+    /// A bug, or the file system refused.
+    Internal = 1,
+    /// Usage or pipeline-file error.
+    Usage = 2,
+    /// Bad input data or a failed quality gate; nothing published.
+    BadInput = 3,
+    /// `check` found a regression.
+    Regression = 4,
+    /// Another run holds the lock.
+    Locked = 5,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
 impl Error {
     /// The process exit code documented in the README.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit(&self) -> Exit {
         match self {
-            Error::Usage(_) | Error::Spec { .. } => 2,
-            Error::Input { .. } | Error::Gate(_) => 3,
-            Error::Regression(_) => 4,
-            Error::Locked(_) => 5,
-            Error::Io { .. } | Error::Engine(_) | Error::Internal(_) => 1,
+            Error::Usage(_) | Error::Spec { .. } => Exit::Usage,
+            Error::Input { .. } | Error::Gate(_) => Exit::BadInput,
+            Error::Regression(_) => Exit::Regression,
+            Error::Locked(_) => Exit::Locked,
+            Error::Io { .. } | Error::Engine(_) | Error::Internal(_) => Exit::Internal,
         }
     }
 

@@ -1,6 +1,9 @@
 //! The one door to polars: re-exports of the DSL edustat uses and every call whose API has
-//! churned between polars releases (file IO, joins, unpivot, frame construction).
-//! A polars upgrade should need changes in this file only.
+//! churned between polars releases (file IO, joins, unpivot, frame construction, reading cells).
+//! Other modules build plans with the re-exported expression API (`Expr`, `LazyFrame`, `col`,
+//! `lit`, `when`) and read cells only through [`texts`], [`floats`], [`ints`], [`bools`],
+//! [`text_lists`] and [`cell`]; no other file names polars (the error type wraps its error).
+//! `tests/it/layout.rs` keeps this true, so an upgrade touches this file and the DSL calls.
 
 use std::fs::File;
 use std::path::Path;

@@ -4,10 +4,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     match edustat::cli::main() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => edustat::error::Exit::Success.into(),
         Err(e) => {
             eprintln!("edustat: error: {e}");
-            ExitCode::from(e.exit_code() as u8)
+            e.exit().into()
         }
     }
 }

@@ -184,6 +184,17 @@ pub static SCHOOLS: TableDef = TableDef {
     references: None,
 };
 
+/// Measures of school-level and regional enrolment alike.
+pub const ENROLMENT_MEASURES: &[&str] = &[
+    "enrolled",
+    "entrants",
+    "graduates",
+    "final_grade",
+    "transfers_in",
+    "transfers_out",
+    "repeaters",
+];
+
 pub static ENROLMENT: TableDef = TableDef {
     name: "enrolment",
     columns: &[
@@ -193,15 +204,7 @@ pub static ENROLMENT: TableDef = TableDef {
         value_key("grade", Kind::Int { min: 0, max: 12 }),
         value_key("sex", Kind::Coded(SEXES)),
     ],
-    measures: &[
-        "enrolled",
-        "entrants",
-        "graduates",
-        "final_grade",
-        "transfers_in",
-        "transfers_out",
-        "repeaters",
-    ],
+    measures: ENROLMENT_MEASURES,
     references: Some(("schools", &["year", "school_id"])),
 };
 
@@ -217,15 +220,7 @@ pub static REGIONAL_ENROLMENT: TableDef = TableDef {
         value_key("grade", Kind::Int { min: 0, max: 12 }),
         value_key("sex", Kind::Coded(SEXES)),
     ],
-    measures: &[
-        "enrolled",
-        "entrants",
-        "graduates",
-        "final_grade",
-        "transfers_in",
-        "transfers_out",
-        "repeaters",
-    ],
+    measures: ENROLMENT_MEASURES,
     references: None,
 };
 
@@ -244,7 +239,7 @@ pub static HIGHER_EDUCATION: TableDef = TableDef {
 
 /// Classes by size band (班额): one row per school, stage and band. Bands are text such as
 /// "0-25", "56-60", "66+" (the lower bound decides cut-offs), or "within_norm" / "over_norm"
-/// for kindergartens, whose norm depends on the class type (METHODOLOGY §5.1).
+/// for kindergartens, whose norm depends on the class type (docs/methodology.md §5.1).
 pub static CLASSES: TableDef = TableDef {
     name: "classes",
     columns: &[

@@ -2,6 +2,7 @@
 //!
 //! Example: `edustat targets out/guangxi-2018-2020/latest`
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::assess::Assessment;
@@ -23,16 +24,27 @@ pub fn execute(args: Args) -> Result<()> {
 /// Print the targets table of a published run folder.
 pub fn print_run(dir: &std::path::Path) -> Result<()> {
     let df = frame::read_parquet(&dir.join("targets.parquet"))?;
-    let text = |c: &str, i: usize| {
-        df.column(c)
-            .ok()
-            .and_then(|s| s.get(i).ok())
-            .map(|v| v.to_string().trim_matches('"').to_string())
-            .unwrap_or_default()
+    let columns = |names: &[&str]| -> Result<BTreeMap<String, Vec<Option<String>>>> {
+        names.iter().map(|n| Ok((n.to_string(), frame::texts(&df, n)?))).collect()
     };
-    let num = |c: &str, i: usize| {
-        df.column(c).ok().and_then(|s| s.get(i).ok()).and_then(|v| v.extract::<f64>())
-    };
+    let texts = columns(&[
+        "indicator",
+        "region_code",
+        "region_name",
+        "comparator",
+        "target_year",
+        "source",
+        "baseline_year",
+        "latest_year",
+        "status",
+    ])?;
+    let numbers: BTreeMap<&str, Vec<Option<f64>>> =
+        ["target_value", "target_value_high", "baseline_value", "latest_value", "gap"]
+            .into_iter()
+            .map(|n| Ok((n, frame::floats(&df, n)?)))
+            .collect::<Result<_>>()?;
+    let text = |c: &str, i: usize| texts.get(c).and_then(|v| v[i].clone()).unwrap_or_default();
+    let num = |c: &str, i: usize| numbers.get(c).and_then(|v| v[i]);
     let mut rows = vec![header()];
     for i in 0..df.height() {
         rows.push(vec![

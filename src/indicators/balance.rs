@@ -1,11 +1,11 @@
-//! County balance (均衡, METHODOLOGY §6): per county, stage and resource, the enrolment-weighted
+//! County balance (均衡, docs/methodology.md §6): per county, stage and resource, the enrolment-weighted
 //! coefficient of variation of resources per pupil across schools,
 //!     x̄ = ΣR / ΣP,  S = sqrt(Σ (P_i/P)(x_i − x̄)²),  CV = S / x̄,
 //! and the plain mean of a county's CVs (综合差异系数). Schools with no pupils are left out; a
 //! county whose mean is 0 has no CV (null, flagged `zero_mean`); one school gives CV 0 (flagged
 //! `single_school`). Pass rules are county rules in the pipeline file. County rows only.
 
-use super::{flag_if, flags};
+use super::{flag_if, flags, scope};
 use crate::error::Result;
 use crate::frame::{self, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
 use crate::indicators::Hierarchy;
@@ -64,8 +64,7 @@ pub fn composite(cvs: LazyFrame) -> LazyFrame {
 /// Per-school rows for every resource of the spec.
 fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<LazyFrame> {
     let (enrolment, schools) = (tables.get("enrolment")?, tables.get("schools")?);
-    let stages =
-        crate::frame::any_of(spec.stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
+    let stages = scope::of_stages(&spec.stages);
     let enrolled = enrolment.clone().lazy().filter(col("enrolled").is_not_null());
     // Pupils per school and stage, and per school over all its stages (to split shared resources).
     let per_stage = enrolled
@@ -142,9 +141,7 @@ pub fn compute(
             hierarchy.names.clone().lazy(),
             &["region_code"],
         );
-        lf.filter(
-            col("year").gt_eq(lit(pipeline.years.0)).and(col("year").lt_eq(lit(pipeline.years.1))),
-        )
+        lf.filter(scope::in_years(pipeline.years))
     };
     let cv_rows = located(cvs.clone().lazy()).select(
         super::Output::new(id_of(col("__resource")), "cv", col("__cv"))
@@ -192,18 +189,18 @@ mod tests {
     }
 
     fn one(lf: LazyFrame, column: &str) -> Option<f64> {
-        frame::collect(lf).unwrap().column(column).unwrap().f64().unwrap().get(0)
+        frame::floats(&frame::collect(lf).unwrap(), column).unwrap()[0]
     }
 
     #[test]
     fn methodology_test_vector() {
-        // METHODOLOGY §6.1: five primary schools, books. x̄ = 1913 / 302 = 6.3344;
+        // docs/methodology.md §6.1: five primary schools, books. x̄ = 1913 / 302 = 6.3344;
         // Σ (P_i/P)(x_i − x̄)² = 10.653 → S = 3.2639 → CV = 0.5153.
         let out = cv(rows(&[45.0, 37.0, 89.0, 76.0, 55.0], &[279.0, 137.0, 935.0, 160.0, 402.0]))
             .unwrap();
         let got = frame::collect(out).unwrap();
-        let cv = got.column("__cv").unwrap().f64().unwrap().get(0).unwrap();
-        let mean = got.column("__mean").unwrap().f64().unwrap().get(0).unwrap();
+        let cv = frame::floats(&got, "__cv").unwrap()[0].unwrap();
+        let mean = frame::floats(&got, "__mean").unwrap()[0].unwrap();
         assert!((mean - 1913.0 / 302.0).abs() < 1e-12);
         assert!((cv - 0.5153).abs() < 5e-5, "{cv}");
     }
@@ -223,7 +220,7 @@ mod tests {
 
     #[test]
     fn anhui_composite() {
-        // METHODOLOGY §6.1, 庐阳区 小学: the eight CVs average 0.5917 (the table prints 0.592).
+        // docs/methodology.md §6.1, 庐阳区 小学: the eight CVs average 0.5917 (the table prints 0.592).
         let cvs = [0.881, 1.299, 0.977, 0.379, 0.170, 0.334, 0.286, 0.408];
         let n = cvs.len();
         let lf = frame(vec![

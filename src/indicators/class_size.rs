@@ -1,41 +1,26 @@
-//! Class size (大班额, METHODOLOGY §5): the share of classes (not pupils) at or above a size
+//! Class size (大班额, docs/methodology.md §5): the share of classes (not pupils) at or above a size
 //! cut-off or in listed bands, and pupils per class. Bands come from the delivery ("56-60",
 //! "66+"); a band that straddles a cut-off ("51-60" against 56) cannot be split and is flagged.
 
 use std::collections::BTreeMap;
 
-use super::{Hierarchy, ratio};
+use super::{Hierarchy, ratio, scope};
 use crate::error::Result;
-use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, col, lit};
+use crate::frame::{self, Column, DataType, IntoLazy, LazyFrame, col};
 use crate::spec::{ClassAverageSpec, ClassShareSpec, Pipeline};
 use crate::tables::Tables;
 use crate::tables::band_bounds;
 
-fn stage_filter(stages: &[String]) -> Expr {
-    crate::frame::any_of(stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect())
-}
-
 /// Classes of the stages located by school: year, from_code, size_band, classes.
 fn located_classes(tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
-    let (classes, schools) = (tables.get("classes")?, tables.get("schools")?);
-    let located = schools.clone().lazy().select([
+    let classes = frame::lazy(tables.get("classes")?)
+        .filter(scope::of_stages(stages).and(col("classes").is_not_null()));
+    Some(scope::located(classes, tables)?.select([
         col("year"),
-        col("school_id"),
-        col("region_code").alias("from_code"),
-    ]);
-    Some(
-        frame::inner_join(
-            classes.clone().lazy().filter(stage_filter(stages).and(col("classes").is_not_null())),
-            located,
-            &["year", "school_id"],
-        )
-        .select([
-            col("year"),
-            col("from_code"),
-            col("size_band"),
-            col("classes").cast(DataType::Float64),
-        ]),
-    )
+        col("from_code"),
+        col("size_band"),
+        col("classes").cast(DataType::Float64),
+    ]))
 }
 
 /// Share of classes in the band(s) the spec names, percent.
@@ -50,9 +35,9 @@ pub fn share(
     };
     // Which bands count, decided once per distinct label (a handful), not per row.
     let labels = frame::collect(frame::distinct(classes.clone().select([col("size_band")])))?;
-    let labels = labels.column("size_band")?.str()?.clone();
+    let labels = frame::texts(&labels, "size_band")?;
     let mut verdict: BTreeMap<String, (bool, bool)> = BTreeMap::new();
-    for label in (0..labels.len()).filter_map(|i| labels.get(i)) {
+    for label in labels.iter().flatten().map(String::as_str) {
         let counted = match spec.min_size {
             Some(min) => band_bounds(label).is_some_and(|(lo, _)| lo >= min),
             None => spec.bands.iter().any(|b| b == label),
@@ -92,27 +77,18 @@ pub fn average(
     tables: &Tables,
     hierarchy: &Hierarchy,
 ) -> Result<LazyFrame> {
-    let (Some(classes), Some(enrolment), Some(schools)) =
-        (located_classes(tables, &spec.stages), tables.get("enrolment"), tables.get("schools"))
-    else {
+    let pupils = tables.get("enrolment").and_then(|e| {
+        let rows = frame::lazy(e)
+            .filter(scope::of_stages(&spec.stages).and(col("enrolled").is_not_null()));
+        scope::located(rows, tables)
+    });
+    let (Some(classes), Some(pupils)) = (located_classes(tables, &spec.stages), pupils) else {
         return super::empty().map(|d| d.lazy());
     };
-    let located = schools.clone().lazy().select([
-        col("year"),
-        col("school_id"),
-        col("region_code").alias("from_code"),
-    ]);
     // Pupils: the sex parts (female + male), or the total where no parts were delivered.
-    let pupils = frame::inner_join(
-        enrolment
-            .clone()
-            .lazy()
-            .filter(stage_filter(&spec.stages).and(col("enrolled").is_not_null())),
-        located,
-        &["year", "school_id"],
-    )
-    .group_by([col("year"), col("from_code")])
-    .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
+    let pupils = pupils
+        .group_by([col("year"), col("from_code")])
+        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
     let classes = classes
         .group_by([col("year"), col("from_code")])
         .agg([col("classes").sum().alias("__den")]);

@@ -15,7 +15,7 @@ pub mod staffing;
 use crate::divisions::Divisions;
 use crate::error::Result;
 use crate::frame::{
-    self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
+    self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
 };
 use crate::spec::{Family, Phase, Pipeline};
 use crate::tables::Tables;
@@ -110,6 +110,45 @@ fn rows(
     })
 }
 
+/// Rows of a summed quantity for every current region and year, 0 where nothing was reported:
+/// `data` has `year, from_code, __n` (f64). No numerator, denominator or coverage.
+pub fn totals(
+    id: &str,
+    unit: &str,
+    data: LazyFrame,
+    hierarchy: &Hierarchy,
+    years: (i32, i32),
+) -> Result<LazyFrame> {
+    let regions = frame::collect(frame::distinct(
+        hierarchy.rollup.clone().lazy().select([col("region_code"), col("region_level")]),
+    ))?;
+    let (codes, levels) =
+        (frame::texts(&regions, "region_code")?, frame::texts(&regions, "region_level")?);
+    let (mut g_year, mut g_code, mut g_level) = (Vec::new(), Vec::new(), Vec::new());
+    for year in years.0..=years.1 {
+        for i in 0..regions.height() {
+            g_year.push(year);
+            g_code.push(codes[i].clone());
+            g_level.push(levels[i].clone());
+        }
+    }
+    let grid = frame::frame(vec![
+        Column::new("year".into(), g_year),
+        Column::new("region_code".into(), g_code),
+        Column::new("region_level".into(), g_level),
+    ])?
+    .lazy();
+    let rolled = hierarchy.roll_up(data, &["year"], &["__n"]).select([
+        col("year"),
+        col("region_code"),
+        col("__n"),
+    ]);
+    let joined = frame::left_join(grid, rolled, &["year", "region_code"]);
+    let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
+    Ok(joined
+        .select(Output::new(lit(id.to_string()), unit, col("__n").fill_null(lit(0.0))).columns()?))
+}
+
 fn empty() -> Result<DataFrame> {
     let mut cols: Vec<(&str, DataType)> = Vec::new();
     for c in COLUMNS {
@@ -175,15 +214,7 @@ impl Hierarchy {
         keys.push(col("region_code"));
         keys.push(col("region_level"));
         // A sum over nothing reported stays null (polars would give 0).
-        let sums: Vec<Expr> = value_cols
-            .iter()
-            .map(|c| {
-                when(col(*c).count().gt(lit(0u32)))
-                    .then(col(*c).sum())
-                    .otherwise(lit(NULL).cast(DataType::Float64))
-                    .alias(*c)
-            })
-            .collect();
+        let sums: Vec<Expr> = value_cols.iter().map(|c| scope::summed(c)).collect();
         joined.group_by(keys).agg(sums)
     }
 
@@ -269,9 +300,7 @@ pub fn ratio(
         .parts(numerator, col("__den"))
         .flags(flags(candidates)?)
         .coverage(col("coverage").fill_null(lit(0.0)));
-    Ok(joined
-        .filter(col("year").gt_eq(lit(years.0)).and(col("year").lt_eq(lit(years.1))))
-        .select(out.columns()?))
+    Ok(joined.filter(scope::in_years(years)).select(out.columns()?))
 }
 
 /// The columns of `indicators.parquet`, in order, from a frame holding `year, region_code,

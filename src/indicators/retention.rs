@@ -1,4 +1,4 @@
-//! Cohort indicators (METHODOLOGY §3.2). `retention`: a measure of a stage in year t over a
+//! Cohort indicators (docs/methodology.md §3.2). `retention`: a measure of a stage in year t over a
 //! measure in year t − lag (九年义务教育巩固率 = 初中毕业班学生数(t) / 小学招生数(t−8)), optionally
 //! with the cohort's transfers (local 巩固率). `survival`: the UIS survival rate to the last
 //! grade by the reconstructed-cohort method, the product of grade-to-grade promotion rates
@@ -7,43 +7,24 @@
 
 use std::collections::BTreeMap;
 
+use super::scope::{self, summed};
 use super::{Hierarchy, flag_if, flags, ratio};
 use crate::error::Result;
-use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
+use crate::frame::{self, Column, DataFrame, DataType, IntoLazy, LazyFrame, NULL, col, lit, when};
 use crate::spec::{Pipeline, RetentionSpec, SurvivalSpec};
 use crate::tables::Tables;
 
-const MEASURES: &[&str] = &[
-    "enrolled",
-    "entrants",
-    "graduates",
-    "final_grade",
-    "transfers_in",
-    "transfers_out",
-    "repeaters",
-];
-
-/// Sum of a measure that stays null when no row carried it.
-fn summed(measure: &str) -> Expr {
-    when(col(measure).count().gt(lit(0u32)))
-        .then(col(measure).cast(DataType::Float64).sum())
-        .otherwise(lit(NULL).cast(DataType::Float64))
-        .alias(measure)
-}
+use crate::tables::ENROLMENT_MEASURES as MEASURES;
 
 /// Enrolment per `year, from_code, stage, grade`: school-level rows located by their school, plus
 /// regional rows for (year, region, stage) that have no school-level data.
 fn enrolment_view(tables: &Tables) -> Result<Option<LazyFrame>> {
     let keys = [col("year"), col("from_code"), col("stage"), col("grade")];
     let mut parts = Vec::new();
-    if let (Some(enrolment), Some(schools)) = (tables.get("enrolment"), tables.get("schools")) {
-        let located = schools.clone().lazy().select([
-            col("year"),
-            col("school_id"),
-            col("region_code").alias("from_code"),
-        ]);
+    let located = tables.get("enrolment").and_then(|e| scope::located(frame::lazy(e), tables));
+    if let Some(located) = located {
         parts.push(
-            frame::inner_join(enrolment.clone().lazy(), located, &["year", "school_id"])
+            located
                 .group_by(keys.clone())
                 .agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>()),
         );
@@ -93,7 +74,7 @@ pub fn retention(
     let Some(view) = enrolment_view(tables)? else { return super::empty().map(|d| d.lazy()) };
     let (first, last) = pipeline.years;
     let num = stage_measure(&view, &spec.numerator.0, &spec.numerator.1, "__num")
-        .filter(col("year").gt_eq(lit(first)).and(col("year").lt_eq(lit(last))));
+        .filter(scope::in_years((first, last)));
     // The cohort's starting point, moved to the year it is compared with.
     let den = stage_measure(&view, &spec.denominator.0, &spec.denominator.1, "__start")
         .with_column((col("year") + lit(spec.lag)).alias("year"));
@@ -103,7 +84,7 @@ pub fn retention(
     if spec.adjust_transfers {
         // Net transfers of the cohort's stage in the years t − lag + 1 ..= t.
         let stage = spec.denominator.0.clone();
-        let net = view.clone().filter(col("stage").eq(lit(stage))).select([
+        let net = view.filter(col("stage").eq(lit(stage))).select([
             col("year"),
             col("from_code"),
             (col("transfers_in").fill_null(lit(0.0)) - col("transfers_out").fill_null(lit(0.0)))
@@ -159,13 +140,9 @@ pub fn survival(
     let mut offset = 0;
     let mut index = Vec::new();
     for (stage, grades) in &spec.stages {
-        index.push((
-            col("stage")
-                .eq(lit(stage.clone()))
-                .and(col("grade").gt_eq(lit(1)))
-                .and(col("grade").lt_eq(lit(*grades))),
-            col("grade") + lit(offset),
-        ));
+        let of_stage = col("stage").eq(lit(stage.clone()));
+        let in_grades = col("grade").gt_eq(lit(1)).and(col("grade").lt_eq(lit(*grades)));
+        index.push((of_stage.and(in_grades), col("grade") + lit(offset)));
         offset += grades;
     }
     let total_grades = offset;
@@ -180,73 +157,9 @@ pub fn survival(
             col("repeaters").alias("__r"),
         ]);
     let rolled = hierarchy.roll_up(rows.clone(), &["year", "__g"], &["__e", "__r"]);
-    let reported_repeaters = frame::collect(
-        rows.filter(col("__r").is_not_null()).select([col("__r").count().alias("n")]),
-    )?
-    .column("n")?
-    .get(0)?
-    .extract::<u64>()
-    .unwrap_or(0)
-        > 0;
-    let next = rolled.clone().select([
-        (col("year") - lit(1)).alias("year"),
-        col("region_code"),
-        (col("__g") - lit(1)).alias("__g"),
-        col("__e").alias("__e_next"),
-        col("__r").alias("__r_next"),
-    ]);
-    // Sorted, so that the product is taken in grade order: repeatable to the last bit.
-    let rates = frame::collect(frame::sort_by(
-        frame::inner_join(rolled, next, &["year", "region_code", "__g"])
-            .filter(
-                col("__g")
-                    .lt(lit(total_grades))
-                    .and(col("year").gt_eq(lit(pipeline.years.0)))
-                    .and(col("year").lt_eq(lit(pipeline.years.1))),
-            )
-            .select([
-                col("year"),
-                col("region_code"),
-                col("region_level"),
-                ((col("__e_next") - col("__r_next").fill_null(lit(0.0))) / col("__e")).alias("__p"),
-                col("__g"),
-            ]),
-        &["year", "region_code", "__g"],
-    ))?;
-    // The product over the grade transitions, per region and year (a few thousand rows).
-    let (years, codes, levels, ps) = (
-        rates.column("year")?.i32()?.clone(),
-        rates.column("region_code")?.str()?.clone(),
-        rates.column("region_level")?.str()?.clone(),
-        rates.column("__p")?.f64()?.clone(),
-    );
-    let mut product: BTreeMap<(i32, String, String), (f64, i32)> = BTreeMap::new();
-    for i in 0..rates.height() {
-        if let (Some(y), Some(c), Some(l), Some(p)) =
-            (years.get(i), codes.get(i), levels.get(i), ps.get(i))
-        {
-            let e = product.entry((y, c.to_string(), l.to_string())).or_insert((1.0, 0));
-            e.0 *= p;
-            e.1 += 1;
-        }
-    }
-    let complete: Vec<(&(i32, String, String), f64)> = product
-        .iter()
-        .filter(|(_, (_, n))| *n == total_grades - 1)
-        .map(|(k, (p, _))| (k, *p * 100.0))
-        .collect();
-    let out = frame::frame(vec![
-        Column::new("year".into(), complete.iter().map(|(k, _)| k.0).collect::<Vec<_>>()),
-        Column::new(
-            "region_code".into(),
-            complete.iter().map(|(k, _)| k.1.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region_level".into(),
-            complete.iter().map(|(k, _)| k.2.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new("value".into(), complete.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
-    ])?;
+    let reported_repeaters = scope::count_of(rows, "__r")? > 0;
+    let rates = transition_rates(rolled, total_grades, pipeline.years)?;
+    let out = cohort_products(&rates, total_grades)?;
     let out = frame::left_join(out.lazy(), hierarchy.names.clone().lazy(), &["region_code"]);
     let flagged = flags(vec![
         flag_if(col("value").gt(lit(100.0)), "over_100"),
@@ -257,4 +170,64 @@ pub fn survival(
             .flags(flagged)
             .columns()?,
     ))
+}
+
+/// Per region, reported year and grade g < the last: the share of grade g in year t found in
+/// grade g + 1 in year t + 1, less its repeaters (`__p`), sorted by year, region and grade.
+fn transition_rates(rolled: LazyFrame, total_grades: i32, years: (i32, i32)) -> Result<DataFrame> {
+    let next = rolled.clone().select([
+        (col("year") - lit(1)).alias("year"),
+        col("region_code"),
+        (col("__g") - lit(1)).alias("__g"),
+        col("__e").alias("__e_next"),
+        col("__r").alias("__r_next"),
+    ]);
+    let promoted = (col("__e_next") - col("__r_next").fill_null(lit(0.0))) / col("__e");
+    // Sorted, so that the product is taken in grade order: repeatable to the last bit.
+    frame::collect(frame::sort_by(
+        frame::inner_join(rolled, next, &["year", "region_code", "__g"])
+            .filter(col("__g").lt(lit(total_grades)).and(scope::in_years(years)))
+            .select([
+                col("year"),
+                col("region_code"),
+                col("region_level"),
+                promoted.alias("__p"),
+                col("__g"),
+            ]),
+        &["year", "region_code", "__g"],
+    ))
+}
+
+/// The product over the grade transitions per region and year (a few thousand rows), × 100,
+/// for the region-years with every transition: year, region_code, region_level, value.
+fn cohort_products(rates: &DataFrame, total_grades: i32) -> Result<DataFrame> {
+    let years = frame::ints(rates, "year")?;
+    let codes = frame::texts(rates, "region_code")?;
+    let levels = frame::texts(rates, "region_level")?;
+    let ps = frame::floats(rates, "__p")?;
+    let mut product: BTreeMap<(i32, String, String), (f64, i32)> = BTreeMap::new();
+    for i in 0..rates.height() {
+        if let (Some(y), Some(c), Some(l), Some(p)) = (years[i], &codes[i], &levels[i], ps[i]) {
+            let e = product.entry((y as i32, c.clone(), l.clone())).or_insert((1.0, 0));
+            e.0 *= p;
+            e.1 += 1;
+        }
+    }
+    let complete: Vec<(&(i32, String, String), f64)> = product
+        .iter()
+        .filter(|(_, (_, n))| *n == total_grades - 1)
+        .map(|(k, (p, _))| (k, *p * 100.0))
+        .collect();
+    frame::frame(vec![
+        Column::new("year".into(), complete.iter().map(|(k, _)| k.0).collect::<Vec<_>>()),
+        Column::new(
+            "region_code".into(),
+            complete.iter().map(|(k, _)| k.1.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region_level".into(),
+            complete.iter().map(|(k, _)| k.2.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new("value".into(), complete.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
+    ])
 }

@@ -1,4 +1,4 @@
-//! Indicators read from the school register (METHODOLOGY §7, §8.1, §8.6): shares of schools, or
+//! Indicators read from the school register (docs/methodology.md §7, §8.1, §8.6): shares of schools, or
 //! of their pupils, meeting conditions (普惠 coverage, public share, broadband, the
 //! standardization proxy), counts of such schools, sums of register columns (multimedia
 //! classrooms) and township coverage (乡镇 with a public central kindergarten). A condition
@@ -6,8 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::counts::totals;
-use super::{Hierarchy, ratio};
+use super::{Hierarchy, ratio, scope, totals};
 use crate::error::Result;
 use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
 use crate::spec::{Pipeline, SchoolShareSpec, SchoolTotalSpec, TownshipCoverageSpec};
@@ -57,11 +56,10 @@ fn school_frame(tables: &Tables, super_large_from: Option<i64>) -> Result<Option
     };
     let labels =
         frame::collect(frame::distinct(classes.clone().lazy().select([col("size_band")])))?;
-    let labels = labels.column("size_band")?.str()?.clone();
-    let super_large: BTreeSet<String> = (0..labels.len())
-        .filter_map(|i| labels.get(i))
+    let super_large: BTreeSet<String> = frame::texts(&labels, "size_band")?
+        .into_iter()
+        .flatten()
         .filter(|l| band_bounds(l).is_some_and(|(lo, _)| lo >= cut_off))
-        .map(str::to_string)
         .collect();
     let super_band = crate::frame::any_of(
         super_large.iter().map(|b| col("size_band").eq(lit(b.clone()))).collect(),
@@ -106,9 +104,7 @@ pub fn share(
         let Some(enrolment) = tables.get("enrolment") else {
             return Ok(vec![super::empty()?.lazy()]);
         };
-        let stages = crate::frame::any_of(
-            spec.pupil_stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect(),
-        );
+        let stages = scope::of_stages(&spec.pupil_stages);
         let pupils = enrolment
             .clone()
             .lazy()

@@ -1,9 +1,8 @@
-//! Staffing and money (METHODOLOGY §8.2–§8.4): pupils per full-time teacher, totals and ratios
+//! Staffing and money (docs/methodology.md §8.2–§8.4): pupils per full-time teacher, totals and ratios
 //! of region-level measures (education spending, spending per student, teacher pay over civil
 //! servants' pay), and year-on-year growth of any indicator (the two 只增不减 checks).
 
-use super::counts::totals;
-use super::{Hierarchy, flag_if, flags, ratio};
+use super::{Hierarchy, flag_if, flags, ratio, scope, totals};
 use crate::error::Result;
 use crate::frame::{self, DataFrame, DataType, IntoLazy, LazyFrame, NULL, col, lit, when};
 use crate::spec::{GrowthSpec, MeasureSpec, Pipeline, PupilTeacherRatioSpec};
@@ -16,32 +15,23 @@ pub fn pupil_teacher_ratio(
     tables: &Tables,
     hierarchy: &Hierarchy,
 ) -> Result<LazyFrame> {
-    let (Some(enrolment), Some(teachers), Some(schools)) =
-        (tables.get("enrolment"), tables.get("teachers"), tables.get("schools"))
+    let stages = scope::of_stages(&spec.stages);
+    let of_stages = |table: &str, measure: &str| {
+        let rows =
+            frame::lazy(tables.get(table)?).filter(stages.clone().and(col(measure).is_not_null()));
+        scope::located(rows, tables)
+    };
+    let (Some(pupils), Some(staff)) =
+        (of_stages("enrolment", "enrolled"), of_stages("teachers", "fulltime"))
     else {
         return super::empty().map(|d| d.lazy());
     };
-    let stages =
-        crate::frame::any_of(spec.stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect());
-    let located = schools.clone().lazy().select([
-        col("year"),
-        col("school_id"),
-        col("region_code").alias("from_code"),
-    ]);
-    let pupils = frame::inner_join(
-        enrolment.clone().lazy().filter(stages.clone().and(col("enrolled").is_not_null())),
-        located.clone(),
-        &["year", "school_id"],
-    )
-    .group_by([col("year"), col("from_code")])
-    .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
-    let staff = frame::inner_join(
-        teachers.clone().lazy().filter(stages.and(col("fulltime").is_not_null())),
-        located,
-        &["year", "school_id"],
-    )
-    .group_by([col("year"), col("from_code")])
-    .agg([col("fulltime").cast(DataType::Float64).sum().alias("__den")]);
+    let pupils = pupils
+        .group_by([col("year"), col("from_code")])
+        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
+    let staff = staff
+        .group_by([col("year"), col("from_code")])
+        .agg([col("fulltime").cast(DataType::Float64).sum().alias("__den")]);
     ratio(
         &spec.id,
         "ratio",

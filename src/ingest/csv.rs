@@ -4,7 +4,21 @@
 use std::path::Path;
 
 use super::read::{RawTable, assemble};
+use crate::decode::decode;
 use crate::error::{Error, Result};
+use crate::spec::SourceSpec;
+
+/// Decode a CSV source's bytes as declared and read its records.
+pub(super) fn read(source: &SourceSpec, bytes: &[u8]) -> Result<RawTable> {
+    let (text, used) = decode(bytes, source.encoding).map_err(|e| Error::Input {
+        file: source.path.clone(),
+        location: format!("{} (byte {})", e.line, e.byte_offset),
+        message: e.message,
+    })?;
+    let mut table = read_csv(&source.path, &text, source.header_row)?;
+    table.encoding = Some(used);
+    Ok(table)
+}
 
 pub(super) fn read_csv(path: &Path, text: &str, header_row: usize) -> Result<RawTable> {
     let mut reader =

@@ -9,7 +9,6 @@ pub mod quarantine;
 pub mod read;
 mod reshape;
 mod rows;
-mod sexes;
 mod xlsx;
 
 use std::collections::BTreeMap;
@@ -18,7 +17,7 @@ use crate::divisions::Divisions;
 use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame, IntoLazy};
 pub use crate::manifest::FileReport;
-use crate::spec::{Pipeline, SourceSpec};
+use crate::spec::{Format, Pipeline, SourceSpec};
 use crate::tables::{TABLES, TableDef, Tables};
 
 pub use rows::ValueCol;
@@ -78,7 +77,10 @@ pub fn read_file(
     code_map: &DataFrame,
     years: (i32, i32),
 ) -> Result<FileRows> {
-    let raw = read::read(source, bytes)?;
+    let raw = match source.format {
+        Format::Csv => csv::read(source, bytes)?,
+        Format::Xlsx => xlsx::read(source, bytes)?,
+    };
     let t = rows::type_rows(source, &raw, code_map, years)?;
     let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
     let quarantine = if early.height() == 0 {

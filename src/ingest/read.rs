@@ -5,9 +5,7 @@
 use std::path::Path;
 
 use super::quarantine::Rejected;
-use crate::decode::decode;
 use crate::error::{Error, Result};
-use crate::spec::{Format, SourceSpec};
 
 /// A raw file as text cells.
 #[derive(Debug, Default)]
@@ -33,45 +31,6 @@ pub struct RawTable {
 /// Said when the XLSX reader itself fails (panics) on a workbook. The fuzz targets treat it as
 /// a finding: the reader should have returned an error.
 pub const XLSX_READER_FAILED: &str = "the XLSX reader failed on this workbook";
-
-/// Read the bytes of a source file as the source declares (format, encoding, sheet, header row).
-pub fn read(source: &SourceSpec, bytes: &[u8]) -> Result<RawTable> {
-    match source.format {
-        Format::Csv => {
-            let (text, used) = decode(bytes, source.encoding).map_err(|e| Error::Input {
-                file: source.path.clone(),
-                location: format!("{} (byte {})", e.line, e.byte_offset),
-                message: e.message,
-            })?;
-            let mut table = super::csv::read_csv(&source.path, &text, source.header_row)?;
-            table.encoding = Some(used);
-            Ok(table)
-        }
-        // calamine has panicked on malformed workbooks before (see check_cell_references); a
-        // panic of the reader is this file's error, not the end of the run.
-        Format::Xlsx => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            super::xlsx::read_xlsx(
-                &source.path,
-                bytes,
-                source.sheet.as_deref(),
-                source.header_row,
-                source.max_cells,
-            )
-        }))
-        .unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(Error::Input {
-                file: source.path.clone(),
-                location: String::new(),
-                message: format!("{XLSX_READER_FAILED} ({what}); the workbook is malformed"),
-            })
-        }),
-    }
-}
 
 pub(super) fn assemble(
     path: &Path,

@@ -2,6 +2,8 @@
 //! breaks a rule becomes one quarantine row naming the first rule it broke, the raw column
 //! and the raw value. All of it is one polars plan over the whole file, no per-row loop.
 
+mod sexes;
+
 use super::quarantine;
 use super::read::RawTable;
 use crate::error::{Error, Result};
@@ -32,12 +34,12 @@ pub struct Typed {
 }
 
 /// A rule: rows where `fail` is true are quarantined with this rule id.
-pub(super) struct Rule {
-    pub(super) fail: Expr,
-    pub(super) id: &'static str,
-    pub(super) column: String,
-    pub(super) raw: Expr,
-    pub(super) message: String,
+struct Rule {
+    fail: Expr,
+    id: &'static str,
+    column: String,
+    raw: Expr,
+    message: String,
 }
 
 use crate::frame::{any_of, first_match, null_text};
@@ -114,7 +116,7 @@ pub fn type_rows(
     }
     let (values, parsed) = typing.values(&header)?;
     let raw_column = |raw: &str| col(raw_name(header.index(raw).unwrap_or(0)));
-    let kept = super::sexes::reconcile(&mut typing, values, &parsed, raw_column);
+    let kept = sexes::reconcile(&mut typing, values, &parsed, raw_column);
     typing.split(lf, &kept, source, raw)
 }
 
@@ -238,10 +240,10 @@ struct Column<'a> {
 
 /// The typed columns of one file and the rules its rows must meet, in the order they are
 /// tested (a row is quarantined by the first it breaks).
-pub(super) struct Typing<'a> {
-    pub(super) source: &'a SourceSpec,
-    pub(super) rules: Vec<Rule>,
-    pub(super) typed: Vec<Expr>,
+struct Typing<'a> {
+    source: &'a SourceSpec,
+    rules: Vec<Rule>,
+    typed: Vec<Expr>,
 }
 
 impl<'a> Typing<'a> {
@@ -249,14 +251,7 @@ impl<'a> Typing<'a> {
         Typing { source, rules: Vec::new(), typed: vec![col("__line")] }
     }
 
-    pub(super) fn rule(
-        &mut self,
-        fail: Expr,
-        id: &'static str,
-        column: &str,
-        raw: Expr,
-        message: String,
-    ) {
+    fn rule(&mut self, fail: Expr, id: &'static str, column: &str, raw: Expr, message: String) {
         self.rules.push(Rule { fail, id, column: column.to_string(), raw, message });
     }
 

@@ -6,8 +6,30 @@ use std::path::Path;
 
 use calamine::{DataRef, Reader, SheetVisible, Xlsx};
 
-use super::read::{RawTable, assemble};
+use super::read::{RawTable, XLSX_READER_FAILED, assemble};
 use crate::error::{Error, Result};
+use crate::spec::SourceSpec;
+
+/// Read an XLSX source's sheet as declared. calamine has panicked on malformed workbooks before
+/// (see `check_cell_references`): a panic of the reader is this file's error, not the end of the
+/// run.
+pub(super) fn read(source: &SourceSpec, bytes: &[u8]) -> Result<RawTable> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_xlsx(&source.path, bytes, source.sheet.as_deref(), source.header_row, source.max_cells)
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Input {
+            file: source.path.clone(),
+            location: String::new(),
+            message: format!("{XLSX_READER_FAILED} ({what}); the workbook is malformed"),
+        })
+    })
+}
 
 pub(super) fn read_xlsx(
     path: &Path,

@@ -49,7 +49,7 @@ pub fn classes(
         let mut rows = Vec::new();
         let mut kg_rows = Vec::new();
         for s in schools.iter().filter(|s| s.opened <= year) {
-            let c = &counties[s.county];
+            let crowding = counties[s.county].crowding;
             let (stage_zh, stage, base) = match s.kind {
                 "primary" => ("小学", "primary", 40.0),
                 "junior" => ("初中", "junior", 46.0),
@@ -59,32 +59,12 @@ pub fn classes(
             };
             let Some(n) = pupils.get(&(year, s.id.clone(), stage)).copied() else { continue };
             if stage == "preschool" {
-                let total = ((n as f64 / 28.0).round() as i64).max(1);
-                let over_share = (0.04 + 0.20 * c.crowding * easing).min(0.9);
-                let types = split(total, &[0.3, 0.33, 0.33, 0.04]);
-                let mut row = vec![s.id.clone()];
-                for t in types {
-                    let over = (t as f64 * over_share * dice.uniform(0.5, 1.5))
-                        .round()
-                        .min(t as f64) as i64;
-                    row.push((t - over).to_string());
-                    row.push(over.to_string());
-                }
-                kg_rows.push(row);
+                kg_rows.push(kindergarten_row(dice, &s.id, n, (crowding, easing)));
                 continue;
             }
-            let mean = base + 16.0 * c.crowding * easing;
-            let count = ((n as f64 / mean).round() as i64).max(1);
-            // Class sizes drawn around the mean, then scaled so that they add up to the school's
-            // pupils: every pupil sits in one class, as the capacity check expects.
-            let draws: Vec<f64> = (0..count).map(|_| normal(dice, mean, 5.0).max(1.0)).collect();
-            let mut bands = vec![0i64; BANDS.len()];
-            for size in split(n, &draws) {
-                let b = BANDS.iter().rposition(|(_, lo)| size >= *lo).unwrap_or(0);
-                bands[b] += 1;
-            }
             let mut row = vec![s.id.clone(), stage_zh.to_string()];
-            row.extend(bands.iter().map(|b| b.to_string()));
+            let mean = base + 16.0 * crowding * easing;
+            row.extend(size_bands(dice, n, mean).iter().map(|b| b.to_string()));
             rows.push(row);
         }
         let name = format!("classes_{year}.csv");
@@ -102,4 +82,36 @@ pub fn classes(
         files.push((format!("kindergarten_classes_{year}.csv"), kg_header.clone(), kg_rows));
     }
     files
+}
+
+/// A kindergarten's classes of each type, within and over the norm.
+fn kindergarten_row(
+    dice: &mut Dice,
+    id: &str,
+    children: i64,
+    (crowding, easing): (f64, f64),
+) -> Vec<String> {
+    let total = ((children as f64 / 28.0).round() as i64).max(1);
+    let over_share = (0.04 + 0.20 * crowding * easing).min(0.9);
+    let mut row = vec![id.to_string()];
+    for t in split(total, &[0.3, 0.33, 0.33, 0.04]) {
+        let over = (t as f64 * over_share * dice.uniform(0.5, 1.5)).round().min(t as f64) as i64;
+        row.push((t - over).to_string());
+        row.push(over.to_string());
+    }
+    row
+}
+
+/// Classes per size band for `pupils` in classes of about `mean`: sizes drawn around the mean,
+/// then scaled so that they add up to the school's pupils (every pupil sits in one class, as
+/// the capacity check expects).
+fn size_bands(dice: &mut Dice, pupils: i64, mean: f64) -> Vec<i64> {
+    let count = ((pupils as f64 / mean).round() as i64).max(1);
+    let draws: Vec<f64> = (0..count).map(|_| normal(dice, mean, 5.0).max(1.0)).collect();
+    let mut bands = vec![0i64; BANDS.len()];
+    for size in split(pupils, &draws) {
+        let b = BANDS.iter().rposition(|(_, lo)| size >= *lo).unwrap_or(0);
+        bands[b] += 1;
+    }
+    bands
 }

@@ -1,5 +1,5 @@
 //! Guangxi's divisions and published magnitudes, the facts the synthetic deliveries imitate.
-//! Codes and names: METHODOLOGY §9 (NBS codes, 2023), with the code changes of 2014–2021.
+//! Codes and names: docs/methodology.md §9 (NBS codes, 2023), with the code changes of 2014–2021.
 
 /// (code, Chinese name, English name) of the province.
 pub const PROVINCE: (&str, &str, &str) =
@@ -84,7 +84,7 @@ pub const CITIES: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// Retired county codes: (old code, old name, last school year it was used, successor).
-/// A school year is labelled by its autumn; the NBS snapshot dates are in METHODOLOGY §9.
+/// A school year is labelled by its autumn; the NBS snapshot dates are in docs/methodology.md §9.
 pub const RETIRED: &[(&str, &str, i32, &str)] = &[
     ("451025", "靖西县", 2014, "451081"),
     ("451281", "宜州市", 2016, "451203"),
@@ -95,8 +95,8 @@ pub const RETIRED: &[(&str, &str, i32, &str)] = &[
 ];
 
 /// Province-level rates the sample is calibrated to, per school year 2017–2020 (percent).
-/// 2016 values and the 2018 preschool and 2020 tertiary figures are published (METHODOLOGY
-/// §1); the years between are interpolated.
+/// 2016 values and the 2018 preschool and 2020 tertiary figures are published (Guangxi's own
+/// reports); the years between are interpolated.
 pub const PRESCHOOL: [f64; 4] = [82.7, 85.6, 88.4, 91.0];
 pub const SENIOR_SECONDARY: [f64; 4] = [88.6, 89.3, 90.1, 91.2];
 pub const HIGHER: [f64; 4] = [36.0, 39.6, 43.6, 47.9];
@@ -146,7 +146,7 @@ pub fn male_share(age: i32) -> f64 {
     }
 }
 
-/// Counted targets of the plan (METHODOLOGY §1a): (project kind, label in the register, plan
+/// Counted targets of the plan (docs/methodology.md §1a): (project kind, label in the register, plan
 /// section, target by 2020, county-level?). The register is written at real magnitude whatever
 /// the scale, because the plan's counts are absolute.
 pub const PROJECT_KINDS: &[(&str, &str, f64, bool)] = &[

@@ -86,17 +86,124 @@ pub struct BadRow {
     pub rule: &'static str,
 }
 
+/// The files of a sample being written, and the bad rows planted in them.
+struct Delivery<'a> {
+    out: &'a Path,
+    written: Vec<PathBuf>,
+    bad: Vec<BadRow>,
+}
+
+/// A file's name, header and rows.
+type Table = (String, Vec<String>, Vec<Vec<String>>);
+
+impl Delivery<'_> {
+    fn csv(
+        &mut self,
+        name: &str,
+        header: &[&str],
+        rows: &[Vec<String>],
+        e: Encoding,
+    ) -> Result<()> {
+        self.written.push(write_csv(self.out, name, header, rows, e)?);
+        Ok(())
+    }
+
+    fn tables(&mut self, tables: Vec<Table>, encoding: Encoding) -> Result<()> {
+        for (name, header, rows) in tables {
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            self.csv(&name, &header, &rows, encoding)?;
+        }
+        Ok(())
+    }
+
+    fn plant(&mut self, file: &str, what: &'static str, rule: &'static str) {
+        self.bad.push(BadRow { file: file.into(), what, rule });
+    }
+}
+
+/// Population by county, year, age: (male, female).
+type Population = BTreeMap<(i32, usize, i32), (i64, i64)>;
+
 /// Write the Guangxi sample into `out`; returns the files written.
 pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut dice = Dice::new(seed);
     let mut counties = counties(&mut dice);
-    let total_weight: f64 = counties.iter().map(|c| c.weight).sum();
-    let mut written = Vec::new();
-    let mut bad: Vec<BadRow> = Vec::new();
+    let mut d = Delivery { out, written: Vec::new(), bad: Vec::new() };
+    let population = population_files(&mut d, &mut dice, &counties, scale)?;
+    let schools = schools(&mut dice, &mut counties, scale);
+    d.written.push(write_divisions(out, &counties)?);
+    let mut pupils = Pupils::new();
+    let (kg_files, school_files) =
+        enrolment(&mut dice, &counties, &schools, &population, &mut d.bad, &mut pupils)?;
+    let calibration = calibration(&kg_files, scale);
+    d.tables(kg_files, Encoding::Utf8Bom)?;
+    d.tables(school_files, Encoding::Utf8)?;
+    register_file(&mut d, &mut dice, &counties, &schools, &pupils)?;
+    d.tables(resources::teachers(&mut dice, &counties, &schools, &pupils), Encoding::Utf8)?;
+    let (header, rows) = resources::finance(&mut dice, &counties, &schools, &pupils);
+    d.csv("finance.csv", &header, &rows, Encoding::Utf8)?;
+    let (header, rows) = resources::exchange();
+    d.csv("exchange.csv", &header, &rows, Encoding::Utf8)?;
+    // Higher education by origin (per county) and by location (province).
+    let (header, rows) = higher_education(&mut dice, &counties, &population);
+    d.plant(
+        "higher_education.csv",
+        "last row has 3 fields where the header has 14",
+        "row.field_count",
+    );
+    d.csv("higher_education.csv", &header, &rows, Encoding::Utf8)?;
+    // Classes by size band (schools) and within / over the norm (kindergartens).
+    let classes = classes::classes(&mut dice, &counties, &schools, &pupils, &mut d.bad);
+    d.tables(classes, Encoding::Utf8)?;
+    let (header, rows) = history(&mut dice, &counties, scale);
+    d.plant(
+        "regional_enrolment.csv",
+        "last row: year 2005 is before the pipeline's history_from (2009)",
+        "year.out_of_range",
+    );
+    d.csv("regional_enrolment.csv", &header, &rows, Encoding::Utf8)?;
+    let (header, rows) = projects(&mut dice, &counties);
+    d.plant(
+        "projects.csv",
+        "last row: 项目类别 装修食堂 is not a kind of the plan",
+        "code.unknown_value",
+    );
+    d.csv("projects.csv", &header, &rows, Encoding::Utf8)?;
+    d.written.push(write::readme(out, scale, seed, &d.bad, &calibration)?);
+    Ok(d.written)
+}
 
-    // Population: county × age × sex, one file per year, in the formats real deliveries use.
-    let mut population: BTreeMap<(i32, usize, i32), (i64, i64)> = BTreeMap::new();
+/// Kindergartens and children of the 2020 kindergarten file, against the published figures.
+fn calibration(kg_files: &[Table], scale: f64) -> write::Calibration {
+    let children_2020: i64 = kg_files
+        .last()
+        .map(|(_, _, rows)| {
+            rows.iter()
+                .map(|r| {
+                    [4, 6, 8, 10].iter().filter_map(|i| r.get(*i)?.parse::<i64>().ok()).sum::<i64>()
+                })
+                .sum()
+        })
+        .unwrap_or(0);
+    write::Calibration {
+        kindergartens: kg_files.last().map_or(0, |(_, _, rows)| rows.len()),
+        kindergartens_published: guangxi::KINDERGARTENS_2020 * scale,
+        children: children_2020,
+        children_published: guangxi::CHILDREN_2020 * scale,
+    }
+}
+
+/// Population: county × age × sex, one file per year, in the formats real deliveries use, each
+/// with one planted bad row.
+fn population_files(
+    d: &mut Delivery,
+    dice: &mut Dice,
+    counties: &[County],
+    scale: f64,
+) -> Result<Population> {
+    let total_weight: f64 = counties.iter().map(|c| c.weight).sum();
+    let mut population = Population::new();
     for year in YEARS {
         let mut rows = Vec::new();
         for (ci, c) in counties.iter().enumerate() {
@@ -123,221 +230,75 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
                 ]);
             }
         }
-        let header = ["地区代码", "地区名称", "年龄", "合计", "男", "女"];
-        let first = rows[0].clone();
-        match year {
-            2017 => {
-                rows.push(vec![
-                    "459999".into(),
-                    "不存在县".into(),
-                    "5岁".into(),
-                    "30".into(),
-                    "16".into(),
-                    "14".into(),
-                ]);
-                bad.push(BadRow {
-                    file: "population_2017.csv".into(),
-                    what: "last row: region code 459999 is in no division table",
-                    rule: "code.unknown_region",
-                });
-                written.push(write_csv(
-                    out,
-                    "population_2017.csv",
-                    &header,
-                    &rows,
-                    Encoding::Gb18030,
-                )?);
-            }
-            2018 => {
-                rows.push(first);
-                bad.push(BadRow {
-                    file: "population_2018.csv".into(),
-                    what: "last row repeats the first row's county and age",
-                    rule: "key.duplicate",
-                });
-                written.push(write_csv(
-                    out,
-                    "population_2018.csv",
-                    &header,
-                    &rows,
-                    Encoding::Utf8,
-                )?);
-            }
-            2019 => {
-                rows.push(vec![
-                    first[0].clone(),
-                    first[1].clone(),
-                    "150岁".into(),
-                    "2".into(),
-                    "1".into(),
-                    "1".into(),
-                ]);
-                bad.push(BadRow {
-                    file: "population_2019.xlsx".into(),
-                    what: "last row: age 150岁 is outside 0..=100",
-                    rule: "value.out_of_range",
-                });
-                let title = "2019年广西分县、分年龄、性别人口（抽样调查推算）";
-                written.push(write_xlsx(
-                    out,
-                    "population_2019.xlsx",
-                    "分年龄人口",
-                    Some(title),
-                    &header,
-                    &rows,
-                )?);
-            }
-            _ => {
-                rows.push(vec![
-                    first[0].clone(),
-                    first[1].clone(),
-                    first[2].clone(),
-                    first[3].clone(),
-                    "-12".into(),
-                    first[5].clone(),
-                ]);
-                bad.push(BadRow {
-                    file: "population_2020.csv".into(),
-                    what: "last row: 男 = -12",
-                    rule: "count.negative",
-                });
-                written.push(write_csv(
-                    out,
-                    "population_2020.csv",
-                    &header,
-                    &rows,
-                    Encoding::Gb18030,
-                )?);
-            }
+        population_file(d, year, rows)?;
+    }
+    Ok(population)
+}
+
+/// One year's population file, its bad row planted.
+fn population_file(d: &mut Delivery, year: i32, mut rows: Vec<Vec<String>>) -> Result<()> {
+    let header = ["地区代码", "地区名称", "年龄", "合计", "男", "女"];
+    let first = rows[0].clone();
+    let text = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    match year {
+        2017 => {
+            rows.push(text(&["459999", "不存在县", "5岁", "30", "16", "14"]));
+            let what = "last row: region code 459999 is in no division table";
+            d.plant("population_2017.csv", what, "code.unknown_region");
+            d.csv("population_2017.csv", &header, &rows, Encoding::Gb18030)
+        }
+        2018 => {
+            rows.push(first);
+            let what = "last row repeats the first row's county and age";
+            d.plant("population_2018.csv", what, "key.duplicate");
+            d.csv("population_2018.csv", &header, &rows, Encoding::Utf8)
+        }
+        2019 => {
+            rows.push(text(&[&first[0], &first[1], "150岁", "2", "1", "1"]));
+            let what = "last row: age 150岁 is outside 0..=100";
+            d.plant("population_2019.xlsx", what, "value.out_of_range");
+            let title = "2019年广西分县、分年龄、性别人口（抽样调查推算）";
+            let sheet = "分年龄人口";
+            let path =
+                write_xlsx(d.out, "population_2019.xlsx", sheet, Some(title), &header, &rows)?;
+            d.written.push(path);
+            Ok(())
+        }
+        _ => {
+            rows.push(text(&[&first[0], &first[1], &first[2], &first[3], "-12", &first[5]]));
+            d.plant("population_2020.csv", "last row: 男 = -12", "count.negative");
+            d.csv("population_2020.csv", &header, &rows, Encoding::Gb18030)
         }
     }
+}
 
-    let schools = schools(&mut dice, &mut counties, scale);
-    written.push(write_divisions(out, &counties)?);
-
-    // Enrolment.
-    let mut pupils = Pupils::new();
-    let (kg_files, school_files) =
-        enrolment(&mut dice, &counties, &schools, &population, &mut bad, &mut pupils)?;
-    let children_2020: i64 = kg_files
-        .last()
-        .map(|(_, _, rows)| {
-            rows.iter()
-                .map(|r| {
-                    [4, 6, 8, 10].iter().filter_map(|i| r.get(*i)?.parse::<i64>().ok()).sum::<i64>()
-                })
-                .sum()
-        })
-        .unwrap_or(0);
-    let kindergartens_2020 = kg_files.last().map_or(0, |(_, _, rows)| rows.len());
-    let calibration = write::Calibration {
-        kindergartens: kindergartens_2020,
-        kindergartens_published: guangxi::KINDERGARTENS_2020 * scale,
-        children: children_2020,
-        children_published: guangxi::CHILDREN_2020 * scale,
-    };
-    for (name, header, rows) in kg_files {
-        written.push(write_csv(
-            out,
-            &name,
-            &header.iter().map(String::as_str).collect::<Vec<_>>(),
-            &rows,
-            Encoding::Utf8Bom,
-        )?);
-    }
-    for (name, header, rows) in school_files {
-        written.push(write_csv(
-            out,
-            &name,
-            &header.iter().map(String::as_str).collect::<Vec<_>>(),
-            &rows,
-            Encoding::Utf8,
-        )?);
-    }
-
-    // The school register, all years in one file, with resources sized by each school's pupils.
-    let mut register = resources::register(&mut dice, &counties, &schools, &pupils);
+/// The school register, all years in one file, with resources sized by each school's pupils,
+/// and two planted bad rows.
+fn register_file(
+    d: &mut Delivery,
+    dice: &mut Dice,
+    counties: &[County],
+    schools: &[School],
+    pupils: &Pupils,
+) -> Result<()> {
+    let mut register = resources::register(dice, counties, schools, pupils);
     let dup = register
         .iter()
         .find(|r| r[0] == "2018")
         .cloned()
         .ok_or_else(|| Error::Internal("no 2018 school".into()))?;
     register.push(dup);
-    bad.push(BadRow {
-        file: "schools.csv".into(),
-        what: "last-but-one row repeats the first 2018 school id",
-        rule: "key.duplicate",
-    });
+    d.plant("schools.csv", "last-but-one row repeats the first 2018 school id", "key.duplicate");
     let mut odd = register[0].clone();
     odd[1] = "3999990002".into();
     odd[5] = "培训机构".into();
     register.push(odd);
-    bad.push(BadRow {
-        file: "schools.csv".into(),
-        what: "last row: 办学类型 培训机构 is not a school type",
-        rule: "code.unknown_value",
-    });
-    written.push(write_csv(
-        out,
+    d.plant(
         "schools.csv",
-        resources::REGISTER_HEADER,
-        &register,
-        Encoding::Utf8,
-    )?);
-
-    for (name, header, rows) in resources::teachers(&mut dice, &counties, &schools, &pupils) {
-        written.push(write_csv(
-            out,
-            &name,
-            &header.iter().map(String::as_str).collect::<Vec<_>>(),
-            &rows,
-            Encoding::Utf8,
-        )?);
-    }
-    let (header, rows) = resources::finance(&mut dice, &counties, &schools, &pupils);
-    written.push(write_csv(out, "finance.csv", &header, &rows, Encoding::Utf8)?);
-    let (header, rows) = resources::exchange();
-    written.push(write_csv(out, "exchange.csv", &header, &rows, Encoding::Utf8)?);
-
-    // Higher education by origin (per county) and by location (province).
-    let (header, rows) = higher_education(&mut dice, &counties, &population);
-    bad.push(BadRow {
-        file: "higher_education.csv".into(),
-        what: "last row has 3 fields where the header has 14",
-        rule: "row.field_count",
-    });
-    written.push(write_csv(out, "higher_education.csv", &header, &rows, Encoding::Utf8)?);
-
-    // Classes by size band (schools) and within / over the norm (kindergartens).
-    for (name, header, rows) in classes::classes(&mut dice, &counties, &schools, &pupils, &mut bad)
-    {
-        written.push(write_csv(
-            out,
-            &name,
-            &header.iter().map(String::as_str).collect::<Vec<_>>(),
-            &rows,
-            Encoding::Utf8,
-        )?);
-    }
-
-    let (header, rows) = history(&mut dice, &counties, scale);
-    bad.push(BadRow {
-        file: "regional_enrolment.csv".into(),
-        what: "last row: year 2005 is before the pipeline's history_from (2009)",
-        rule: "year.out_of_range",
-    });
-    written.push(write_csv(out, "regional_enrolment.csv", &header, &rows, Encoding::Utf8)?);
-
-    let (header, rows) = projects(&mut dice, &counties);
-    bad.push(BadRow {
-        file: "projects.csv".into(),
-        what: "last row: 项目类别 装修食堂 is not a kind of the plan",
-        rule: "code.unknown_value",
-    });
-    written.push(write_csv(out, "projects.csv", &header, &rows, Encoding::Utf8)?);
-
-    written.push(write::readme(out, scale, seed, &bad, &calibration)?);
-    Ok(written)
+        "last row: 办学类型 培训机构 is not a school type",
+        "code.unknown_value",
+    );
+    d.csv("schools.csv", resources::REGISTER_HEADER, &register, Encoding::Utf8)
 }
 
 fn counties(dice: &mut Dice) -> Vec<County> {
@@ -400,6 +361,8 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
             host[c.city] = ci;
         }
     }
+    // Indexed: each county is updated (its townships), then read while its schools are drawn.
+    #[allow(clippy::needless_range_loop)]
     for ci in 0..counties.len() {
         let share = counties[ci].weight / total;
         let n = |count: f64| ((count * scale * share).round() as usize).max(1);
@@ -419,79 +382,91 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
         if host[c.city] == ci {
             plan.push(("technical", 1));
         }
-        let townships = c.townships;
         let mut serial = 0;
         for (kind, count) in plan {
             for k in 0..count {
                 serial += 1;
-                // Kindergartens keep opening: the last ones in each county open in later years.
-                let opened = if kind == "kindergarten" {
-                    let position = (k as f64 + 0.5) / count as f64;
-                    if position < 0.88 {
-                        2017
-                    } else if position < 0.93 {
-                        2018
-                    } else if position < 0.97 {
-                        2019
-                    } else {
-                        2020
-                    }
-                } else {
-                    2017
-                };
-                let label = match kind {
-                    "kindergarten" => format!("第{}幼儿园", k + 1),
-                    "primary" => format!("第{}小学", k + 1),
-                    "junior" => format!("第{}初级中学", k + 1),
-                    "senior_general" => format!("第{}高级中学", k + 1),
-                    "secondary_vocational" => "职业教育中心".to_string(),
-                    _ => "技工学校".to_string(),
-                };
-                let draw = dice.uniform(0.0, 1.0);
-                let township_index = k % townships;
-                // The first kindergarten of each township is public and becomes its central one.
-                let first_in_township = kind == "kindergarten" && k < townships;
-                let public = kind != "kindergarten" || first_in_township || draw < 0.3;
-                let position = township_index as f64 / townships as f64;
-                let central_from = first_in_township.then_some(if position < 0.8 {
-                    2017
-                } else if position < 0.9 {
-                    2018
-                } else if position < 0.97 {
-                    2019
-                } else {
-                    2020
-                });
-                let demonstration_from = (kind == "kindergarten"
-                    && (k == 0 || dice.uniform(0.0, 1.0) < 0.06))
-                    .then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
-                let inclusive_from =
-                    (kind == "kindergarten" && !public && dice.uniform(0.0, 1.0) < 0.8)
-                        .then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
-                out.push(School {
-                    id: format!("3{}{:04}", &c.code[1..], serial),
-                    name: format!("{}{}", c.name, label),
-                    county: ci,
-                    kind,
-                    public,
-                    area: if draw < 0.35 {
-                        "城区"
-                    } else if draw < 0.7 {
-                        "镇区"
-                    } else {
-                        "乡村"
-                    },
-                    township: format!("{}{:03}", c.code, 100 + township_index),
-                    opened,
-                    weight: dice.uniform(0.5, 1.5),
-                    central_from,
-                    demonstration_from,
-                    inclusive_from,
-                });
+                out.push(one_school(dice, c, ci, kind, (k, count), serial));
             }
         }
     }
     out
+}
+
+/// The `k`-th of `count` schools of a kind in county `c` (`ci`), its id's serial `serial`.
+fn one_school(
+    dice: &mut Dice,
+    c: &County,
+    ci: usize,
+    kind: &'static str,
+    (k, count): (usize, usize),
+    serial: usize,
+) -> School {
+    let townships = c.townships;
+    // Kindergartens keep opening: the last ones in each county open in later years.
+    let opened = if kind == "kindergarten" {
+        let position = (k as f64 + 0.5) / count as f64;
+        if position < 0.88 {
+            2017
+        } else if position < 0.93 {
+            2018
+        } else if position < 0.97 {
+            2019
+        } else {
+            2020
+        }
+    } else {
+        2017
+    };
+    let label = match kind {
+        "kindergarten" => format!("第{}幼儿园", k + 1),
+        "primary" => format!("第{}小学", k + 1),
+        "junior" => format!("第{}初级中学", k + 1),
+        "senior_general" => format!("第{}高级中学", k + 1),
+        "secondary_vocational" => "职业教育中心".to_string(),
+        _ => "技工学校".to_string(),
+    };
+    let draw = dice.uniform(0.0, 1.0);
+    let township_index = k % townships;
+    // The first kindergarten of each township is public and becomes its central one.
+    let first_in_township = kind == "kindergarten" && k < townships;
+    let public = kind != "kindergarten" || first_in_township || draw < 0.3;
+    let position = township_index as f64 / townships as f64;
+    let central_from = first_in_township.then_some(if position < 0.8 {
+        2017
+    } else if position < 0.9 {
+        2018
+    } else if position < 0.97 {
+        2019
+    } else {
+        2020
+    });
+    // The draws run in this order (then_some takes its argument drawn either way).
+    let demonstration_from = (kind == "kindergarten" && (k == 0 || dice.uniform(0.0, 1.0) < 0.06))
+        .then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
+    let inclusive_from = (kind == "kindergarten" && !public && dice.uniform(0.0, 1.0) < 0.8)
+        .then_some(2017 + (dice.uniform(0.0, 4.0) as i32).min(3));
+    let area = if draw < 0.35 {
+        "城区"
+    } else if draw < 0.7 {
+        "镇区"
+    } else {
+        "乡村"
+    };
+    School {
+        id: format!("3{}{:04}", &c.code[1..], serial),
+        name: format!("{}{}", c.name, label),
+        county: ci,
+        kind,
+        public,
+        area,
+        township: format!("{}{:03}", c.code, 100 + township_index),
+        opened,
+        weight: dice.uniform(0.5, 1.5),
+        central_from,
+        demonstration_from,
+        inclusive_from,
+    }
 }
 
 type FileRows = (String, Vec<String>, Vec<Vec<String>>);
@@ -519,7 +494,7 @@ fn split(total: i64, weights: &[f64]) -> Vec<i64> {
 }
 
 fn pop(
-    population: &BTreeMap<(i32, usize, i32), (i64, i64)>,
+    population: &Population,
     year: i32,
     county: usize,
     ages: std::ops::RangeInclusive<i32>,
@@ -527,16 +502,77 @@ fn pop(
     ages.map(|a| population.get(&(year, county, a)).map_or(0, |(m, f)| m + f)).sum::<i64>() as f64
 }
 
+/// The kindergarten and school enrolment files of every year, with their planted bad rows;
+/// `pupils` is filled for the class and resource files.
 fn enrolment(
     dice: &mut Dice,
     counties: &[County],
     schools: &[School],
-    population: &BTreeMap<(i32, usize, i32), (i64, i64)>,
+    population: &Population,
     bad: &mut Vec<BadRow>,
     pupils: &mut Pupils,
 ) -> Result<(Vec<FileRows>, Vec<FileRows>)> {
-    let grades_zh = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"];
-    let kg_header: Vec<String> = [
+    let (kg_header, school_header) = enrolment_headers();
+    let mut kg_files = Vec::new();
+    let mut school_files = Vec::new();
+    for (yi, year) in YEARS.iter().copied().enumerate() {
+        let mut kg_rows: Vec<Vec<String>> = Vec::new();
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        let mut technical_by_city: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        for (ci, c) in counties.iter().enumerate() {
+            let at = Place { year, yi, ci, c, schools, population };
+            kg_rows.extend(kindergarten_rows(dice, &at, pupils));
+            rows.extend(compulsory_rows(dice, &at, pupils));
+            let senior = guangxi::SENIOR_SECONDARY[yi] / 100.0
+                * pop(population, year, ci, 15..=17)
+                * c.senior;
+            rows.extend(senior_rows(dice, &at, senior, pupils));
+            let tech = technical_by_city.entry(c.city).or_insert_with(|| vec![0.0; 3]);
+            for (g, w) in [0.35, 0.33, 0.32].iter().enumerate() {
+                tech[g] += senior * 0.095 * w;
+            }
+        }
+        // Technical schools, their pupils pooled per city.
+        for (city, grades) in technical_by_city {
+            if let Some(s) =
+                schools.iter().find(|s| s.kind == "technical" && counties[s.county].city == city)
+            {
+                let counts: Vec<i64> = grades.iter().map(|x| x.round() as i64).collect();
+                rows.push(school_row(dice, &s.id, "技工学校", &counts, 0.30));
+            }
+        }
+        let (kg_name, name) = (format!("kindergarten_{year}.csv"), format!("enrolment_{year}.csv"));
+        plant_enrolment(year, (&kg_name, &mut kg_rows), (&name, &mut rows), bad);
+        kg_files.push((kg_name, kg_header.clone(), kg_rows));
+        school_files.push((name, school_header.clone(), rows));
+    }
+    Ok((kg_files, school_files))
+}
+
+/// One county in one year, for the enrolment rows.
+struct Place<'a> {
+    year: i32,
+    /// Index of `year` in YEARS.
+    yi: usize,
+    ci: usize,
+    c: &'a County,
+    schools: &'a [School],
+    population: &'a Population,
+}
+
+impl Place<'_> {
+    /// The county's schools of a kind open in the year.
+    fn open(&self, kind: &str) -> Vec<&School> {
+        self.schools
+            .iter()
+            .filter(|s| s.county == self.ci && s.kind == kind && s.opened <= self.year)
+            .collect()
+    }
+}
+
+fn enrolment_headers() -> (Vec<String>, Vec<String>) {
+    let texts = |cells: &[&str]| cells.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let kg_header = texts(&[
         "学校标识码",
         "招生数",
         "招生数其中：女",
@@ -549,152 +585,130 @@ fn enrolment(
         "中班其中：女",
         "大班",
         "大班其中：女",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut school_header: Vec<String> =
-        ["学校标识码", "学段", "招生数", "招生数其中：女", "毕业生数", "毕业生数其中：女"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-    for g in grades_zh {
+    ]);
+    let mut school_header =
+        texts(&["学校标识码", "学段", "招生数", "招生数其中：女", "毕业生数", "毕业生数其中：女"]);
+    for g in ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"] {
         school_header.push(g.to_string());
         school_header.push(format!("{g}其中：女"));
     }
     school_header.push("毕业班学生数".into());
     school_header.push("毕业班学生数其中：女".into());
+    (kg_header, school_header)
+}
 
-    let mut kg_files = Vec::new();
-    let mut school_files = Vec::new();
-    for (yi, year) in YEARS.iter().copied().enumerate() {
-        let mut kg_rows: Vec<Vec<String>> = Vec::new();
-        let mut rows: Vec<Vec<String>> = Vec::new();
-        let mut technical_by_city: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-        for (ci, c) in counties.iter().enumerate() {
-            let open = |kind: &str| -> Vec<&School> {
-                schools
-                    .iter()
-                    .filter(|s| s.county == ci && s.kind == kind && s.opened <= year)
-                    .collect()
-            };
-            // Kindergartens: 托班 / 小班 / 中班 / 大班.
-            let kgs = open("kindergarten");
-            let children =
-                (guangxi::PRESCHOOL[yi] / 100.0 * pop(population, year, ci, 3..=5) * c.preschool)
-                    .round() as i64;
-            let per_school = split(children, &kgs.iter().map(|s| s.weight).collect::<Vec<_>>());
-            for (s, n) in kgs.iter().zip(per_school) {
-                pupils.insert((year, s.id.clone(), "preschool"), n);
-                let bands = split(n, &[0.03, 0.31, 0.33, 0.33]);
-                let mut row = vec![s.id.clone()];
-                let entrants = ((bands[0] + bands[1]) as f64 * 0.96).round() as i64;
-                row.push(entrants.to_string());
-                row.push(((entrants as f64) * 0.465).round().to_string());
-                row.push(((bands[3] as f64) * 0.97).round().to_string());
-                for b in bands {
-                    let female = (b as f64 * dice.uniform(0.44, 0.49)).round() as i64;
-                    row.push(b.to_string());
-                    row.push(female.to_string());
-                }
-                kg_rows.push(row);
-            }
-            // Primary and junior: one grade per single-year cohort.
-            for (kind, stage, first_age, grades, ratio, female_share) in [
-                ("primary", "小学", 6, 6usize, 1.02, 0.465),
-                ("junior", "初中", 12, 3usize, 0.98, 0.47),
-            ] {
-                let canonical: &'static str = if kind == "primary" { "primary" } else { "junior" };
-                let list = open(kind);
-                let per_grade: Vec<i64> = (0..grades)
-                    .map(|g| {
-                        (pop(population, year, ci, first_age + g as i32..=first_age + g as i32)
-                            * ratio)
-                            .round() as i64
-                    })
-                    .collect();
-                let split_grades: Vec<Vec<i64>> = per_grade
-                    .iter()
-                    .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
-                    .collect();
-                for (k, s) in list.iter().enumerate() {
-                    let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
-                    pupils.insert((year, s.id.clone(), canonical), counts.iter().sum());
-                    rows.push(school_row(dice, &s.id, stage, &counts, female_share));
-                }
-            }
-            // Senior secondary: general, vocational here; technical pooled per city.
-            let senior = guangxi::SENIOR_SECONDARY[yi] / 100.0
-                * pop(population, year, ci, 15..=17)
-                * c.senior;
-            for (kind, stage, share, female_share) in [
-                ("senior_general", "普通高中", 0.56, 0.51),
-                ("secondary_vocational", "中等职业教育", 0.345, 0.43),
-            ] {
-                let list = open(kind);
-                let per_grade = split((senior * share).round() as i64, &[0.35, 0.33, 0.32]);
-                let split_grades: Vec<Vec<i64>> = per_grade
-                    .iter()
-                    .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
-                    .collect();
-                for (k, s) in list.iter().enumerate() {
-                    let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
-                    if kind == "senior_general" {
-                        pupils.insert((year, s.id.clone(), "senior_general"), counts.iter().sum());
-                    }
-                    rows.push(school_row(dice, &s.id, stage, &counts, female_share));
-                }
-            }
-            let tech = technical_by_city.entry(c.city).or_insert_with(|| vec![0.0; 3]);
-            for (g, w) in [0.35, 0.33, 0.32].iter().enumerate() {
-                tech[g] += senior * 0.095 * w;
-            }
+/// Kindergartens: 托班 / 小班 / 中班 / 大班.
+fn kindergarten_rows(dice: &mut Dice, at: &Place, pupils: &mut Pupils) -> Vec<Vec<String>> {
+    let kgs = at.open("kindergarten");
+    let children = (guangxi::PRESCHOOL[at.yi] / 100.0
+        * pop(at.population, at.year, at.ci, 3..=5)
+        * at.c.preschool)
+        .round() as i64;
+    let per_school = split(children, &kgs.iter().map(|s| s.weight).collect::<Vec<_>>());
+    let mut out = Vec::new();
+    for (s, n) in kgs.iter().zip(per_school) {
+        pupils.insert((at.year, s.id.clone(), "preschool"), n);
+        let bands = split(n, &[0.03, 0.31, 0.33, 0.33]);
+        let mut row = vec![s.id.clone()];
+        let entrants = ((bands[0] + bands[1]) as f64 * 0.96).round() as i64;
+        row.push(entrants.to_string());
+        row.push(((entrants as f64) * 0.465).round().to_string());
+        row.push(((bands[3] as f64) * 0.97).round().to_string());
+        for b in bands {
+            let female = (b as f64 * dice.uniform(0.44, 0.49)).round() as i64;
+            row.push(b.to_string());
+            row.push(female.to_string());
         }
-        for (city, grades) in technical_by_city {
-            if let Some(s) =
-                schools.iter().find(|s| s.kind == "technical" && counties[s.county].city == city)
-            {
-                let counts: Vec<i64> = grades.iter().map(|x| x.round() as i64).collect();
-                rows.push(school_row(dice, &s.id, "技工学校", &counts, 0.30));
-            }
+        out.push(row);
+    }
+    out
+}
+
+/// Primary and junior: one grade per single-year cohort.
+fn compulsory_rows(dice: &mut Dice, at: &Place, pupils: &mut Pupils) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for (kind, stage, first_age, grades, ratio, female_share) in
+        [("primary", "小学", 6, 6usize, 1.02, 0.465), ("junior", "初中", 12, 3usize, 0.98, 0.47)]
+    {
+        let canonical: &'static str = if kind == "primary" { "primary" } else { "junior" };
+        let list = at.open(kind);
+        let per_grade: Vec<i64> = (0..grades)
+            .map(|g| {
+                let age = first_age + g as i32;
+                (pop(at.population, at.year, at.ci, age..=age) * ratio).round() as i64
+            })
+            .collect();
+        let split_grades: Vec<Vec<i64>> = per_grade
+            .iter()
+            .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
+            .collect();
+        for (k, s) in list.iter().enumerate() {
+            let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+            pupils.insert((at.year, s.id.clone(), canonical), counts.iter().sum());
+            out.push(school_row(dice, &s.id, stage, &counts, female_share));
         }
-        let kg_name = format!("kindergarten_{year}.csv");
-        if year == 2018 {
+    }
+    out
+}
+
+/// Senior secondary: general and vocational schools of the county (technical schools are
+/// pooled per city by the caller).
+fn senior_rows(dice: &mut Dice, at: &Place, senior: f64, pupils: &mut Pupils) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for (kind, stage, share, female_share) in [
+        ("senior_general", "普通高中", 0.56, 0.51),
+        ("secondary_vocational", "中等职业教育", 0.345, 0.43),
+    ] {
+        let list = at.open(kind);
+        let per_grade = split((senior * share).round() as i64, &[0.35, 0.33, 0.32]);
+        let split_grades: Vec<Vec<i64>> = per_grade
+            .iter()
+            .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
+            .collect();
+        for (k, s) in list.iter().enumerate() {
+            let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+            if kind == "senior_general" {
+                pupils.insert((at.year, s.id.clone(), "senior_general"), counts.iter().sum());
+            }
+            out.push(school_row(dice, &s.id, stage, &counts, female_share));
+        }
+    }
+    out
+}
+
+/// The bad rows planted in the enrolment files of `year`.
+fn plant_enrolment(
+    year: i32,
+    (kg_name, kg_rows): (&str, &mut Vec<Vec<String>>),
+    (name, rows): (&str, &mut Vec<Vec<String>>),
+    bad: &mut Vec<BadRow>,
+) {
+    let mut plant = |file: &str, what: &'static str, rule: &'static str| {
+        bad.push(BadRow { file: file.into(), what, rule });
+    };
+    match year {
+        2018 => {
             let mut r = kg_rows[0].clone();
             r[6] = "十二".into();
             kg_rows.push(r);
-            bad.push(BadRow {
-                file: kg_name.clone(),
-                what: "last row: 小班 = 十二 (a number in words)",
-                rule: "count.not_integer",
-            });
+            plant(kg_name, "last row: 小班 = 十二 (a number in words)", "count.not_integer");
         }
-        let name = format!("enrolment_{year}.csv");
-        if year == 2019 {
+        2019 => {
             let mut r = rows[0].clone();
             r[0] = "3999990001".into();
             rows.push(r);
-            bad.push(BadRow {
-                file: name.clone(),
-                what: "last row: school 3999990001 is not in the 2019 register",
-                rule: "ref.unknown_school",
-            });
+            let what = "last row: school 3999990001 is not in the 2019 register";
+            plant(name, what, "ref.unknown_school");
         }
-        if year == 2020 {
+        2020 => {
             let mut r = rows[0].clone();
             let total: i64 = r[6].parse().unwrap_or(0);
             r[7] = (total + 5).to_string();
             rows.push(r);
-            bad.push(BadRow {
-                file: name.clone(),
-                what: "last row: 一年级其中：女 exceeds 一年级",
-                rule: "count.female_exceeds_total",
-            });
+            plant(name, "last row: 一年级其中：女 exceeds 一年级", "count.female_exceeds_total");
         }
-        kg_files.push((kg_name, kg_header.clone(), kg_rows));
-        school_files.push((name, school_header.clone(), rows));
+        _ => {}
     }
-    Ok((kg_files, school_files))
 }
 
 /// One school row of the wide enrolment layout; grades beyond the stage stay blank.
@@ -738,7 +752,7 @@ fn school_row(
     row
 }
 
-/// Weighted shares of 在学总规模 by category and the MOE weights (METHODOLOGY §3.4): raw counts
+/// Weighted shares of 在学总规模 by category and the MOE weights (docs/methodology.md §3.4): raw counts
 /// are share / weight so that the weighted total comes out as planned.
 const HIGHER_CATEGORIES: &[(&str, f64, f64)] = &[
     ("研究生", 0.030, 1.0),
@@ -794,7 +808,7 @@ fn normal(dice: &mut Dice, mean: f64, sd: f64) -> f64 {
 /// A yearbook extract, 2009–2016: primary and junior entrants and junior final-grade students per
 /// county, with the codes of each year. Primary intake is sized so that the province's
 /// 巩固率 (junior final grade in t over primary entrants in t − 8) runs from about 94% (2017) to
-/// 95.5% (2020), continuing the published 93.4% of 2016 (METHODOLOGY §1).
+/// 95.5% (2020), continuing the published 93.4% of 2016 (docs/methodology.md §1).
 fn history(
     dice: &mut Dice,
     counties: &[County],
@@ -889,104 +903,45 @@ fn projects(dice: &mut Dice, counties: &[County]) -> (Vec<&'static str>, Vec<Vec
 
 fn write_divisions(out: &Path, counties: &[County]) -> Result<PathBuf> {
     let (pcode, pname, pen) = guangxi::PROVINCE;
-    let mut rows = vec![vec![
-        pcode.to_string(),
-        pname.to_string(),
-        pen.to_string(),
-        "province".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-    ]];
+    let mut rows = vec![division(pcode, pname, pen, "province", "")];
     for (code, name, en, _) in guangxi::CITIES {
-        rows.push(vec![
-            code.to_string(),
-            name.to_string(),
-            format!("{en} City"),
-            "city".into(),
-            pcode.into(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
+        rows.push(division(code, name, &format!("{en} City"), "city", pcode));
     }
     for c in counties {
-        let from = guangxi::RETIRED
-            .iter()
-            .find(|r| r.3 == c.code)
-            .map(|r| (r.2 + 1).to_string())
-            .unwrap_or_default();
-        rows.push(vec![
-            c.code.clone(),
-            c.name.clone(),
-            String::new(),
-            "county".into(),
-            guangxi::CITIES[c.city].0.into(),
-            from,
-            String::new(),
-            String::new(),
-        ]);
+        let mut row = division(&c.code, &c.name, "", "county", guangxi::CITIES[c.city].0);
+        if let Some(r) = guangxi::RETIRED.iter().find(|r| r.3 == c.code) {
+            row[5] = (r.2 + 1).to_string();
+        }
+        rows.push(row);
     }
     // Townships (乡镇), 9-digit: county code + 100.. ; districts also have two 街道 (001, 002),
-    // which hold no schools and are not 乡镇 (METHODOLOGY §8.1).
+    // which hold no schools and are not 乡镇 (docs/methodology.md §8.1).
     for c in counties {
-        let district = c.name.ends_with('区');
         for k in 0..c.townships {
             let suffix = if k % 3 == 2 { "乡" } else { "镇" };
-            rows.push(vec![
-                format!("{}{:03}", c.code, 100 + k),
-                format!("{}第{}{}", c.name, k + 1, suffix),
-                String::new(),
-                "township".into(),
-                c.code.clone(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]);
+            let (code, name) =
+                (format!("{}{:03}", c.code, 100 + k), format!("{}第{}{}", c.name, k + 1, suffix));
+            rows.push(division(&code, &name, "", "township", &c.code));
         }
-        if district {
+        if c.name.ends_with('区') {
             for k in 1..=2 {
-                rows.push(vec![
-                    format!("{}{:03}", c.code, k),
-                    format!("{}第{}街道", c.name, k),
-                    String::new(),
-                    "township".into(),
-                    c.code.clone(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]);
+                let (code, name) =
+                    (format!("{}{:03}", c.code, k), format!("{}第{}街道", c.name, k));
+                rows.push(division(&code, &name, "", "township", &c.code));
             }
         }
     }
     for (old, name, last, successor) in guangxi::RETIRED {
-        let parent = format!("{}00", &old[..4]);
-        rows.push(vec![
-            old.to_string(),
-            name.to_string(),
-            String::new(),
-            "county".into(),
-            parent,
-            String::new(),
-            last.to_string(),
-            successor.to_string(),
-        ]);
+        let mut row = division(old, name, "", "county", &format!("{}00", &old[..4]));
+        (row[6], row[7]) = (last.to_string(), successor.to_string());
+        rows.push(row);
     }
-    write_csv(
-        out,
-        "divisions.csv",
-        &[
-            "code",
-            "name_zh",
-            "name_en",
-            "level",
-            "parent_code",
-            "valid_from",
-            "valid_to",
-            "successor_code",
-        ],
-        &rows,
-        Encoding::Utf8,
-    )
+    write_csv(out, "divisions.csv", crate::divisions::HEADER, &rows, Encoding::Utf8)
+}
+
+/// A row of the division table, valid throughout (no dates, no successor).
+fn division(code: &str, name_zh: &str, name_en: &str, level: &str, parent: &str) -> Vec<String> {
+    let mut row: Vec<String> = [code, name_zh, name_en, level, parent].map(str::to_string).into();
+    row.extend([String::new(), String::new(), String::new()]);
+    row
 }

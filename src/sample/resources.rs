@@ -1,7 +1,7 @@
 //! The sample's school resources: the register's attribute columns (普惠, 中心园, 示范, facilities,
 //! the five 达标 flags, D-level buildings, boarders and beds), teachers per school and stage,
 //! county finance and pay, and international exchange. Per-pupil resources scatter around the
-//! national standards (METHODOLOGY §6.2) with a county-specific spread, so that balance CVs span
+//! national standards (docs/methodology.md §6.2) with a county-specific spread, so that balance CVs span
 //! passing and failing counties.
 
 use super::County;
@@ -228,7 +228,7 @@ pub fn finance(
 }
 
 /// International students (来桂留学, 出国留学) for the province, at real magnitude: 2017 about
-/// 14,000 and 2018 15,217 are published (METHODOLOGY §8.5); the rest is invented.
+/// 14,000 and 2018 15,217 are published (docs/methodology.md §8.5); the rest is invented.
 pub fn exchange() -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec!["年份", "地区代码", "来桂留学人数", "出国留学人数"];
     let rows = [

@@ -103,14 +103,14 @@ pub fn readme(
     let path = out.join("README.md");
     let mut t = String::new();
     t.push_str(&format!(
-        "# Guangxi sample deliveries (synthetic)\n\nWritten by `edustat sample --preset guangxi --scale {scale} --seed {seed} -o <dir>`; the same\nseed and scale give the same bytes. Magnitudes are Guangxi's scaled by {scale} (METHODOLOGY §1;\n2020: 13,662 kindergartens and 2,266,184 children at scale 1). Headers are in simplified\ncharacters, as mainland deliveries are. Every figure is invented; none is an official statistic.\n\n"
+        "# Guangxi sample deliveries (synthetic)\n\nWritten by `edustat sample --preset guangxi --scale {scale} --seed {seed} -o <dir>`; the same\nseed and scale give the same bytes. Magnitudes are Guangxi's scaled by {scale} (published figures;\n2020: 13,662 kindergartens and 2,266,184 children at scale 1). Headers are in simplified\ncharacters, as mainland deliveries are. Every figure is invented; none is an official statistic.\n\n"
     ));
     t.push_str(&format!(
         "2020 in this sample: {} kindergartens (published × scale: {:.0}),\n{} children in kindergarten (published × scale: {:.0}).\n\n",
         c.kindergartens, c.kindergartens_published, c.children, c.children_published
     ));
     t.push_str("| file | format | holds |\n| --- | --- | --- |\n");
-    t.push_str("| divisions.csv | UTF-8, canonical English headers | province, 14 cities, 111 current counties, their townships (9-digit 乡镇 codes from 100, 街道 below 100; scaled with the sample), 6 retired county codes with successors (METHODOLOGY §9) |\n");
+    t.push_str("| divisions.csv | UTF-8, canonical English headers | province, 14 cities, 111 current counties, their townships (9-digit 乡镇 codes from 100, 街道 below 100; scaled with the sample), 6 retired county codes with successors (docs/methodology.md §9) |\n");
     t.push_str("| population_2017.csv | GB18030 CSV | population by county × single age (0岁 … 100岁及以上) × sex: 地区代码, 地区名称, 年龄, 合计, 男, 女 |\n");
     t.push_str("| population_2018.csv | UTF-8 CSV | the same layout |\n");
     t.push_str("| population_2019.xlsx | XLSX, sheet 分年龄人口, title in row 1, header in row 2 | the same layout, counts as numbers |\n");

@@ -507,7 +507,7 @@ fn resolve_count(ctx: &Ctx, c: &model::Count) -> Result<CountSpec> {
 
 fn resolve_class_share(ctx: &Ctx, c: &model::ClassShare) -> Result<ClassShareSpec> {
     check_stages(ctx, &c.stages, c.id.span())?;
-    if c.min_size.is_some() == !c.bands.is_empty() {
+    if c.min_size.is_some() != c.bands.is_empty() {
         return Err(ctx.err(
             c.id.span(),
             "a class share takes either min_size or bands, not both and not neither",
@@ -663,7 +663,7 @@ fn resolve_balance(ctx: &Ctx, b: &model::Balance) -> Result<BalanceSpec> {
                 ));
             }
         };
-        if !(r.per > 0.0) {
+        if r.per.is_nan() || r.per <= 0.0 {
             return Err(ctx.err(r.column.span(), "per must be positive"));
         }
         resources.push((r.id.clone(), column, r.per));

@@ -231,34 +231,13 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         ));
     }
     ctx.confined(raw.divisions.span(), &divisions)?;
-    let history_from = match &raw.history_from {
-        Some(h) if *h.get_ref() > first || *h.get_ref() < 1949 => {
-            return Err(ctx.err(
-                h.span(),
-                format!(
-                    "history_from must be a year no later than the first reported year {first}"
-                ),
-            ));
-        }
-        Some(h) => *h.get_ref(),
-        None => first,
-    };
-    let largest_class = match &raw.plausibility.largest_class {
-        Some(n) if !(1..=1000).contains(n.get_ref()) => {
-            return Err(ctx.err(
-                n.span(),
-                format!("largest_class {} must lie in 1..=1000 pupils", n.get_ref()),
-            ));
-        }
-        Some(n) => Some(*n.get_ref()),
-        None => None,
-    };
+    let history_from = history_from(ctx, &raw, first)?;
+    let largest_class = largest_class(ctx, &raw)?;
     let share = *raw.gates.max_quarantine_share.get_ref();
     if !(0.0..=1.0).contains(&share) {
         return Err(ctx
             .err(raw.gates.max_quarantine_share.span(), "max_quarantine_share must lie in 0..=1"));
     }
-
     let sources = sources::resolve(ctx, &raw, (first, last))?;
 
     let families = families::resolve(ctx, &raw.indicators)?;
@@ -282,12 +261,35 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         keep_runs: raw.publish.keep_runs.max(1),
         tolerances: Tolerances {
             default: raw.check.tolerance.unwrap_or(1e-9),
-            per_indicator: raw.check.tolerances.clone(),
+            per_indicator: raw.check.tolerances,
         },
         sources,
         families,
         targets,
     })
+}
+
+/// `history_from`: no later than the first reported year (default: that year).
+fn history_from(ctx: &Ctx, raw: &model::PipelineFile, first: i32) -> Result<i32> {
+    match &raw.history_from {
+        Some(h) if *h.get_ref() > first || *h.get_ref() < 1949 => Err(ctx.err(
+            h.span(),
+            format!("history_from must be a year no later than the first reported year {first}"),
+        )),
+        Some(h) => Ok(*h.get_ref()),
+        None => Ok(first),
+    }
+}
+
+/// `[plausibility] largest_class`, in 1..=1000 pupils.
+fn largest_class(ctx: &Ctx, raw: &model::PipelineFile) -> Result<Option<i64>> {
+    match &raw.plausibility.largest_class {
+        Some(n) if !(1..=1000).contains(n.get_ref()) => Err(
+            ctx.err(n.span(), format!("largest_class {} must lie in 1..=1000 pupils", n.get_ref()))
+        ),
+        Some(n) => Ok(Some(*n.get_ref())),
+        None => Ok(None),
+    }
 }
 
 fn is_region_code(s: &str) -> bool {

@@ -249,7 +249,7 @@ pub struct StageMeasure {
     pub measure: Spanned<String>,
 }
 
-/// UIS survival rate to the last grade by the reconstructed-cohort method (METHODOLOGY §3.2):
+/// UIS survival rate to the last grade by the reconstructed-cohort method (docs/methodology.md §3.2):
 /// the product of grade-to-grade promotion rates over the stages' grades, in order.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -266,7 +266,7 @@ pub struct StageGrades {
     pub grades: i32,
 }
 
-/// School-to-school balance of a county (METHODOLOGY §6): for each resource per pupil, the
+/// School-to-school balance of a county (docs/methodology.md §6): for each resource per pupil, the
 /// enrolment-weighted coefficient of variation across the county's schools, per stage, and
 /// the plain mean of those CVs (综合差异系数).
 #[derive(Debug, Deserialize)]
@@ -399,7 +399,7 @@ pub struct Growth {
 }
 
 /// Share of classes (not pupils) of some stages that are at least `min_size` pupils, or that fall
-/// in the listed bands (METHODOLOGY §5.2).
+/// in the listed bands (docs/methodology.md §5.2).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassShare {

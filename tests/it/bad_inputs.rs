@@ -86,7 +86,7 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
             std::fs::write(dir.join("pipeline.toml"), &text).unwrap();
             return edustat::spec::load(&dir.join("pipeline.toml"))
                 .map(|_| "loaded".to_string())
-                .map_err(|e| format!("exit {}: {e}", e.exit_code()));
+                .map_err(|e| format!("exit {}: {e}", e.exit() as u8));
         }
     };
     let stem = Path::new(&case.replaces).file_stem().unwrap().to_string_lossy().to_string();
@@ -126,10 +126,10 @@ fn outcome(case: &Case, tmp: &Path) -> Result<String, String> {
         std::fs::copy(dir.join(file), tmp.join("shared").join(file)).unwrap();
     }
     let pipeline = edustat::spec::load(&dir.join("pipeline.toml"))
-        .map_err(|e| format!("exit {}: {e}", e.exit_code()))?;
+        .map_err(|e| format!("exit {}: {e}", e.exit() as u8))?;
     let divisions = edustat::divisions::Divisions::load(&pipeline.divisions).unwrap();
     match edustat::ingest::ingest(&pipeline, &divisions, Default::default(), false) {
-        Err(e) => Err(format!("exit {}: {e}", e.exit_code())),
+        Err(e) => Err(format!("exit {}: {e}", e.exit() as u8)),
         Ok(ingested) => {
             for f in &ingested.files {
                 if f.rows_read != f.rows_accepted + f.rows_quarantined {

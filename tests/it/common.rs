@@ -1,4 +1,5 @@
-//! Shared helpers: repository paths, running a pipeline into a temporary folder, reading rows.
+//! Shared helpers: repository paths, copies of the tiny fixture, running the binary or a
+//! pipeline into a temporary folder, reading rows.
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +7,44 @@ use edustat::frame::{self, DataFrame, IntoLazy, col, lit};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copy the hand-computed tiny fixture (`tests/fixtures/tiny`) into `dir`.
+pub fn copy_tiny(dir: &Path) {
+    for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// A copy of the tiny fixture in a fresh temporary folder.
+pub fn tiny_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tiny(dir.path());
+    dir
+}
+
+/// What a run of the binary gave.
+pub struct Ran {
+    /// None when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run the `edustat` binary with `args` and extra environment variables.
+pub fn edustat(args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_edustat"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    }
 }
 
 /// Run a pipeline into a fresh temporary output root; returns (tempdir guard, run folder).

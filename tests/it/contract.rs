@@ -1,5 +1,5 @@
 //! The published files, opened with an independent reader (arrow-rs `parquet`), have exactly
-//! the contract's columns and types, and carry the key-value metadata DESIGN.md promises.
+//! the contract's columns and types, and carry the key-value metadata the README promises.
 
 use std::fs::File;
 use std::path::Path;

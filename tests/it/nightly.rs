@@ -3,34 +3,15 @@
 //! run at a time (exit 5, stale locks taken over), old runs pruned, JSON logs, `validate`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use super::common::repo;
+use super::common::{edustat, tiny_copy};
 
 /// A copy of the tiny fixture in a temporary folder; returns (guard, pipeline file, out root).
 fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-    }
+    let dir = tiny_copy();
     let pipeline = dir.path().join("pipeline.toml");
     let out = dir.path().join("out");
     (dir, pipeline, out)
-}
-
-fn edustat(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_edustat"));
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
 }
 
 fn run(
@@ -48,7 +29,8 @@ fn run(
         "never",
     ];
     args.extend_from_slice(extra);
-    edustat(&args, env)
+    let ran = edustat(&args, env);
+    (ran.code, ran.stdout, ran.stderr)
 }
 
 fn runs(out: &Path) -> Vec<String> {
@@ -199,8 +181,8 @@ fn json_logs_parse_line_by_line() {
 #[test]
 fn validate_writes_nothing_and_fails_on_gates() {
     let (g, pipeline, out) = fixture();
-    let (code, stdout, _) =
-        edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let ran = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let (code, stdout) = (ran.code, ran.stdout);
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("kindergarten.csv") && stdout.contains("0 failed"), "{stdout}");
     assert!(!out.exists(), "validate writes nothing");
@@ -217,8 +199,8 @@ fn validate_writes_nothing_and_fails_on_gates() {
     let toml = std::fs::read_to_string(&pipeline).unwrap()
         + "\n[[sources]]\npath = \"population_2019.csv\"\nmapping = \"population\"\nconstants = { year = 2019, source = \"census\" }\n\n[gates]\npopulation_max_yoy_change = 0.1\n";
     std::fs::write(&pipeline, toml).unwrap();
-    let (code, stdout, _) =
-        edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let ran = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let (code, stdout) = (ran.code, ran.stdout);
     assert_eq!(code, Some(3), "{stdout}");
     // County A: 2 × its 2020 population in 2019 → −50 %.
     assert!(
@@ -246,8 +228,8 @@ fn supplied_population_totals_are_checked_and_never_counted_twice() {
         "strip_suffixes = { age = [\"岁\"] }\ntotal_labels = { age = [\"合计\"] }",
     );
     std::fs::write(&pipeline, toml).unwrap();
-    let (code, stdout, _) =
-        edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let ran = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    let (code, stdout) = (ran.code, ran.stdout);
     assert_eq!(code, Some(3), "{stdout}");
     assert!(stdout.contains("FAIL population.county_sum [450100 2020 male age 4]: supplied 16, the sum of its counties 15"), "{stdout}");
     assert_eq!(

@@ -8,14 +8,7 @@ use edustat::diff::{Snapshot, Tolerances, diff};
 use edustat::spec::Encoding;
 use proptest::prelude::*;
 
-use super::common::repo;
-
-fn copy_tiny(dir: &Path) {
-    for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-    }
-}
+use super::common::copy_tiny;
 
 /// Run a pipeline on a thread with the 8 MiB stack the binary's main thread has: proptest's
 /// case machinery sits on top of the 2 MiB test thread, and polars plans the whole pipeline on

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use edustat::diff::{Diff, Snapshot, Tolerances, diff};
 
-use super::common::{guangxi_run, repo};
+use super::common::{guangxi_run, repo, tiny_copy};
 
 #[test]
 fn the_sample_matches_its_committed_baseline() {
@@ -27,11 +27,7 @@ fn the_sample_matches_its_committed_baseline() {
 
 /// Run the tiny fixture (optionally edited) and return its run folder.
 fn tiny_run(edit: impl Fn(&Path)) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-    }
+    let dir = tiny_copy();
     edit(dir.path());
     let run = edustat::run::run(&dir.path().join("pipeline.toml"), &dir.path().join("out"))
         .unwrap()

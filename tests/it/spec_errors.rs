@@ -1,21 +1,16 @@
 //! The binary's exit codes and messages for pipeline-file and input errors.
 
-use std::process::Command;
+use super::common;
 
-use super::common::repo;
-
+/// (exit code, stderr) of the binary.
 fn edustat(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_edustat")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
+    let ran = common::edustat(args, &[]);
+    (ran.code.unwrap_or(-1), ran.stderr)
 }
 
 /// A copy of the tiny fixture with its pipeline file edited by `edit`.
 fn fixture(edit: impl Fn(String) -> String) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo().join("tests/fixtures/tiny")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-    }
+    let dir = common::tiny_copy();
     let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap();
     std::fs::write(dir.path().join("pipeline.toml"), edit(toml)).unwrap();
     dir
@@ -87,9 +82,7 @@ fn weight_out_of_range_exits_2() {
 
 #[test]
 fn missing_required_column_exits_3_and_publishes_nothing() {
-    let dir = fixture(|t| {
-        t.replacen("学段 = ", "学段 = ", 1).replacen("stage = \"学段\"", "stage = \"办学阶段\"", 1)
-    });
+    let dir = fixture(|t| t.replacen("stage = \"学段\"", "stage = \"办学阶段\"", 1));
     let (code, err) = run_fixture(&dir);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("enrolment.csv") && err.contains("办学阶段"), "{err}");

@@ -134,7 +134,7 @@ fn retired_code_rolls_up_into_successor() {
                 acc.or(edustat::frame::col("indicator").eq(edustat::frame::lit(*id)))
             });
     assert_eq!(
-        edustat::frame::collect(edustat::frame::IntoLazy::lazy(df.clone()).filter(projects))
+        edustat::frame::collect(edustat::frame::IntoLazy::lazy(df).filter(projects))
             .unwrap()
             .height(),
         3 * 6 * 2

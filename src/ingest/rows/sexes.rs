@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rows::{Typing, ValueCol};
+use super::{Typing, ValueCol};
 use crate::frame::Expr;
 
 /// Add the agreement rules to `typing`, derive missing parts, and return the value columns to
