@@ -638,17 +638,19 @@ fn compulsory_rows(dice: &mut Dice, at: &Place, pupils: &mut Pupils) -> Vec<Vec<
                 (pop(at.population, at.year, at.ci, age..=age) * ratio).round() as i64
             })
             .collect();
-        let split_grades: Vec<Vec<i64>> = per_grade
-            .iter()
-            .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
-            .collect();
-        for (k, s) in list.iter().enumerate() {
-            let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+        for (s, counts) in list.iter().zip(per_school(&per_grade, &list)) {
             pupils.insert((at.year, s.id.clone(), canonical), counts.iter().sum());
             out.push(school_row(dice, &s.id, stage, &counts, female_share));
         }
     }
     out
+}
+
+/// Each grade's pupils split over the schools by their weights: per school, its pupils by grade.
+fn per_school(per_grade: &[i64], schools: &[&School]) -> Vec<Vec<i64>> {
+    let weights: Vec<f64> = schools.iter().map(|s| s.weight).collect();
+    let by_grade: Vec<Vec<i64>> = per_grade.iter().map(|n| split(*n, &weights)).collect();
+    (0..schools.len()).map(|k| by_grade.iter().map(|g| g[k]).collect()).collect()
 }
 
 /// Senior secondary: general and vocational schools of the county (technical schools are
@@ -661,12 +663,7 @@ fn senior_rows(dice: &mut Dice, at: &Place, senior: f64, pupils: &mut Pupils) ->
     ] {
         let list = at.open(kind);
         let per_grade = split((senior * share).round() as i64, &[0.35, 0.33, 0.32]);
-        let split_grades: Vec<Vec<i64>> = per_grade
-            .iter()
-            .map(|n| split(*n, &list.iter().map(|s| s.weight).collect::<Vec<_>>()))
-            .collect();
-        for (k, s) in list.iter().enumerate() {
-            let counts: Vec<i64> = split_grades.iter().map(|g| g[k]).collect();
+        for (s, counts) in list.iter().zip(per_school(&per_grade, &list)) {
             if kind == "senior_general" {
                 pupils.insert((at.year, s.id.clone(), "senior_general"), counts.iter().sum());
             }

@@ -23,16 +23,23 @@ fn line_of(dir: &tempfile::TempDir, needle: &str) -> usize {
 }
 
 fn run_fixture(dir: &tempfile::TempDir) -> (i32, String) {
+    run_fixture_with(dir, &[])
+}
+
+/// `edustat run` of the fixture's pipeline into its `out`, with `extra` flags.
+fn run_fixture_with(dir: &tempfile::TempDir, extra: &[&str]) -> (i32, String) {
     let pipeline = dir.path().join("pipeline.toml");
     let out = dir.path().join("out");
-    edustat(&[
+    let mut args = vec![
         "run",
         pipeline.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--log-level",
         "error",
-    ])
+    ];
+    args.extend_from_slice(extra);
+    edustat(&args)
 }
 
 #[test]
@@ -128,17 +135,7 @@ fn a_path_leaving_the_pipeline_root_is_refused_unless_allowed() {
             && err.contains("outside the pipeline's root"),
         "{err}"
     );
-    let pipeline = dir.path().join("pipeline.toml");
-    let out = dir.path().join("out");
-    let (code, err) = edustat(&[
-        "run",
-        pipeline.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--log-level",
-        "error",
-        "--allow-outside",
-    ]);
+    let (code, err) = run_fixture_with(&dir, &["--allow-outside"]);
     let _ = std::fs::remove_dir_all(&shared);
     assert_eq!(code, 0, "{err}");
 }
