@@ -94,6 +94,14 @@ pub fn full_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     left.join(right, keys.clone(), keys, args)
 }
 
+/// One row per element of the list column `name`; an empty or null list gives one null.
+pub fn explode(frame: LazyFrame, name: &str) -> LazyFrame {
+    frame.explode(
+        cols([name]),
+        polars::prelude::ExplodeOptions { empty_as_null: true, keep_nulls: true },
+    )
+}
+
 /// Rows of `left` whose keys do not occur in `right`.
 pub fn anti_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     join(left, right, on, JoinType::Anti)

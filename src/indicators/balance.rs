@@ -50,10 +50,11 @@ pub fn cv(rows: LazyFrame) -> Result<LazyFrame> {
     ]))
 }
 
-/// The plain mean of each county's CVs per stage; null when any CV is null.
-pub fn composite(cvs: LazyFrame) -> LazyFrame {
+/// The plain mean of each county's CVs per stage; null unless all `expected` CVs are there
+/// (a composite of the parts that remain would be another indicator).
+pub fn composite(cvs: LazyFrame, expected: u32) -> LazyFrame {
     cvs.group_by([col("year"), col("from_code"), col("stage")]).agg([
-        when(col("__cv").null_count().gt(lit(0u32)))
+        when(col("__cv").null_count().gt(lit(0u32)).or(col("__cv").count().lt(lit(expected))))
             .then(lit(NULL).cast(DataType::Float64))
             .otherwise(col("__cv").mean())
             .alias("__composite"),
@@ -157,7 +158,7 @@ pub fn compute(
     // A resource without a CV (not reported, zero mean) leaves the composite incomplete.
     let incomplete =
         col("__composite").is_null().or(col("__k").lt(lit(spec.resources.len() as u32)));
-    let composite_rows = located(composite(cvs.lazy())).select(
+    let composite_rows = located(composite(cvs.lazy(), spec.resources.len() as u32)).select(
         super::Output::new(id_of(lit("composite")), "cv", col("__composite"))
             .parts(lit(NULL).cast(DataType::Float64), col("__k").cast(DataType::Float64))
             .flags(flags(vec![flag_if(incomplete, "cv_missing")])?)
@@ -231,20 +232,28 @@ mod tests {
         ])
         .unwrap()
         .lazy();
-        let got = one(composite(lf), "__composite").unwrap();
+        let got = one(composite(lf, 8), "__composite").unwrap();
         assert!(
             (got - 4.734 / 8.0).abs() < 1e-12 && (got * 1000.0).round() / 1000.0 == 0.592,
             "{got}"
         );
-        // A missing CV makes the composite missing, not the mean of the rest.
-        let lf = frame(vec![
-            Column::new("year".into(), vec![2020i32; 2]),
-            Column::new("from_code".into(), vec!["340103"; 2]),
-            Column::new("stage".into(), vec!["primary"; 2]),
-            Column::new("__cv".into(), vec![Some(0.3), None]),
-        ])
-        .unwrap()
-        .lazy();
-        assert_eq!(one(composite(lf), "__composite"), None);
+        // A missing CV makes the composite missing, not the mean of the rest: a null CV, or
+        // one of the two expected CVs absent.
+        let cvs = |values: Vec<Option<f64>>| {
+            let n = values.len();
+            frame(vec![
+                Column::new("year".into(), vec![2020i32; n]),
+                Column::new("from_code".into(), vec!["340103"; n]),
+                Column::new("stage".into(), vec!["primary"; n]),
+                Column::new("__cv".into(), values),
+            ])
+            .unwrap()
+            .lazy()
+        };
+        assert_eq!(one(composite(cvs(vec![Some(0.3), None]), 2), "__composite"), None);
+        assert_eq!(one(composite(cvs(vec![Some(0.3)]), 2), "__composite"), None);
+        // (0.3 + 0.5) / 2 = 0.4 with both there.
+        let both = one(composite(cvs(vec![Some(0.3), Some(0.5)]), 2), "__composite").unwrap();
+        assert!((both - 0.4).abs() < 1e-12, "{both}");
     }
 }

@@ -92,7 +92,8 @@ pub fn average(
     let classes = classes
         .group_by([col("year"), col("from_code")])
         .agg([col("classes").sum().alias("__den")]);
-    // Only where both are reported: classes without pupils would read as 0 pupils per class.
-    let data = frame::inner_join(pupils, classes, &["year", "from_code"]);
+    // Pupils without classes (or classes without pupils) are unpaired: flagged, never divided
+    // (classes without pupils would read as 0 pupils per class).
+    let data = frame::full_join(pupils, classes, &["year", "from_code"]);
     ratio(&spec.id, "ratio", 1.0, data, hierarchy, pipeline.years, &[])
 }

@@ -1,10 +1,15 @@
 //! County rules: the counties whose values meet every condition (Guangxi's class-size rules,
-//! the balance pass rules, pay and spending checks), as a share of the counties with data for
-//! every condition. Numerator: counties meeting the rule; denominator: counties with data.
+//! the balance pass rules, pay and spending checks), as a share of the counties known.
+//! Numerator: counties meeting the rule; denominator: counties with a value for every
+//! condition. A county lacking a value for some condition is unknown: its row has no value
+//! (flagged `condition_unknown`) and it is left out of every region above it, whose coverage
+//! shows it. Rows carry the `INHERITED` flags of the values they were decided on.
 
-use super::{Hierarchy, ratio};
+use super::{Hierarchy, flag_if, flags, inherited_columns, inherited_flags, ratio};
 use crate::error::Result;
-use crate::frame::{self, DataFrame, DataType, IntoLazy, LazyFrame, col, first_match, lit, when};
+use crate::frame::{
+    self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, first_match, lit, when,
+};
 use crate::spec::{Comparator, CountyRuleSpec, Pipeline};
 
 /// Compute one county rule from the county rows of already computed indicators. One flat plan:
@@ -19,7 +24,54 @@ pub fn compute(
     let ids = frame::any_of(
         rule.conditions.iter().map(|c| col("indicator").eq(lit(c.indicator.clone()))).collect(),
     );
-    let test = first_match(
+    let inputs = indicators
+        .clone()
+        .lazy()
+        .filter(
+            ids.and(col("region_level").eq(lit("county")))
+                .and(col("sex").eq(lit("total")))
+                .and(col("area").eq(lit("total"))),
+        )
+        .with_column(col("region_code").alias("from_code"));
+    let per_county = inputs
+        .clone()
+        .with_column(test(rule).alias("__ok"))
+        .group_by([col("year"), col("from_code")])
+        .agg([
+            col("indicator").filter(col("value").is_not_null()).n_unique().alias("__present"),
+            col("__ok").cast(DataType::UInt32).sum().alias("__met"),
+        ]);
+    let inherited = inherited_flags(inputs, &["year", "from_code"]);
+    let mut per_county = frame::left_join(per_county, inherited, &["year", "from_code"]);
+    if rule.proxy {
+        per_county = per_county.with_column(lit(1.0).alias("__f_proxy_definition"));
+    }
+    let known = col("__present").eq(lit(n));
+    let mut data: Vec<Expr> = vec![
+        col("year"),
+        col("from_code"),
+        when(col("__met").eq(lit(n))).then(lit(1.0)).otherwise(lit(0.0)).alias("__num"),
+        lit(1.0).alias("__den"),
+    ];
+    let columns = inherited_columns();
+    data.extend(columns.iter().map(|(c, _)| col(c.as_str())));
+    let count_flags: Vec<(&str, &str)> = columns.iter().map(|(c, f)| (c.as_str(), *f)).collect();
+    let decided = ratio(
+        &rule.id,
+        "percent",
+        100.0,
+        per_county.clone().filter(known.clone()).select(data),
+        hierarchy,
+        pipeline.years,
+        &count_flags,
+    )?;
+    let unknown = unknown_rows(rule, per_county.filter(known.not()), hierarchy, &count_flags)?;
+    frame::concat(vec![decided, unknown.filter(super::scope::in_years(pipeline.years))])
+}
+
+/// True where a row meets its condition; null where its value is null.
+fn test(rule: &CountyRuleSpec) -> Expr {
+    first_match(
         rule.conditions
             .iter()
             .map(|c| {
@@ -31,38 +83,31 @@ pub fn compute(
             })
             .collect(),
         lit(false),
-    );
-    let per_county = indicators
-        .clone()
-        .lazy()
-        .filter(
-            ids.and(col("region_level").eq(lit("county")))
-                .and(col("sex").eq(lit("total")))
-                .and(col("area").eq(lit("total")))
-                .and(col("value").is_not_null()),
-        )
-        .with_column(test.alias("__ok"))
-        .group_by([col("year"), col("region_code").alias("from_code")])
-        .agg([
-            col("indicator").n_unique().alias("__present"),
-            col("__ok").cast(DataType::UInt32).sum().alias("__met"),
-        ])
-        // A county lacking any condition's value is not counted at all.
-        .filter(col("__present").eq(lit(n)));
-    let data = per_county.select([
-        col("year"),
-        col("from_code"),
-        when(col("__met").eq(lit(n))).then(lit(1.0)).otherwise(lit(0.0)).alias("__num"),
-        lit(1.0).alias("__den"),
-        lit(if rule.proxy { 1.0 } else { 0.0 }).alias("__proxy"),
-    ]);
-    ratio(
-        &rule.id,
-        "percent",
-        100.0,
-        data,
-        hierarchy,
-        pipeline.years,
-        &[("__proxy", "proxy_definition")],
     )
+}
+
+/// County rows of the counties lacking a value for some condition: no value, no parts.
+fn unknown_rows(
+    rule: &CountyRuleSpec,
+    counties: LazyFrame,
+    hierarchy: &Hierarchy,
+    inherited: &[(&str, &str)],
+) -> Result<LazyFrame> {
+    let named = frame::left_join(
+        counties.with_column(col("from_code").alias("region_code")),
+        hierarchy.names.clone().lazy(),
+        &["region_code"],
+    );
+    let mut candidates = vec![flag_if(lit(true), "condition_unknown")];
+    candidates.extend(
+        inherited.iter().map(|(c, f)| flag_if(col(*c).fill_null(lit(0.0)).gt(lit(0.0)), f)),
+    );
+    let null = || lit(NULL).cast(DataType::Float64);
+    Ok(named.select(
+        super::Output::new(lit(rule.id.clone()), "percent", null())
+            .flags(flags(candidates)?)
+            .coverage(lit(0.0))
+            .level(lit("county"))
+            .columns()?,
+    ))
 }

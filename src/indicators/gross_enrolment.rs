@@ -2,8 +2,8 @@
 //! the population of an age band, × 100. Weights are keyed by year in the pipeline file; for
 //! higher education the numerator prefers the basis listed first (生源地) and flags the rest.
 
-use super::scope::{count_of, in_years, located};
-use super::{Hierarchy, LOW_COVERAGE, flag_if, flags};
+use super::scope::{self, count_of, in_years, located};
+use super::{Hierarchy, flag_if, flags};
 use crate::error::Result;
 use crate::frame::{
     self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when,
@@ -28,32 +28,128 @@ pub fn compute(
     .with_column((col("__count").cast(DataType::Float64) * col("__weight")).alias("__num"));
     let numerator = by_sex(numerator, &["year", "from_code", "__basis"], "__num")?;
     let has_parts = count_of(numerator.clone().filter(col("sex").neq(lit("total"))), "sex")? > 0;
+    let numerator = match g.numerator {
+        GerNumerator::Enrolment => with_register_zeros(g, numerator, tables, has_parts)?,
+        GerNumerator::HigherEducation => numerator,
+    };
     let mut denominator =
         by_sex(population_rows(g, tables, hierarchy)?, &["year", "from_code"], "__den")?;
     if !has_parts {
         denominator = denominator.filter(col("sex").eq(lit("total")));
     }
-    let joined = rolled_up(g, numerator, denominator, hierarchy)?;
-    let value = when(col("__den").gt(lit(0.0)))
-        .then(col("__num").fill_null(lit(0.0)) / col("__den") * lit(100.0))
-        .otherwise(lit(NULL).cast(DataType::Float64));
-    let flag_list = flags(vec![
-        flag_if(value.clone().gt(lit(100.0)), "over_100"),
-        flag_if(col("__den").is_null().or(col("__den").eq(lit(0.0))), "denominator_missing"),
-        flag_if(
-            col("__basis").is_not_null().and(col("__basis").neq(lit(g.basis[0].clone()))),
-            "location_basis",
-        ),
-        flag_if(col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE)), "low_coverage"),
-    ])?;
-    Ok(joined.filter(in_years(pipeline.years)).select(
-        super::Output::new(lit(g.id.clone()), "percent", value)
-            .parts(col("__num").fill_null(lit(0.0)).alias("numerator"), col("__den"))
-            .flags(flag_list)
+    let parts = pair_with_population(g, numerator, denominator, hierarchy)?;
+    let rolled = super::paired(parts, &["sex", "__basis"], hierarchy, &[])?;
+    let chosen = preferred_basis(g, rolled)?;
+    let mut candidates = super::paired_flags("percent", 100.0, &[]);
+    candidates.push(flag_if(col("__basis").neq(lit(g.basis[0].clone())), "location_basis"));
+    Ok(chosen.filter(in_years(pipeline.years)).select(
+        super::Output::new(lit(g.id.clone()), "percent", super::paired_value(100.0))
+            .parts(col("__pnum"), col("__pden"))
+            .flags(flags(candidates)?)
             .coverage(col("coverage").fill_null(lit(0.0)))
             .breakdown(col("sex"), lit("total"))
             .columns()?,
     ))
+}
+
+/// The enrolment numerator with a 0 for every county in that year's register that has no
+/// enrolment of the stages counted: its schools are known, and none teaches them. A county
+/// missing from the register has no numerator.
+fn with_register_zeros(
+    g: &GrossEnrolmentSpec,
+    numerator: LazyFrame,
+    tables: &Tables,
+    has_parts: bool,
+) -> Result<LazyFrame> {
+    let Some(delivered) = scope::register_counties(tables) else { return Ok(numerator) };
+    let with_rows = frame::distinct(numerator.clone().select([col("year"), col("from_code")]));
+    let without = frame::anti_join(delivered, with_rows, &["year", "from_code"]);
+    let sexes: &[&str] = if has_parts { &["total", "female", "male"] } else { &["total"] };
+    let mut parts = vec![numerator];
+    for sex in sexes {
+        parts.push(without.clone().select([
+            col("year"),
+            col("from_code"),
+            lit(g.basis[0].clone()).alias("__basis"),
+            lit(*sex).alias("sex"),
+            lit(0.0).alias("__num"),
+        ]));
+    }
+    frame::concat(parts)
+}
+
+/// Numerator rows paired with their population: a numerator delivered for a region is divided
+/// by the population of all its counties, or by nothing when any of them lacks it. Counties
+/// whose population no numerator row of a basis covers are denominator-only rows of that basis.
+/// Rows: `year, from_code, sex, __basis, __num, __den`.
+fn pair_with_population(
+    g: &GrossEnrolmentSpec,
+    numerator: LazyFrame,
+    denominator: LazyFrame,
+    hierarchy: &Hierarchy,
+) -> Result<LazyFrame> {
+    let counted = denominator.clone().with_column(lit(1.0).alias("__n_den"));
+    let complete = frame::left_join(
+        hierarchy.roll_up(counted, &["year", "sex"], &["__den", "__n_den"]),
+        hierarchy.counties.clone().lazy(),
+        &["region_code"],
+    )
+    .filter(col("__n_den").eq(col("__expected")))
+    .select([col("year"), col("sex"), col("region_code").alias("from_code"), col("__den")]);
+    let with_den = frame::left_join(numerator.clone(), complete, &["year", "sex", "from_code"])
+        .select([
+            col("year"),
+            col("from_code"),
+            col("sex"),
+            col("__basis"),
+            col("__num"),
+            col("__den"),
+        ]);
+    // (year, sex, basis, county) whose population a numerator row covers.
+    let county_rows = hierarchy
+        .rollup
+        .clone()
+        .lazy()
+        .filter(col("from_level").eq(lit("county")))
+        .select([col("from_code"), col("region_code")]);
+    let covered = frame::inner_join(
+        numerator.select([
+            col("year"),
+            col("sex"),
+            col("__basis"),
+            col("from_code").alias("region_code"),
+        ]),
+        county_rows,
+        &["region_code"],
+    )
+    .select([col("year"), col("sex"), col("__basis"), col("from_code")]);
+    let mut parts = vec![with_den];
+    for basis in &g.basis {
+        let of_basis = denominator.clone().with_column(lit(basis.clone()).alias("__basis"));
+        let uncovered =
+            frame::anti_join(of_basis, covered.clone(), &["year", "sex", "__basis", "from_code"]);
+        parts.push(uncovered.select([
+            col("year"),
+            col("from_code"),
+            col("sex"),
+            col("__basis"),
+            lit(NULL).cast(DataType::Float64).alias("__num"),
+            col("__den"),
+        ]));
+    }
+    frame::concat(parts)
+}
+
+/// Per region, year and sex, the row of the first basis in the pipeline's order that has a
+/// value, or the first basis present where none has.
+fn preferred_basis(g: &GrossEnrolmentSpec, rolled: LazyFrame) -> Result<LazyFrame> {
+    let pref = g.basis.iter().enumerate().rev().fold(lit(99i32), |acc, (i, b)| {
+        when(col("__basis").eq(lit(b.clone()))).then(lit(i as i32)).otherwise(acc)
+    });
+    let rank = pref + when(col("__pden").gt(lit(0.0))).then(lit(0i32)).otherwise(lit(100i32));
+    let rolled = rolled.with_column(rank.alias("__rank"));
+    let lowest = col("__rank").min().over([col("year"), col("region_code"), col("sex")])?;
+    Ok(rolled.filter(col("__rank").eq(lowest)))
 }
 
 /// The counted rows of the numerator: year, from_code, sex, __basis, __component, __count;
@@ -110,33 +206,6 @@ fn population_rows(
             col("sex"),
             col("population").cast(DataType::Float64).alias("__den"),
         ]))
-}
-
-/// Numerator and denominator rolled up the hierarchy, the preferred basis chosen per region,
-/// year and sex, with the coverage of that basis and the region names.
-fn rolled_up(
-    g: &GrossEnrolmentSpec,
-    numerator: LazyFrame,
-    denominator: LazyFrame,
-    hierarchy: &Hierarchy,
-) -> Result<LazyFrame> {
-    let num = hierarchy.roll_up(numerator.clone(), &["year", "sex", "__basis"], &["__num"]);
-    let pref = g.basis.iter().enumerate().rev().fold(lit(99i32), |acc, (i, b)| {
-        when(col("__basis").eq(lit(b.clone()))).then(lit(i as i32)).otherwise(acc)
-    });
-    let lowest = col("__pref").min().over([col("year"), col("region_code"), col("sex")])?;
-    let num = num.with_column(pref.alias("__pref")).filter(col("__pref").eq(lowest));
-    let den = hierarchy.roll_up(denominator, &["year", "sex"], &["__den"]);
-    // Coverage of the basis actually used: counties that reported on that basis.
-    let reported = numerator.filter(col("sex").eq(lit("total"))).select([
-        col("year"),
-        col("__basis"),
-        col("from_code"),
-    ]);
-    let coverage = hierarchy.coverage(reported, &["year", "__basis"]);
-    let joined = frame::full_join(num, den, &["year", "region_code", "region_level", "sex"]);
-    let joined = frame::left_join(joined, coverage, &["year", "__basis", "region_code"]);
-    Ok(frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]))
 }
 
 /// `year, __component, __weight` for every pipeline year with weights in force.

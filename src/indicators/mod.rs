@@ -15,7 +15,7 @@ pub mod staffing;
 use crate::divisions::Divisions;
 use crate::error::Result;
 use crate::frame::{
-    self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
+    self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
 };
 use crate::spec::{Family, Phase, Pipeline};
 use crate::tables::Tables;
@@ -59,7 +59,7 @@ pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> R
         all = Some(base.clone().lazy());
     }
     let all = match all {
-        Some(all) => all,
+        Some(all) => with_no_data_rows(all, &hierarchy)?,
         None => empty()?.lazy(),
     };
     let level_order = when(col("region_level").eq(lit("province")))
@@ -110,8 +110,10 @@ fn rows(
     })
 }
 
-/// Rows of a summed quantity for every current region and year, 0 where nothing was reported:
-/// `data` has `year, from_code, __n` (f64). No numerator, denominator or coverage.
+/// Rows of a summed quantity for the regions with data: `data` has `year, from_code, __n` (f64,
+/// null where not reported); a sum over nothing reported stays null. No numerator or denominator;
+/// coverage: the share of the region's counties that reported (flagged `low_coverage` under
+/// 95%). Regions without data get their `no_data` row with every other family's.
 pub fn totals(
     id: &str,
     unit: &str,
@@ -119,34 +121,67 @@ pub fn totals(
     hierarchy: &Hierarchy,
     years: (i32, i32),
 ) -> Result<LazyFrame> {
-    let regions = frame::collect(frame::distinct(
+    let reported =
+        data.clone().filter(col("__n").is_not_null()).select([col("year"), col("from_code")]);
+    let coverage = hierarchy.coverage(reported, &["year"]);
+    let rolled = hierarchy.roll_up(data, &["year"], &["__n"]);
+    let joined = frame::left_join(rolled, coverage, &["year", "region_code"]);
+    let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
+    let low = col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE));
+    Ok(joined.filter(scope::in_years(years)).select(
+        Output::new(lit(id.to_string()), unit, col("__n"))
+            .flags(flags(vec![flag_if(low, "low_coverage")])?)
+            .coverage(col("coverage").fill_null(lit(0.0)))
+            .columns()?,
+    ))
+}
+
+/// Keys of one published row.
+const ROW_KEYS: &[&str] = &["indicator", "year", "region_code", "sex", "area"];
+
+/// `all` with a row for every current region (counties only, for an indicator published for
+/// counties only) in every (year, sex, area) the indicator has any row for: a region without
+/// one gets a null value, null parts, coverage 0 and the flag `no_data`.
+fn with_no_data_rows(all: LazyFrame, hierarchy: &Hierarchy) -> Result<LazyFrame> {
+    let cells = frame::distinct(all.clone().select([
+        col("indicator"),
+        col("year"),
+        col("sex"),
+        col("area"),
+        col("unit"),
+    ]));
+    let above_counties = all.clone().group_by([col("indicator")]).agg([col("region_level")
+        .neq(lit("county"))
+        .cast(DataType::UInt32)
+        .sum()
+        .alias("__above")]);
+    let cells =
+        frame::left_join(cells, above_counties, &["indicator"]).with_column(lit(1i32).alias("__k"));
+    let regions = frame::distinct(
         hierarchy.rollup.clone().lazy().select([col("region_code"), col("region_level")]),
-    ))?;
-    let (codes, levels) =
-        (frame::texts(&regions, "region_code")?, frame::texts(&regions, "region_level")?);
-    let (mut g_year, mut g_code, mut g_level) = (Vec::new(), Vec::new(), Vec::new());
-    for year in years.0..=years.1 {
-        for i in 0..regions.height() {
-            g_year.push(year);
-            g_code.push(codes[i].clone());
-            g_level.push(levels[i].clone());
-        }
-    }
-    let grid = frame::frame(vec![
-        Column::new("year".into(), g_year),
-        Column::new("region_code".into(), g_code),
-        Column::new("region_level".into(), g_level),
-    ])?
-    .lazy();
-    let rolled = hierarchy.roll_up(data, &["year"], &["__n"]).select([
+    );
+    let regions = frame::left_join(regions, hierarchy.names.clone().lazy(), &["region_code"])
+        .with_column(lit(1i32).alias("__k"));
+    let grid = frame::inner_join(cells, regions, &["__k"])
+        .filter(col("__above").gt(lit(0u32)).or(col("region_level").eq(lit("county"))));
+    let present = all.clone().select(ROW_KEYS.iter().map(|c| col(*c)).collect::<Vec<_>>());
+    let missing = frame::anti_join(grid, present, ROW_KEYS);
+    let filled = missing.select([
+        col("indicator"),
         col("year"),
         col("region_code"),
-        col("__n"),
+        col("region_level"),
+        col("region_name"),
+        col("sex"),
+        col("area"),
+        null_f64().alias("value"),
+        null_f64().alias("numerator"),
+        null_f64().alias("denominator"),
+        col("unit"),
+        flags(vec![lit("no_data")])?,
+        lit(0.0).alias("coverage"),
     ]);
-    let joined = frame::left_join(grid, rolled, &["year", "region_code"]);
-    let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
-    Ok(joined
-        .select(Output::new(lit(id.to_string()), unit, col("__n").fill_null(lit(0.0))).columns()?))
+    frame::concat(vec![all, filled])
 }
 
 fn empty() -> Result<DataFrame> {
@@ -248,10 +283,95 @@ impl Hierarchy {
     }
 }
 
-/// Rows of a ratio whose parts are reported per `from_code` (a county, or a city or the province
-/// for data delivered at that level): `data` has `year, from_code, __num, __den` (f64) and any
-/// extra columns named in `count_flags`, each summed and turned into its flag where positive.
-/// `scale` is 100 for percents, 1 for plain ratios.
+/// Flags that a value computed from flagged inputs carries on, through county rules, growths
+/// and roll-ups.
+pub const INHERITED: &[&str] =
+    &["proxy_definition", "band_straddles_cutoff", "low_coverage", "location_basis"];
+
+fn null_f64() -> Expr {
+    lit(NULL).cast(DataType::Float64)
+}
+
+/// Ratio parts reported per `from_code` (a county, or a city or the province for data
+/// delivered at that level), rolled up the hierarchy. `data` has `year, from_code`, the `by`
+/// columns, `__num` and `__den` (f64, null where not reported) and the `extra` columns (summed).
+/// A unit's parts are paired when both are reported; only paired parts (`__pnum`, `__pden`)
+/// are divided anywhere above it, and `__num_only` / `__den_only` count the units left out.
+/// Coverage counts the counties whose paired parts entered.
+pub fn paired(
+    data: LazyFrame,
+    by: &[&str],
+    hierarchy: &Hierarchy,
+    extra: &[&str],
+) -> Result<LazyFrame> {
+    let both = col("__num").is_not_null().and(col("__den").is_not_null());
+    let data = data.with_columns([
+        when(both.clone()).then(col("__num")).otherwise(null_f64()).alias("__pnum"),
+        when(both.clone()).then(col("__den")).otherwise(null_f64()).alias("__pden"),
+        col("__num")
+            .is_not_null()
+            .and(col("__den").is_null())
+            .cast(DataType::Float64)
+            .alias("__num_only"),
+        col("__den")
+            .is_not_null()
+            .and(col("__num").is_null())
+            .cast(DataType::Float64)
+            .alias("__den_only"),
+    ]);
+    let mut keys = vec!["year"];
+    keys.extend(by);
+    let mut sums = vec!["__num", "__den", "__pnum", "__pden", "__num_only", "__den_only"];
+    sums.extend(extra);
+    let rolled = hierarchy.roll_up(data.clone(), &keys, &sums);
+    let mut reported: Vec<Expr> = keys.iter().map(|c| col(*c)).collect();
+    reported.push(col("from_code"));
+    let reported = data.filter(both.and(col("__den").gt(lit(0.0)))).select(reported);
+    let coverage = hierarchy.coverage(reported, &keys);
+    let mut on = keys.clone();
+    on.push("region_code");
+    let joined = frame::left_join(rolled, coverage, &on);
+    Ok(frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]))
+}
+
+/// The value of a `paired` row: paired numerator over a positive paired denominator × `scale`.
+pub fn paired_value(scale: f64) -> Expr {
+    when(col("__pden").gt(lit(0.0)))
+        .then(col("__pnum") / col("__pden") * lit(scale))
+        .otherwise(null_f64())
+}
+
+/// The flags of a `paired` row; `count_flags` name extra summed columns that flag where positive.
+pub fn paired_flags(unit: &str, scale: f64, count_flags: &[(&str, &str)]) -> Vec<Expr> {
+    let value = paired_value(scale);
+    let mut conditions: Vec<(&str, Expr)> = Vec::new();
+    if unit == "percent" {
+        conditions.push(("over_100", value.clone().gt(lit(100.0))));
+    }
+    // A numerator with nothing (positive) to divide it by; a denominator without a numerator.
+    let no_value = value.is_null();
+    let zero_den = col("__pden").eq(lit(0.0)).fill_null(lit(false));
+    conditions.extend([
+        ("denominator_missing", no_value.clone().and(col("__num_only").gt(lit(0.0)).or(zero_den))),
+        ("numerator_missing", no_value.and(col("__den_only").gt(lit(0.0)))),
+        ("numerator_unpaired", col("__num_only").gt(lit(0.0))),
+        ("denominator_unpaired", col("__den_only").gt(lit(0.0))),
+        ("low_coverage", col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE))),
+    ]);
+    for (column, flag) in count_flags {
+        let holds = col(*column).gt(lit(0.0)).fill_null(lit(false));
+        // A flag named twice (its own and an inherited one) is listed once.
+        match conditions.iter_mut().find(|(name, _)| name == flag) {
+            Some((_, cond)) => *cond = cond.clone().fill_null(lit(false)).or(holds),
+            None => conditions.push((flag, holds)),
+        }
+    }
+    conditions.into_iter().map(|(name, cond)| flag_if(cond, name)).collect()
+}
+
+/// Rows of a ratio (see `paired` for `data`): only paired parts are divided, the `numerator`
+/// and `denominator` columns hold what was divided, and each extra column of `count_flags` is
+/// summed and turned into its flag where positive. `scale` is 100 for percents, 1 for ratios.
 pub fn ratio(
     id: &str,
     unit: &str,
@@ -261,46 +381,38 @@ pub fn ratio(
     years: (i32, i32),
     count_flags: &[(&str, &str)],
 ) -> Result<LazyFrame> {
-    // Only numerators with a denominator are divided; the rest is counted to flag it.
-    let data = data.with_column(
-        when(col("__den").is_not_null())
-            .then(col("__num"))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias("__paired"),
-    );
-    let mut sums: Vec<&str> = vec!["__num", "__paired", "__den"];
-    sums.extend(count_flags.iter().map(|(c, _)| *c));
-    let rolled = hierarchy.roll_up(data.clone(), &["year"], &sums);
-    let reported = data.filter(col("__den").gt(lit(0.0))).select([col("year"), col("from_code")]);
-    let coverage = hierarchy.coverage(reported, &["year"]);
-    let joined = frame::left_join(rolled, coverage, &["year", "region_code"]);
-    let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
-    let value = when(col("__den").gt(lit(0.0)))
-        .then(col("__paired").fill_null(lit(0.0)) / col("__den") * lit(scale))
-        .otherwise(lit(NULL).cast(DataType::Float64));
-    let mut candidates = vec![
-        flag_if(col("__den").is_null().or(col("__den").eq(lit(0.0))), "denominator_missing"),
-        flag_if(
-            col("__num").fill_null(lit(0.0)).neq(col("__paired").fill_null(lit(0.0))),
-            "numerator_unpaired",
-        ),
-        flag_if(col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE)), "low_coverage"),
-    ];
-    if unit == "percent" {
-        candidates.insert(0, flag_if(value.clone().gt(lit(100.0)), "over_100"));
-    }
-    for (column, flag) in count_flags {
-        candidates.push(flag_if(col(*column).gt(lit(0.0)), flag));
-    }
-    let numerator = when(col("__den").is_not_null())
-        .then(col("__paired").fill_null(lit(0.0)))
-        .otherwise(lit(NULL).cast(DataType::Float64));
-    let out = Output::new(lit(id.to_string()), unit, value)
-        // What was divided: null where there was no denominator to divide by.
-        .parts(numerator, col("__den"))
-        .flags(flags(candidates)?)
+    let extra: Vec<&str> = count_flags.iter().map(|(c, _)| *c).collect();
+    let joined = paired(data, &[], hierarchy, &extra)?;
+    let out = Output::new(lit(id.to_string()), unit, paired_value(scale))
+        .parts(col("__pnum"), col("__pden"))
+        .flags(flags(paired_flags(unit, scale, count_flags))?)
         .coverage(col("coverage").fill_null(lit(0.0)));
     Ok(joined.filter(scope::in_years(years)).select(out.columns()?))
+}
+
+/// Per `keys`, one `__f_<flag>` count column for each flag of `INHERITED` carried by `rows`
+/// (which hold `keys` and `flags`).
+pub fn inherited_flags(rows: LazyFrame, keys: &[&str]) -> LazyFrame {
+    let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    sel.push(col("flags"));
+    let exploded = frame::explode(rows.select(sel), "flags");
+    let counts: Vec<Expr> = INHERITED
+        .iter()
+        .map(|f| {
+            col("flags")
+                .eq(lit(f.to_string()))
+                .fill_null(lit(false))
+                .cast(DataType::Float64)
+                .sum()
+                .alias(format!("__f_{f}"))
+        })
+        .collect();
+    exploded.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(counts)
+}
+
+/// `(column, flag)` pairs of `inherited_flags`, for `ratio`'s `count_flags`.
+pub fn inherited_columns() -> Vec<(String, &'static str)> {
+    INHERITED.iter().map(|f| (format!("__f_{f}"), *f)).collect()
 }
 
 /// The columns of `indicators.parquet`, in order, from a frame holding `year, region_code,

@@ -137,13 +137,9 @@ pub fn share(
         &[("__proxy", "proxy_definition")],
     )?];
     if let Some(count_id) = &spec.count_id {
-        out.push(totals(
-            count_id,
-            "count",
-            per_school.select([col("year"), col("from_code"), col("__n")]),
-            hierarchy,
-            pipeline.years,
-        )?);
+        let counted = per_school.select([col("year"), col("from_code"), col("__n")]);
+        let counted = with_register_zeros(counted, tables)?;
+        out.push(totals(count_id, "count", counted, hierarchy, pipeline.years)?);
     }
     Ok(out)
 }
@@ -158,14 +154,29 @@ pub fn total(
     let Some(schools) = school_frame(tables, None)? else {
         return super::empty().map(|d| d.lazy());
     };
-    let data = schools
-        .filter(kind_filter(&spec.kinds).and(col(spec.column.as_str()).is_not_null()))
-        .select([
-            col("year"),
-            col("from_code"),
-            col(spec.column.as_str()).cast(DataType::Float64).alias("__n"),
-        ]);
-    totals(&spec.id, "count", data, hierarchy, pipeline.years)
+    // A school of the kinds that left the column blank did not report it (null, not 0).
+    let data = schools.filter(kind_filter(&spec.kinds)).select([
+        col("year"),
+        col("from_code"),
+        col(spec.column.as_str()).cast(DataType::Float64).alias("__n"),
+    ]);
+    totals(&spec.id, "count", with_register_zeros(data, tables)?, hierarchy, pipeline.years)
+}
+
+/// `rows` (`year, from_code, __n`) and a 0 for every county in that year's register without
+/// a row: a county that delivered its register and has no such school counts 0.
+fn with_register_zeros(rows: LazyFrame, tables: &Tables) -> Result<LazyFrame> {
+    let Some(delivered) = scope::register_counties(tables) else { return Ok(rows) };
+    let keys = [col("year"), col("from_code")];
+    let without = frame::anti_join(
+        delivered,
+        frame::distinct(rows.clone().select(keys)),
+        &["year", "from_code"],
+    );
+    frame::concat(vec![
+        rows,
+        without.select([col("year"), col("from_code"), lit(0.0).alias("__n")]),
+    ])
 }
 
 /// Townships (乡镇, not 街道) of each county with at least one school meeting the conditions,
@@ -219,6 +230,13 @@ pub fn townships(
     let covered = frame::inner_join(covered, township_frame.lazy(), &["township_code"])
         .group_by([col("year"), col("__county").alias("from_code")])
         .agg([col("township_code").n_unique().cast(DataType::Float64).alias("__num")]);
-    let data = frame::left_join(grid, covered, &["year", "from_code"]);
+    // Counties missing from that year's register have no value; the others count their
+    // covered townships, 0 where none is.
+    let grid = match scope::register_counties(tables) {
+        Some(delivered) => frame::inner_join(grid, delivered, &["year", "from_code"]),
+        None => grid,
+    };
+    let data = frame::left_join(grid, covered, &["year", "from_code"])
+        .with_column(col("__num").fill_null(lit(0.0)));
     ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &[])
 }

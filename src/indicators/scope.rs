@@ -16,6 +16,12 @@ pub fn school_counties(tables: &Tables) -> Option<LazyFrame> {
     ]))
 }
 
+/// `year, from_code` of every county with schools in that year's register: the counties that
+/// delivered, whose count of schools meeting a condition is a number even where it is 0.
+pub fn register_counties(tables: &Tables) -> Option<LazyFrame> {
+    Some(frame::distinct(school_counties(tables)?.select([col("year"), col("from_code")])))
+}
+
 /// School-level `rows` (keyed by `year, school_id`) with the county of their school as
 /// `from_code`; rows of schools missing from that year's register drop out (ingest has already
 /// quarantined them).

@@ -32,11 +32,12 @@ pub fn pupil_teacher_ratio(
     let staff = staff
         .group_by([col("year"), col("from_code")])
         .agg([col("fulltime").cast(DataType::Float64).sum().alias("__den")]);
+    // Pupils without teachers (or teachers without pupils) are unpaired: flagged, not divided.
     ratio(
         &spec.id,
         "ratio",
         1.0,
-        frame::inner_join(pupils, staff, &["year", "from_code"]),
+        frame::full_join(pupils, staff, &["year", "from_code"]),
         hierarchy,
         pipeline.years,
         &[],
@@ -53,10 +54,10 @@ pub fn measure(
     let Some(table) = tables.get(spec.table.as_str()) else {
         return super::empty().map(|d| d.lazy());
     };
-    let rows = table.clone().lazy().filter(col(spec.numerator.as_str()).is_not_null());
+    let rows = table.clone().lazy();
     match &spec.denominator {
         None => {
-            let data = rows.select([
+            let data = rows.filter(col(spec.numerator.as_str()).is_not_null()).select([
                 col("year"),
                 col("region_code").alias("from_code"),
                 col(spec.numerator.as_str()).cast(DataType::Float64).alias("__n"),
@@ -64,7 +65,10 @@ pub fn measure(
             totals(&spec.id, &spec.unit, data, hierarchy, pipeline.years)
         }
         Some(den) => {
-            let data = rows.filter(col(den.as_str()).is_not_null()).select([
+            // A region reporting one part only is flagged unpaired, not dropped.
+            let any =
+                col(spec.numerator.as_str()).is_not_null().or(col(den.as_str()).is_not_null());
+            let data = rows.filter(any).select([
                 col("year"),
                 col("region_code").alias("from_code"),
                 col(spec.numerator.as_str()).cast(DataType::Float64).alias("__num"),
@@ -95,13 +99,30 @@ pub fn growth(spec: &GrowthSpec, computed: &DataFrame) -> Result<LazyFrame> {
         col("area"),
         col("value").alias("__previous"),
     ]);
-    let joined = frame::inner_join(of, previous, &["year", "region_code", "sex", "area"]);
+    let keys = ["year", "region_code", "sex", "area"];
+    let joined = frame::inner_join(of.clone(), previous, &keys);
+    // The flags both years carry, on the year they are compared in.
+    let both_years = frame::concat(vec![
+        of.clone().select([col("year"), col("region_code"), col("sex"), col("area"), col("flags")]),
+        of.select([
+            (col("year") + lit(1)).alias("year"),
+            col("region_code"),
+            col("sex"),
+            col("area"),
+            col("flags"),
+        ]),
+    ])?;
+    let joined = frame::left_join(joined, super::inherited_flags(both_years, &keys), &keys);
     let value = when(col("__previous").gt(lit(0.0)))
         .then((col("value") / col("__previous") - lit(1.0)) * lit(100.0))
         .otherwise(lit(NULL).cast(DataType::Float64));
+    let mut candidates = vec![flag_if(col("__previous").lt_eq(lit(0.0)), "denominator_missing")];
+    for (column, flag) in super::inherited_columns() {
+        candidates.push(flag_if(col(column.as_str()).gt(lit(0.0)), flag));
+    }
     let out = super::Output::new(lit(spec.id.clone()), "percent", value)
         .parts(col("value"), col("__previous"))
-        .flags(flags(vec![flag_if(col("__previous").lt_eq(lit(0.0)), "denominator_missing")])?)
+        .flags(flags(candidates)?)
         .coverage(col("coverage"))
         .breakdown(col("sex"), col("area"));
     Ok(joined.select(out.columns()?))
