@@ -1,13 +1,14 @@
 //! Class size (大班额, docs/methodology.md §5): the share of classes (not pupils) at or above a size
 //! cut-off or in listed bands, and pupils per class. Bands come from the delivery ("56-60",
-//! "66+"); a band that straddles a cut-off ("51-60" against 56) cannot be split and is flagged.
+//! "66+"); a band that straddles a cut-off ("51-60" against 56) cannot be split: the pipeline
+//! declares whether its classes are excluded or counted below the cut-off, and it is flagged.
 
 use std::collections::BTreeMap;
 
 use super::{Hierarchy, ratio, scope};
 use crate::error::Result;
-use crate::frame::{self, Column, DataType, IntoLazy, LazyFrame, col};
-use crate::spec::{ClassAverageSpec, ClassShareSpec, Pipeline};
+use crate::frame::{self, Column, DataType, IntoLazy, LazyFrame, col, lit};
+use crate::spec::{ClassAverageSpec, ClassShareSpec, Pipeline, Straddling};
 use crate::tables::Tables;
 use crate::tables::band_bounds;
 
@@ -52,11 +53,16 @@ pub fn share(
         Column::new("__counted".into(), verdict.values().map(|v| v.0).collect::<Vec<_>>()),
         Column::new("__straddles".into(), verdict.values().map(|v| v.1).collect::<Vec<_>>()),
     ])?;
+    // Straddling classes are flagged either way; excluded, they leave the denominator too.
+    let in_denominator = match spec.straddling {
+        Some(Straddling::Exclude) => col("__straddles").not(),
+        _ => lit(true),
+    };
     let data = frame::inner_join(classes, bands.lazy(), &["size_band"])
         .group_by([col("year"), col("from_code")])
         .agg([
             col("classes").filter(col("__counted")).sum().alias("__num"),
-            col("classes").sum().alias("__den"),
+            col("classes").filter(in_denominator).sum().alias("__den"),
             col("classes").filter(col("__straddles")).sum().alias("__straddling"),
         ]);
     ratio(

@@ -78,8 +78,8 @@ pub fn retention(
     // The cohort's starting point, moved to the year it is compared with.
     let den = stage_measure(&view, &spec.denominator.0, &spec.denominator.1, "__start")
         .with_column((col("year") + lit(spec.lag)).alias("year"));
-    // Rows where the cohort's end is known; a missing start is flagged, not dropped.
-    let mut data = frame::left_join(num, den, &["year", "from_code"]);
+    // A missing start is flagged, not dropped; a start without its end is unpaired too.
+    let mut data = frame::full_join(num, den, &["year", "from_code"]);
     let mut count_flags: Vec<(&str, &str)> = vec![("__entry_missing", "entry_year_missing")];
     if spec.adjust_transfers {
         // Net transfers of the cohort's stage in the years t − lag + 1 ..= t.
@@ -118,7 +118,10 @@ pub fn retention(
         col("from_code"),
         col("__num"),
         col("__start").alias("__den"),
-        when(col("__start").is_null()).then(lit(1.0)).otherwise(lit(0.0)).alias("__entry_missing"),
+        when(col("__start").is_null().and(col("__num").is_not_null()))
+            .then(lit(1.0))
+            .otherwise(lit(0.0))
+            .alias("__entry_missing"),
         if spec.adjust_transfers {
             col("__transfers_missing")
         } else {

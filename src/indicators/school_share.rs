@@ -45,46 +45,57 @@ fn kind_filter(kinds: &[String]) -> Expr {
     crate::frame::any_of(kinds.iter().map(|k| col("kind").eq(lit(k.clone()))).collect())
 }
 
-/// The register with `from_code` and `__no_super_large`: the school reported classes and none
-/// of them is in a band starting at `super_large_from` pupils or above (false when no cut-off is
-/// declared, which only pipelines that never test the condition do).
+/// The register with `from_code`, `__no_super_large` and `__straddling`: the school reported
+/// classes and none of them is in a band starting at `super_large_from` pupils or above, nor in
+/// a band across it ("61-70" against 66: not proven, and counted in `__straddling`). False when
+/// no cut-off is declared, which only pipelines that never test the condition do.
 fn school_frame(tables: &Tables, super_large_from: Option<i64>) -> Result<Option<LazyFrame>> {
     let Some(schools) = tables.get("schools") else { return Ok(None) };
     let schools = schools.clone().lazy().with_column(col("region_code").alias("from_code"));
     let (Some(classes), Some(cut_off)) = (tables.get("classes"), super_large_from) else {
-        return Ok(Some(schools.with_column(lit(false).alias("__no_super_large"))));
+        return Ok(Some(schools.with_columns([
+            lit(false).alias("__no_super_large"),
+            lit(0.0).alias("__straddling"),
+        ])));
     };
     let labels =
         frame::collect(frame::distinct(classes.clone().lazy().select([col("size_band")])))?;
-    let super_large: BTreeSet<String> = frame::texts(&labels, "size_band")?
-        .into_iter()
-        .flatten()
-        .filter(|l| band_bounds(l).is_some_and(|(lo, _)| lo >= cut_off))
-        .collect();
-    let super_band = crate::frame::any_of(
-        super_large.iter().map(|b| col("size_band").eq(lit(b.clone()))).collect(),
-    );
+    let labels: Vec<String> = frame::texts(&labels, "size_band")?.into_iter().flatten().collect();
+    let bands_where = |holds: &dyn Fn(i64, i64) -> bool| -> Expr {
+        let of: BTreeSet<&String> = labels
+            .iter()
+            .filter(|l| band_bounds(l).is_some_and(|(lo, hi)| holds(lo, hi)))
+            .collect();
+        crate::frame::any_of(of.iter().map(|b| col("size_band").eq(lit(b.to_string()))).collect())
+    };
+    let super_band = bands_where(&|lo, _| lo >= cut_off);
+    let across = bands_where(&|lo, hi| lo < cut_off && hi >= cut_off);
     let per_school = classes
         .clone()
         .lazy()
         .group_by([col("year"), col("school_id")])
         .agg([
             col("classes").filter(super_band).sum().alias("__super"),
+            col("classes").filter(across).sum().alias("__across"),
             col("classes").sum().alias("__all"),
         ])
         .select([
             col("year"),
             col("school_id"),
-            col("__super")
-                .fill_null(lit(0i64))
+            (col("__super").fill_null(lit(0i64)) + col("__across").fill_null(lit(0i64)))
                 .eq(lit(0i64))
                 .and(col("__all").gt(lit(0i64)))
                 .alias("__no_super_large"),
+            col("__across")
+                .fill_null(lit(0i64))
+                .gt(lit(0i64))
+                .cast(DataType::Float64)
+                .alias("__straddling"),
         ]);
-    Ok(Some(
-        frame::left_join(schools, per_school, &["year", "school_id"])
-            .with_column(col("__no_super_large").fill_null(lit(false))),
-    ))
+    Ok(Some(frame::left_join(schools, per_school, &["year", "school_id"]).with_columns([
+        col("__no_super_large").fill_null(lit(false)),
+        col("__straddling").fill_null(lit(0.0)),
+    ])))
 }
 
 /// Share of schools (or pupils) meeting the conditions, percent; and optionally their count.
@@ -121,11 +132,13 @@ pub fn share(
         col("__w").alias("__den"),
         when(met).then(lit(1.0)).otherwise(lit(0.0)).alias("__n"),
         lit(if spec.proxy { 1.0 } else { 0.0 }).alias("__proxy"),
+        col("__straddling"),
     ]);
     let data = per_school.clone().group_by([col("year"), col("from_code")]).agg([
         col("__num").sum(),
         col("__den").sum(),
         col("__proxy").sum(),
+        col("__straddling").sum(),
     ]);
     let mut out = vec![ratio(
         &spec.id,
@@ -134,7 +147,7 @@ pub fn share(
         data,
         hierarchy,
         pipeline.years,
-        &[("__proxy", "proxy_definition")],
+        &[("__proxy", "proxy_definition"), ("__straddling", "band_straddles_cutoff")],
     )?];
     if let Some(count_id) = &spec.count_id {
         let counted = per_school.select([col("year"), col("from_code"), col("__n")]);

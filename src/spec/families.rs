@@ -13,6 +13,17 @@ use crate::catalogue::Described;
 use crate::error::Result;
 use crate::tables::{self, Kind};
 
+/// What a class share does with a size band that straddles its cut-off ("51-60" against 56):
+/// its classes cannot be split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Straddling {
+    /// Out of numerator and denominator: the share of the classes whose side is known.
+    Exclude,
+    /// Counted below the cut-off: in the denominator only, so the share is a lower bound.
+    CountBelow,
+}
+
 /// What the numerator of a gross enrolment ratio counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,6 +81,8 @@ pub struct ClassShareSpec {
     pub stages: Vec<String>,
     pub min_size: Option<i64>,
     pub bands: Vec<String>,
+    /// Declared with `min_size` (required there); `None` with `bands`.
+    pub straddling: Option<Straddling>,
 }
 
 /// An average class size, resolved.
@@ -513,11 +526,24 @@ fn resolve_class_share(ctx: &Ctx, c: &model::ClassShare) -> Result<ClassShareSpe
             "a class share takes either min_size or bands, not both and not neither",
         ));
     }
+    let straddling = c.straddling_bands.as_ref().map(|s| *s.get_ref());
+    if c.min_size.is_some() && straddling.is_none() {
+        return Err(ctx.err(
+            c.id.span(),
+            "a class share with min_size declares straddling_bands = \"exclude\" (a band across \
+             the cut-off, such as 51-60 against 56, is out of numerator and denominator) or \
+             \"count_below\" (its classes count as below the cut-off: a lower bound)",
+        ));
+    }
+    if let (Some(s), true) = (&c.straddling_bands, c.min_size.is_none()) {
+        return Err(ctx.err(s.span(), "straddling_bands applies to a class share with min_size"));
+    }
     Ok(ClassShareSpec {
         id: c.id.get_ref().clone(),
         stages: c.stages.clone(),
         min_size: c.min_size,
         bands: c.bands.clone(),
+        straddling,
     })
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Comparator, GerNumerator, ShareWeight};
+use super::{Comparator, GerNumerator, ShareWeight, Straddling};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -409,6 +409,9 @@ pub struct ClassShare {
     pub min_size: Option<i64>,
     #[serde(default)]
     pub bands: Vec<String>,
+    /// With `min_size`: `exclude` or `count_below` (docs/methodology.md §5.2).
+    #[serde(default)]
+    pub straddling_bands: Option<Spanned<Straddling>>,
 }
 
 /// Pupils per class: enrolment of the stages over their classes.

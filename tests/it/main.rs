@@ -8,6 +8,7 @@ mod common;
 mod contract;
 mod encodings;
 mod layout;
+mod missing;
 mod nightly;
 mod properties;
 mod regression;

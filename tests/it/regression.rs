@@ -1,6 +1,7 @@
 //! `diff` and `check`: the bundled sample matches its committed baseline; a changed raw count
 //! moves exactly the rows that depend on it and names the numerator or denominator; a changed
-//! age band is the denominator and the spec hash; removed input removes rows; tolerances decide.
+//! age band is the denominator and the spec hash; removed input leaves rows without a value;
+//! tolerances decide.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -119,10 +120,12 @@ fn an_age_band_change_is_the_denominator_and_the_spec() {
 }
 
 #[test]
-fn removed_input_rows_remove_output_rows() {
+fn removed_input_rows_leave_rows_without_a_value() {
     let (_a, before) = tiny_run(|_| {});
     // Without J1's junior row and the yearbook row for A (which would otherwise fill the gap),
-    // county A has no final-grade students in 2020: its retention row and its city's disappear.
+    // county A has no final-grade students in 2020. Its entrants of 2012 (32, yearbook) are
+    // still there: A's retention row stays, with no value and no parts, flagged
+    // numerator_missing — never 0 % — and so does its city's, whose only county is A.
     let (_b, after) = tiny_run(|d| {
         replace(d, "enrolment.csv", "3501020004,初中,40,20,40,20,30,15,30\n", "");
         replace(d, "regional_enrolment.csv", "2020,450102,初中,,99\n", "");
@@ -133,20 +136,22 @@ fn removed_input_rows_remove_output_rows() {
         &Tolerances::default(),
     )
     .unwrap();
-    let removed: BTreeSet<(String, String)> = d
+    let moved: BTreeSet<(String, String)> = d
         .moves
         .iter()
-        .filter(|m| m.cause == "row removed")
+        .filter(|m| m.indicator == "retention_compulsory" && m.new.is_none())
         .map(|m| (m.indicator.clone(), m.region_code.clone()))
         .collect();
-    assert!(
-        removed.contains(&("retention_compulsory".to_string(), "450102".to_string())),
-        "{removed:?}"
-    );
-    assert!(
-        removed.contains(&("retention_compulsory".to_string(), "450100".to_string())),
-        "{removed:?}"
-    );
+    for region in ["450102", "450100"] {
+        assert!(
+            moved.contains(&("retention_compulsory".to_string(), region.to_string())),
+            "{moved:?}"
+        );
+    }
+    let df = edustat::frame::read_parquet(&after.join("indicators.parquet")).unwrap();
+    let a = super::common::indicator(&df, "retention_compulsory", 2020, "450102", "total").unwrap();
+    assert_eq!((a.value, a.numerator, a.denominator), (None, None, None));
+    assert!(a.flags.contains(&"numerator_missing".to_string()), "{:?}", a.flags);
 }
 
 #[test]

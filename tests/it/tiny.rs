@@ -54,10 +54,11 @@ fn preschool_by_hand() {
 fn senior_secondary_by_hand() {
     let (_g, df) = indicators();
     // A: 普通高中 30+30+30 = 90 and 技工学校 10+10+10 = 30 → 120 / 120 = 100 %.
-    // B: no school → numerator 0 over 60, coverage 0 → low_coverage.
+    // B: in the register (its kindergarten, as 450199) with no senior school → a reported 0:
+    //    numerator 0 over 60, value 0 %, coverage 1 (its data entered), no flag.
     // C: 中职 40×3 = 120 / 180 = 66.67 %; the primary school's 50 pupils are not counted.
-    // City 450100: 120 / (120 + 60) = 66.67 %, half its counties report → coverage 0.5.
-    // Province: 240 / 360 = 66.67 %, coverage 2/3.
+    // City 450100: 120 / (120 + 60) = 66.67 %, both counties reported → coverage 1.
+    // Province: 240 / 360 = 66.67 %, coverage 1.
     let a = indicator(&df, "ger_senior_secondary", 2020, "450102", "total").unwrap();
     assert_eq!((a.numerator, a.denominator, a.value), (Some(120.0), Some(120.0), Some(100.0)));
     assert!(a.flags.is_empty(), "{:?}", a.flags);
@@ -69,17 +70,17 @@ fn senior_secondary_by_hand() {
     let b = indicator(&df, "ger_senior_secondary", 2020, "450103", "total").unwrap();
     assert_eq!(
         (b.numerator, b.denominator, b.value, b.coverage),
-        (Some(0.0), Some(60.0), Some(0.0), Some(0.0))
+        (Some(0.0), Some(60.0), Some(0.0), Some(1.0))
     );
-    assert_eq!(b.flags, vec!["low_coverage".to_string()]);
+    assert!(b.flags.is_empty(), "{:?}", b.flags);
     let city = indicator(&df, "ger_senior_secondary", 2020, "450100", "total").unwrap();
     assert_eq!(
         (city.numerator, city.denominator, city.coverage),
-        (Some(120.0), Some(180.0), Some(0.5))
+        (Some(120.0), Some(180.0), Some(1.0))
     );
     let p = indicator(&df, "ger_senior_secondary", 2020, "450000", "total").unwrap();
     assert_eq!((p.numerator, p.denominator), (Some(240.0), Some(360.0)));
-    assert!(close(p.value, 200.0 / 3.0) && close(p.coverage, 2.0 / 3.0));
+    assert!(close(p.value, 200.0 / 3.0) && close(p.coverage, 1.0));
 }
 
 #[test]
@@ -90,14 +91,16 @@ fn higher_education_by_hand() {
     // B (origin, delivered as 450199): 20×0.5 + 5 = 15 → 15 / 100 = 15 %.
     // C: location basis only: 100 / 200 = 50 %, flagged location_basis.
     // City 450100: (48 + 15) / 200 = 31.5 %. City 450200: C's location value, flagged.
-    // Province: origin preferred: 63 / 400 = 15.75 %, only 2 of 3 counties → coverage 2/3, low_coverage.
+    // Province: origin preferred, paired county by county: A and B have it, C's 200 persons have
+    // no origin numerator and stay out → 63 / 200 = 31.5 %, coverage 2/3: denominator_unpaired,
+    // low_coverage. (Dividing by all 400 would give 15.75 %, as if C's youth studied nowhere.)
     let expect: &[(&str, f64, f64, &[&str])] = &[
         ("450102", 48.0, 100.0, &[]),
         ("450103", 15.0, 100.0, &[]),
         ("450202", 100.0, 200.0, &["location_basis"]),
         ("450100", 63.0, 200.0, &[]),
         ("450200", 100.0, 200.0, &["location_basis"]),
-        ("450000", 63.0, 400.0, &["low_coverage"]),
+        ("450000", 63.0, 200.0, &["denominator_unpaired", "low_coverage"]),
     ];
     for (region, num, den, flags) in expect {
         let r = indicator(&df, "ger_higher", 2020, region, "total").unwrap();
@@ -227,7 +230,10 @@ fn class_size_by_hand() {
     let p = get("large_class_share_compulsory", "450000").unwrap();
     assert_eq!((p.numerator, p.denominator), (Some(2.0), Some(9.0)));
     assert!(close(p.coverage, 2.0 / 3.0) && p.flags == vec!["low_coverage".to_string()]);
-    assert!(get("large_class_share_compulsory", "450103").is_none(), "B delivered no classes");
+    // B delivered no classes: a row without a value, flagged no_data, never 0 %.
+    let b = get("large_class_share_compulsory", "450103").unwrap();
+    assert_eq!((b.value, b.numerator, b.denominator, b.coverage), (None, None, None, Some(0.0)));
+    assert_eq!(b.flags, vec!["no_data".to_string()]);
     // 66+: C 1/5 = 20 %; province 1/9.
     assert_eq!(get("super_large_class_share_compulsory", "450000").unwrap().numerator, Some(1.0));
     assert!(close(get("super_large_class_share_compulsory", "450202").unwrap().value, 20.0));
@@ -325,9 +331,15 @@ fn money_and_exchange_by_hand() {
         get("counties_teacher_pay_not_below_civil_servants", 2020, "450000").unwrap().numerator,
         Some(1.0)
     );
-    // Exchange reported for the province only.
+    // Exchange reported for the province only: 120 there; every city and county is no_data,
+    // not 0 (which would not even add up to the province's 120).
     assert_eq!(get("inbound_students", 2020, "450000").unwrap().value, Some(120.0));
-    assert_eq!(get("inbound_students", 2020, "450102").unwrap().value, Some(0.0));
+    for region in ["450100", "450200", "450102", "450103", "450202"] {
+        let r = get("inbound_students", 2020, region).unwrap();
+        assert_eq!((r.value, r.flags.clone()), (None, vec!["no_data".to_string()]), "{region}");
+    }
+    // No exchange in 2019 anywhere: no rows that year.
+    assert!(get("inbound_students", 2019, "450000").is_none());
 }
 
 #[test]
@@ -338,10 +350,11 @@ fn balance_edges_through_the_pipeline() {
     let t = indicator(&df, "balance_teachers_primary", 2020, "450202", "total").unwrap();
     assert_eq!((t.value, t.denominator), (Some(0.0), Some(0.1)));
     assert_eq!(t.flags, vec!["single_school".to_string()]);
-    // Books are not reported → no CV → the composite averages 1 of 2 CVs and says so.
+    // Books are not reported → no CV → the composite of 2 CVs is missing (1 of 2 there), never
+    // the mean of the one that remains.
     assert!(indicator(&df, "balance_books_primary", 2020, "450202", "total").is_none());
     let c = indicator(&df, "balance_composite_primary", 2020, "450202", "total").unwrap();
-    assert_eq!((c.value, c.denominator), (Some(0.0), Some(1.0)));
+    assert_eq!((c.value, c.denominator), (None, Some(1.0)));
     assert_eq!(c.flags, vec!["cv_missing".to_string()]);
     // County rows only: balance is a county property.
     assert!(indicator(&df, "balance_teachers_primary", 2020, "450000", "total").is_none());
@@ -367,6 +380,11 @@ fn retention_by_hand() {
     let p = get(2020, "450000").unwrap();
     assert_eq!((p.numerator, p.denominator, p.value), (Some(30.0), Some(32.0), Some(93.75)));
     assert!(p.flags.contains(&"numerator_unpaired".to_string()), "{:?}", p.flags);
-    // 2019: no junior final grade anywhere → no rows.
-    assert!(get(2019, "450102").is_none());
+    // 2019: no junior final grade anywhere. A's primary entrants of 2011 (30) are a start
+    // without its end: A's row has no value, flagged numerator_missing (never 0 %); C, which
+    // has neither, is no_data.
+    let a = get(2019, "450102").unwrap();
+    assert_eq!((a.value, a.numerator, a.denominator), (None, None, None));
+    assert!(a.flags.contains(&"numerator_missing".to_string()), "{:?}", a.flags);
+    assert_eq!(get(2019, "450202").unwrap().flags, vec!["no_data".to_string()]);
 }
