@@ -159,8 +159,12 @@ pub fn survival(
             col("enrolled").alias("__e"),
             col("repeaters").alias("__r"),
         ]);
-    let rolled = hierarchy.roll_up(rows.clone(), &["year", "__g"], &["__e", "__r"]);
-    let reported_repeaters = scope::count_of(rows, "__r")? > 0;
+    let reported_repeaters = scope::count_of(rows.clone(), "__r")? > 0;
+    let rolled = hierarchy.roll_up(
+        paired_transitions(rows),
+        &["year", "__g"],
+        &["__e", "__e_next", "__r_next"],
+    );
     let rates = transition_rates(rolled, total_grades, pipeline.years)?;
     let out = cohort_products(&rates, total_grades)?;
     let out = frame::left_join(out.lazy(), hierarchy.names.clone().lazy(), &["region_code"]);
@@ -175,28 +179,40 @@ pub fn survival(
     ))
 }
 
-/// Per region, reported year and grade g < the last: the share of grade g in year t found in
-/// grade g + 1 in year t + 1, less its repeaters (`__p`), sorted by year, region and grade.
-fn transition_rates(rolled: LazyFrame, total_grades: i32, years: (i32, i32)) -> Result<DataFrame> {
-    let next = rolled.clone().select([
+/// Each reporting unit's grade g in year t beside its grade g + 1 in year t + 1: only units
+/// that reported both enter a region's promotion rate (one late county must not read as
+/// drop-outs). Rows: `year, from_code, __g, __e, __e_next, __r_next`.
+fn paired_transitions(rows: LazyFrame) -> LazyFrame {
+    let next = rows.clone().select([
         (col("year") - lit(1)).alias("year"),
-        col("region_code"),
+        col("from_code"),
         (col("__g") - lit(1)).alias("__g"),
         col("__e").alias("__e_next"),
         col("__r").alias("__r_next"),
     ]);
+    frame::inner_join(rows, next, &["year", "from_code", "__g"]).select([
+        col("year"),
+        col("from_code"),
+        col("__g"),
+        col("__e"),
+        col("__e_next"),
+        col("__r_next"),
+    ])
+}
+
+/// Per region, reported year and grade g < the last: the share of grade g in year t found in
+/// grade g + 1 in year t + 1, less its repeaters (`__p`), sorted by year, region and grade.
+fn transition_rates(rolled: LazyFrame, total_grades: i32, years: (i32, i32)) -> Result<DataFrame> {
     let promoted = (col("__e_next") - col("__r_next").fill_null(lit(0.0))) / col("__e");
     // Sorted, so that the product is taken in grade order: repeatable to the last bit.
     frame::collect(frame::sort_by(
-        frame::inner_join(rolled, next, &["year", "region_code", "__g"])
-            .filter(col("__g").lt(lit(total_grades)).and(scope::in_years(years)))
-            .select([
-                col("year"),
-                col("region_code"),
-                col("region_level"),
-                promoted.alias("__p"),
-                col("__g"),
-            ]),
+        rolled.filter(col("__g").lt(lit(total_grades)).and(scope::in_years(years))).select([
+            col("year"),
+            col("region_code"),
+            col("region_level"),
+            promoted.alias("__p"),
+            col("__g"),
+        ]),
         &["year", "region_code", "__g"],
     ))
 }
@@ -233,4 +249,29 @@ fn cohort_products(rates: &DataFrame, total_grades: i32) -> Result<DataFrame> {
         ),
         Column::new("value".into(), complete.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transition_needs_both_years_of_the_same_unit() {
+        // A: grade 1 of 2019 = 100, grade 2 of 2020 = 90. B: grade 1 of 2019 = 50, no 2020
+        // delivery. Only A's pair enters: the region's rate is 90 / 100 = 0.9, not
+        // 90 / (100 + 50) = 0.6 (B's late file read as 50 drop-outs).
+        let rows = frame::frame(vec![
+            Column::new("year".into(), vec![2019i32, 2020, 2019]),
+            Column::new("from_code".into(), vec!["A", "A", "B"]),
+            Column::new("__g".into(), vec![1i32, 2, 1]),
+            Column::new("__e".into(), vec![100.0, 90.0, 50.0]),
+            Column::new("__r".into(), vec![None::<f64>, None, None]),
+        ])
+        .unwrap();
+        let paired = frame::collect(paired_transitions(rows.lazy())).unwrap();
+        assert_eq!(paired.height(), 1);
+        assert_eq!(frame::texts(&paired, "from_code").unwrap(), vec![Some("A".to_string())]);
+        assert_eq!(frame::floats(&paired, "__e").unwrap(), vec![Some(100.0)]);
+        assert_eq!(frame::floats(&paired, "__e_next").unwrap(), vec![Some(90.0)]);
+    }
 }
