@@ -26,7 +26,9 @@ pub fn compute(
         &["year", "__component"],
     )
     .with_column((col("__count").cast(DataType::Float64) * col("__weight")).alias("__num"));
-    let numerator = by_sex(numerator, &["year", "from_code", "__basis"], "__num")?;
+    // Computed once (a few rows per county): the pairing below reads it several times.
+    let numerator =
+        frame::collect(by_sex(numerator, &["year", "from_code", "__basis"], "__num")?)?.lazy();
     let has_parts = count_of(numerator.clone().filter(col("sex").neq(lit("total"))), "sex")? > 0;
     let numerator = match g.numerator {
         GerNumerator::Enrolment => with_register_zeros(g, numerator, tables, has_parts)?,
@@ -37,7 +39,10 @@ pub fn compute(
     if !has_parts {
         denominator = denominator.filter(col("sex").eq(lit("total")));
     }
-    let parts = pair_with_population(g, numerator, denominator, hierarchy)?;
+    let numerator = frame::collect(numerator)?.lazy();
+    let denominator = frame::collect(denominator)?.lazy();
+    let parts = frame::collect(pair_with_population(g, numerator, denominator, hierarchy)?)?;
+    let parts = parts.lazy();
     let rolled = super::paired(parts, &["sex", "__basis"], hierarchy, &[])?;
     let chosen = preferred_basis(g, rolled)?;
     let mut candidates = super::paired_flags("percent", 100.0, &[]);
