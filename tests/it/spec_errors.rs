@@ -88,6 +88,24 @@ fn weight_out_of_range_exits_2() {
 }
 
 #[test]
+fn a_class_share_with_a_cut_off_declares_its_straddling_rule() {
+    // Without straddling_bands: exit 2, the share's line named, both choices spelled out.
+    let dir = fixture(|t| {
+        t.replacen("min_size = 56\nstraddling_bands = \"count_below\"\n", "min_size = 56\n", 1)
+    });
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    let line = line_of(&dir, "id = \"large_class_share_compulsory\"");
+    assert!(err.contains(&format!("pipeline.toml:{line}:")), "{err}");
+    assert!(err.contains("exclude") && err.contains("count_below"), "{err}");
+    // A value outside the two: exit 2 as well.
+    let dir = fixture(|t| t.replacen("\"count_below\"", "\"split\"", 1));
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("split"), "{err}");
+}
+
+#[test]
 fn missing_required_column_exits_3_and_publishes_nothing() {
     let dir = fixture(|t| t.replacen("stage = \"学段\"", "stage = \"办学阶段\"", 1));
     let (code, err) = run_fixture(&dir);
