@@ -46,6 +46,8 @@ pub struct Snapshot {
     pub targets: DataFrame,
     pub spec_hash: Option<String>,
     pub version: Option<String>,
+    /// The pipeline the run was of (absent in baselines written before it was recorded).
+    pub pipeline_id: Option<String>,
     /// input path → sha256
     pub inputs: BTreeMap<String, String>,
 }
@@ -53,6 +55,8 @@ pub struct Snapshot {
 /// `baseline.json`: what a baseline was made from, beside its CSV files.
 #[derive(Debug, Default, serde::Deserialize, Serialize)]
 struct BaselineMeta {
+    #[serde(default)]
+    pipeline_id: Option<String>,
     spec_hash: Option<String>,
     edustat_version: Option<String>,
     #[serde(default)]
@@ -66,14 +70,29 @@ struct BaselineInput {
 }
 
 impl BaselineMeta {
-    fn read(path: &Path) -> Option<BaselineMeta> {
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    /// The `baseline.json` of a baseline folder: missing or unreadable, it is an input error
+    /// (a baseline that cannot say what it was made from is not one).
+    fn read(path: &Path) -> Result<BaselineMeta> {
+        let bad = |message: String| Error::Input {
+            file: path.to_path_buf(),
+            location: String::new(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            bad(format!("cannot be read ({e}); `edustat baseline <run> -o DIR` writes it"))
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "is not a baseline.json edustat wrote ({e}); write it again with `edustat baseline`"
+            ))
+        })
     }
 }
 
 impl From<Manifest> for BaselineMeta {
     fn from(m: Manifest) -> BaselineMeta {
         BaselineMeta {
+            pipeline_id: Some(m.pipeline_id),
             spec_hash: Some(m.spec_hash),
             edustat_version: Some(m.edustat_version),
             inputs: m
@@ -108,17 +127,18 @@ impl Snapshot {
                     .lazy()
                     .select(TARGET_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
             )?;
-            let m = Manifest::read(dir).ok().map(BaselineMeta::from);
-            return Ok(Snapshot::new(indicators, targets, m));
+            let m = Manifest::read(dir).map_err(|e| Error::Input {
+                file: dir.join("manifest.json"),
+                location: String::new(),
+                message: format!("the run's manifest cannot be read: {e}"),
+            })?;
+            return Ok(Snapshot::new(indicators, targets, BaselineMeta::from(m)));
         }
         if dir.join("indicators.csv").is_file() {
             let indicators = read_csv(&dir.join("indicators.csv"), INDICATOR_COLUMNS)?;
             let targets = read_csv(&dir.join("targets.csv"), TARGET_COLUMNS)?;
-            return Ok(Snapshot::new(
-                indicators,
-                targets,
-                BaselineMeta::read(&dir.join("baseline.json")),
-            ));
+            let meta = BaselineMeta::read(&dir.join("baseline.json"))?;
+            return Ok(Snapshot::new(indicators, targets, meta));
         }
         Err(Error::Usage(format!(
             "{} is neither a run folder nor a baseline folder",
@@ -126,10 +146,28 @@ impl Snapshot {
         )))
     }
 
-    fn new(indicators: DataFrame, targets: DataFrame, m: Option<BaselineMeta>) -> Snapshot {
-        let m = m.unwrap_or_default();
+    fn new(indicators: DataFrame, targets: DataFrame, m: BaselineMeta) -> Snapshot {
         let inputs = m.inputs.into_iter().map(|i| (i.path, i.sha256)).collect();
-        Snapshot { indicators, targets, spec_hash: m.spec_hash, version: m.edustat_version, inputs }
+        Snapshot {
+            indicators,
+            targets,
+            spec_hash: m.spec_hash,
+            version: m.edustat_version,
+            pipeline_id: m.pipeline_id,
+            inputs,
+        }
+    }
+
+    /// Refuse to compare runs of two different pipelines (their rows do not correspond)
+    /// unless `anyway`.
+    pub fn same_pipeline_as(&self, other: &Snapshot, anyway: bool) -> Result<()> {
+        match (&self.pipeline_id, &other.pipeline_id) {
+            (Some(a), Some(b)) if a != b && !anyway => Err(Error::Usage(format!(
+                "these are runs of two pipelines, {a} and {b}: their rows do not compare \
+                 (pass --other-pipeline to compare them anyway)"
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -194,6 +232,7 @@ pub fn write_baseline(run: &Path, dir: &Path) -> Result<()> {
     ))?;
     write_csv(&targets, TARGET_COLUMNS, &dir.join("targets.csv"))?;
     let meta = BaselineMeta {
+        pipeline_id: snap.pipeline_id.clone(),
         spec_hash: snap.spec_hash.clone(),
         edustat_version: snap.version.clone(),
         inputs: snap

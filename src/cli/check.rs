@@ -26,6 +26,9 @@ pub struct Args {
     format: Format,
     #[arg(long, default_value_t = 50)]
     limit: usize,
+    /// Check a run of another pipeline against the baseline (refused otherwise: exit 2).
+    #[arg(long)]
+    other_pipeline: bool,
 }
 
 pub fn execute(args: Args) -> Result<()> {
@@ -34,7 +37,9 @@ pub fn execute(args: Args) -> Result<()> {
         Some(p) => crate::spec::load(p)?.tolerances,
         None => Tolerances::default(),
     };
-    let d = diff::diff(&Snapshot::load(&args.baseline)?, &Snapshot::load(&run)?, &tolerances)?;
+    let (baseline, run) = (Snapshot::load(&args.baseline)?, Snapshot::load(&run)?);
+    baseline.same_pipeline_as(&run, args.other_pipeline)?;
+    let d = diff::diff(&baseline, &run, &tolerances)?;
     let regressions = d.regressions();
     if regressions == 0 {
         println!(

@@ -39,14 +39,15 @@ pub struct Args {
     /// Rows to list after the summary.
     #[arg(long, default_value_t = 50)]
     limit: usize,
+    /// Compare runs of two different pipelines (refused otherwise: exit 2).
+    #[arg(long)]
+    other_pipeline: bool,
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    let d = diff::diff(
-        &Snapshot::load(&args.old)?,
-        &Snapshot::load(&args.new)?,
-        &Tolerances::default(),
-    )?;
+    let (old, new) = (Snapshot::load(&args.old)?, Snapshot::load(&args.new)?);
+    old.same_pipeline_as(&new, args.other_pipeline)?;
+    let d = diff::diff(&old, &new, &Tolerances::default())?;
     print!("{}", diff::render(&d, args.format.layout(), args.limit)?);
     Ok(())
 }

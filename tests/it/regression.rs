@@ -203,3 +203,41 @@ fn tolerances_let_small_moves_pass_and_stop_larger_ones() {
     assert_eq!(check("0.01"), Some(0), "0.83 % is within 1 %");
     assert_eq!(check("0.001"), Some(4), "0.83 % is beyond 0.1 %");
 }
+
+#[test]
+fn diff_and_check_refuse_other_pipelines_and_broken_baselines() {
+    let (_t, tiny) = tiny_run(|_| {});
+    let guangxi = guangxi_run();
+    let arg = |p: &Path| p.to_str().unwrap().to_string();
+    // A Guangxi run against a tiny one: exit 2, both ids named; allowed when asked.
+    let ran = super::common::edustat(&["diff", &arg(guangxi), &arg(&tiny)], &[]);
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("guangxi-2018-2020") && ran.stderr.contains("tiny"),
+        "{}",
+        ran.stderr
+    );
+    let ran =
+        super::common::edustat(&["diff", &arg(guangxi), &arg(&tiny), "--other-pipeline"], &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let baseline = repo().join("tests/baselines/guangxi-2018-2020");
+    let ran = super::common::edustat(&["check", "--baseline", &arg(&baseline), &arg(&tiny)], &[]);
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    // A baseline whose baseline.json is corrupt, or missing: exit 3 naming the file.
+    let copy = tempfile::tempdir().unwrap();
+    for f in ["indicators.csv", "targets.csv"] {
+        std::fs::copy(baseline.join(f), copy.path().join(f)).unwrap();
+    }
+    for (label, content) in [("missing", None), ("corrupt", Some("{\"spec_hash\": 3"))] {
+        match content {
+            Some(text) => std::fs::write(copy.path().join("baseline.json"), text).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(copy.path().join("baseline.json"));
+            }
+        }
+        let ran =
+            super::common::edustat(&["check", "--baseline", &arg(copy.path()), &arg(guangxi)], &[]);
+        assert_eq!(ran.code, Some(3), "{label}: {}", ran.stderr);
+        assert!(ran.stderr.contains("baseline.json"), "{label}: {}", ran.stderr);
+    }
+}
