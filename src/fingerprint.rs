@@ -51,10 +51,26 @@ pub fn run(tables: &BTreeMap<&'static str, String>) -> String {
     )
 }
 
-/// The latest published run of the pipeline and its manifest, if any can be read.
+/// The latest published run of the pipeline and its manifest, if it can be read and every file
+/// it lists is as the manifest records it. A damaged run (a file truncated, edited or restored
+/// from another backup) is never vouched for nor reused: the run says which files and
+/// recomputes everything.
 pub fn previous(out: &Path, pipeline_id: &str) -> Option<(PathBuf, Manifest)> {
     let dir = run_folder::latest(out, pipeline_id)?;
-    let manifest = Manifest::read(&dir).ok()?;
+    let manifest = match Manifest::read(&dir) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(run = %dir.display(), error = %e, "the latest run's manifest cannot be read; recomputing everything");
+            return None;
+        }
+    };
+    let damage = manifest.damage(&dir);
+    if !damage.is_empty() {
+        let listed: Vec<String> = damage.iter().map(|(f, why)| format!("{f}: {why}")).collect();
+        tracing::warn!(run = %dir.display(), damaged = %listed.join("; "),
+            "the latest run does not match its manifest; recomputing everything (edustat verify lists it)");
+        return None;
+    }
     Some((dir, manifest))
 }
 

@@ -87,6 +87,29 @@ impl Manifest {
         })
     }
 
+    /// The files of run folder `run_dir` that no longer match this manifest (missing, another
+    /// size, another SHA-256), each with what is wrong; empty when the run is whole.
+    pub fn damage(&self, run_dir: &Path) -> Vec<(String, String)> {
+        let mut damaged = Vec::new();
+        for file in &self.files {
+            let path = run_dir.join(&file.path);
+            let problem = match std::fs::read(&path) {
+                Err(e) => Some(format!("cannot be read ({e})")),
+                Ok(bytes) if bytes.len() as u64 != file.bytes => {
+                    Some(format!("{} bytes where the manifest says {}", bytes.len(), file.bytes))
+                }
+                Ok(bytes) if crate::digest::sha256(&bytes) != file.sha256 => {
+                    Some("its SHA-256 differs from the manifest's".to_string())
+                }
+                Ok(_) => None,
+            };
+            if let Some(problem) = problem {
+                damaged.push((file.path.clone(), problem));
+            }
+        }
+        damaged
+    }
+
     /// Rows of a written table, when the manifest lists it.
     pub fn rows_of(&self, file: &str) -> Option<u64> {
         self.files.iter().find(|f| f.path == file).and_then(|f| f.rows)

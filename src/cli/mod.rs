@@ -9,6 +9,7 @@ mod run;
 mod sample;
 mod targets;
 mod validate;
+mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -55,6 +56,8 @@ enum Command {
     Explain(explain::Args),
     /// Write synthetic raw files shaped like real deliveries.
     Sample(sample::Args),
+    /// Check that every file of a run is the one its manifest records (exit 3 if not).
+    Verify(verify::Args),
 }
 
 /// Entry point used by `main`.
@@ -85,6 +88,7 @@ pub fn main() -> Result<()> {
         Command::Baseline(a) => baseline::execute(a),
         Command::Explain(a) => explain::execute(a),
         Command::Sample(a) => sample::execute(a),
+        Command::Verify(a) => verify::execute(a),
     }
 }
 

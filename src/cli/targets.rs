@@ -21,8 +21,21 @@ pub fn execute(args: Args) -> Result<()> {
     print_run(&crate::run_folder::locate(args.run, &args.out)?)
 }
 
-/// Print the targets table of a published run folder.
+/// Print the targets table of a published run folder, once its `targets.parquet` is shown to
+/// be the file the run wrote.
 pub fn print_run(dir: &std::path::Path) -> Result<()> {
+    if let Ok(manifest) = crate::manifest::Manifest::read(dir)
+        && let Some((file, why)) =
+            manifest.damage(dir).into_iter().find(|(f, _)| f == "targets.parquet")
+    {
+        return Err(crate::error::Error::Input {
+            file: dir.join(file),
+            location: String::new(),
+            message: format!(
+                "{why}: not the file this run wrote (`edustat verify` checks the run)"
+            ),
+        });
+    }
     let df = frame::read_parquet(&dir.join("targets.parquet"))?;
     let columns = |names: &[&str]| -> Result<BTreeMap<String, Vec<Option<String>>>> {
         names.iter().map(|n| Ok((n.to_string(), frame::texts(&df, n)?))).collect()

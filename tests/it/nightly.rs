@@ -326,3 +326,51 @@ fn supplied_population_totals_are_checked_and_never_counted_twice() {
         Some(60.0)
     );
 }
+
+#[test]
+fn a_damaged_latest_is_never_trusted() {
+    let (_g, pipeline, out) = fixture();
+    assert_eq!(run(&pipeline, &out, &[], &[]).0, Some(0));
+    let arg = |p: &Path| p.to_str().unwrap().to_string();
+    let ran = edustat(&["verify", &arg(&out.join("tiny/latest"))], &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(ran.stdout.contains("15 of 15 files match"), "{}", ran.stdout);
+    // Truncate the published indicators: verify names the file (exit 3), targets refuses its
+    // damaged file... (targets.parquet), and an unchanged rerun recomputes instead of vouching.
+    let indicators = out.join("tiny/latest/indicators.parquet");
+    let bytes = std::fs::read(&indicators).unwrap();
+    std::fs::write(&indicators, &bytes[..100]).unwrap();
+    let ran = edustat(&["verify", &arg(&out.join("tiny/latest"))], &[]);
+    assert_eq!(ran.code, Some(3), "{}", ran.stderr);
+    assert!(ran.stdout.contains("damaged  indicators.parquet"), "{}", ran.stdout);
+    let targets = out.join("tiny/latest/targets.parquet");
+    std::fs::write(&targets, b"not parquet").unwrap();
+    let ran = edustat(&["targets", &arg(&out.join("tiny/latest"))], &[]);
+    assert_eq!(ran.code, Some(3), "{}", ran.stderr);
+    assert!(ran.stderr.contains("targets.parquet"), "{}", ran.stderr);
+    let before = latest(&out);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (code, stdout, stderr) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout.contains("nothing recomputed"), "{stdout}");
+    assert!(
+        stderr.contains("does not match its manifest") && stderr.contains("indicators.parquet"),
+        "{stderr}"
+    );
+    assert_ne!(latest(&out), before);
+    assert_eq!(edustat(&["verify", "--out", &arg(&out)], &[]).code, Some(0));
+    // A truncated staging table and another input changed: no table is reused from that run.
+    let staging = out.join("tiny/latest/staging/population.parquet");
+    std::fs::write(&staging, b"PAR1").unwrap();
+    let exchange = pipeline.parent().unwrap().join("exchange.csv");
+    let text = std::fs::read_to_string(&exchange).unwrap().replace(",120,", ",121,");
+    std::fs::write(&exchange, text).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("staging/population.parquet"), "{stderr}");
+    assert_eq!(
+        manifest(&out)["tables"].as_array().unwrap().iter().filter(|t| t["reused"] == true).count(),
+        0
+    );
+}

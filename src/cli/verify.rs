@@ -1,0 +1,48 @@
+//! `edustat verify [<run>]`: check that every file of a published run is the one its manifest
+//! records (size and SHA-256), e.g. after restoring from a backup. Exit 3 naming the damaged
+//! files.
+//!
+//! Example: `edustat verify out/guangxi-2018-2020/latest`
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A run folder (default: the latest run of the only pipeline under --out).
+    run: Option<PathBuf>,
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+pub fn execute(args: Args) -> Result<()> {
+    let dir = crate::run_folder::locate(args.run, &args.out)?;
+    let manifest = Manifest::read(&dir).map_err(|e| Error::Input {
+        file: dir.join("manifest.json"),
+        location: String::new(),
+        message: format!("cannot be read: {e}"),
+    })?;
+    let damage = manifest.damage(&dir);
+    let whole = manifest.files.len() - damage.len();
+    for (file, why) in &damage {
+        println!("damaged  {file}: {why}");
+    }
+    println!(
+        "{whole} of {} files match the manifest of run {}",
+        manifest.files.len(),
+        manifest.run_id
+    );
+    match damage.first() {
+        None => Ok(()),
+        Some((file, why)) => Err(Error::Input {
+            file: dir.join(file),
+            location: String::new(),
+            message: format!(
+                "{why} ({} damaged file(s)); run the pipeline again: a run that does not match its manifest is recomputed, never reused",
+                damage.len()
+            ),
+        }),
+    }
+}
