@@ -15,6 +15,7 @@ pub mod frame;
 pub mod gates;
 pub mod indicators;
 pub mod ingest;
+pub mod interrupt;
 pub mod lock;
 pub mod manifest;
 pub mod publish;

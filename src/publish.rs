@@ -22,10 +22,17 @@ pub struct Staging {
 
 /// Abort the process at a named point when `EDUSTAT_FAILPOINT` names it: the test suite's way of
 /// killing a run (as `kill -9` would) at a chosen moment. Without the variable it does nothing.
+/// `EDUSTAT_FAILPOINT=pause:<name>` waits there for a minute instead, so that a test can send a
+/// signal to a run caught in the middle.
 pub fn failpoint(name: &str) {
-    if std::env::var("EDUSTAT_FAILPOINT").is_ok_and(|v| v == name) {
+    let Ok(point) = std::env::var("EDUSTAT_FAILPOINT") else { return };
+    if point == name {
         eprintln!("edustat: failpoint {name}: aborting");
         std::process::abort();
+    }
+    if point.strip_prefix("pause:") == Some(name) {
+        eprintln!("edustat: failpoint {name}: pausing");
+        std::thread::sleep(std::time::Duration::from_secs(60));
     }
 }
 
@@ -92,6 +99,7 @@ impl Staging {
             run_id = format!("{stamp}-{n}");
         }
         let tmp = runs.join(format!(".tmp-{run_id}"));
+        crate::interrupt::building(Some(tmp.clone()));
         fs::create_dir_all(tmp.join("staging")).map_err(|e| Error::io(&tmp, e))?;
         let metadata = vec![
             ("edustat.pipeline_id".to_string(), pipeline_id.to_string()),
@@ -139,6 +147,7 @@ impl Staging {
         sync_dir(&self.tmp)?;
         let runs = self.root.join("runs");
         let dest = runs.join(&self.run_id);
+        crate::interrupt::building(None);
         fs::rename(&self.tmp, &dest).map_err(|e| Error::io(&dest, e))?;
         sync_dir(&runs)?;
         failpoint("before_switch");
@@ -157,6 +166,7 @@ impl Staging {
 
     /// Remove the unfinished folder (a failed run publishes nothing).
     pub fn abandon(self) {
+        crate::interrupt::building(None);
         let _ = fs::remove_dir_all(&self.tmp);
     }
 }

@@ -79,6 +79,7 @@ pub fn main() -> Result<()> {
         }
     };
     init_logging(cli.log_format, cli.log_level.as_deref());
+    crate::interrupt::watch();
     match cli.command {
         Command::Run(a) => run::execute(a),
         Command::Validate(a) => validate::execute(a),

@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "run_folder",
     "manifest",
     "lock",
+    "interrupt",
     "spec",
     "catalogue",
     "tables",

@@ -374,3 +374,46 @@ fn a_damaged_latest_is_never_trusted() {
         0
     );
 }
+
+#[test]
+fn sigterm_and_sigint_remove_the_unfinished_run() {
+    let (_g, pipeline, out) = fixture();
+    assert_eq!(run(&pipeline, &out, &[], &[]).0, Some(0));
+    let good = latest(&out);
+    let unfinished = |out: &Path| {
+        std::fs::read_dir(out.join("tiny/runs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+            .count()
+    };
+    for (signal, name, code) in [("-TERM", "SIGTERM", 143), ("-INT", "SIGINT", 130)] {
+        // A run paused in the middle of publishing (EDUSTAT_FAILPOINT=pause:mid_publish).
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_edustat"))
+            .args(["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args(["--progress", "never", "--force"])
+            .env("EDUSTAT_FAILPOINT", "pause:mid_publish")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let waited = std::time::Instant::now();
+        while unfinished(&out) == 0 {
+            assert!(waited.elapsed().as_secs() < 50, "the run never reached mid_publish");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let pid = child.id().to_string();
+        assert!(
+            std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success()
+        );
+        let done = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(code), "{name}: {stderr}");
+        assert!(stderr.contains(&format!("stopped by {name}")), "{stderr}");
+        assert_eq!(unfinished(&out), 0, "{name}: the unfinished folder is gone");
+        assert_eq!(latest(&out), good, "{name}: latest untouched");
+    }
+    // The lock went with the processes: the next run publishes.
+    assert_eq!(run(&pipeline, &out, &["--force"], &[]).0, Some(0));
+}
