@@ -175,14 +175,20 @@ pub fn write_parquet(
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata.to_vec())))
-        .finish(frame)?;
+        .finish(frame)
+        // A full disk or a vanished folder, said with the file's path.
+        .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
     Ok(bytes)
 }
 
 /// Read a whole Parquet file.
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    Ok(ParquetReader::new(file).finish()?)
+    ParquetReader::new(file).finish().map_err(|e| Error::Input {
+        file: path.to_path_buf(),
+        location: String::new(),
+        message: format!("not a readable Parquet file ({e})"),
+    })
 }
 
 /// Execute a plan.

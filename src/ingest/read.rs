@@ -26,11 +26,17 @@ pub struct RawTable {
     pub encoding: Option<&'static str>,
     /// Said after any complaint about the header (merged header cells, for XLSX).
     pub header_note: String,
+    /// The first rows of the file as read (1-based position among its rows, cells), to say
+    /// where a header that is not on `header_row` may be.
+    pub preview: Vec<(usize, Vec<String>)>,
 }
 
 /// Said when the XLSX reader itself fails (panics) on a workbook. The fuzz targets treat it as
 /// a finding: the reader should have returned an error.
 pub const XLSX_READER_FAILED: &str = "the XLSX reader failed on this workbook";
+
+/// Rows kept to look for a header that is not where `header_row` says.
+const PREVIEW_ROWS: usize = 30;
 
 pub(super) fn assemble(
     path: &Path,
@@ -39,6 +45,8 @@ pub(super) fn assemble(
     sheet: Option<&str>,
     note: &str,
 ) -> Result<RawTable> {
+    let preview: Vec<(usize, Vec<String>)> =
+        rows.iter().take(PREVIEW_ROWS).enumerate().map(|(i, (_, c))| (i + 1, c.clone())).collect();
     let mut rows = rows.into_iter();
     let Some((header_line, header_cells)) = header_row.checked_sub(1).and_then(|n| rows.nth(n))
     else {
@@ -50,7 +58,8 @@ pub(super) fn assemble(
     };
     let headers = header_names(path, &header_cells, header_line, note)?;
     let width = headers.len();
-    let mut table = RawTable { headers, cells: vec![Vec::new(); width], ..RawTable::default() };
+    let mut table =
+        RawTable { headers, cells: vec![Vec::new(); width], preview, ..RawTable::default() };
     for (line, mut cells) in rows {
         table.rows_read += 1;
         if cells.len() > width && cells[width..].iter().all(|c| c.trim().is_empty()) {

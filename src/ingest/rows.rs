@@ -136,10 +136,25 @@ impl Header<'_> {
             file: self.source.path.clone(),
             location: format!("{}", self.source.header_row),
             message: format!(
-                "column {h:?} ({what}) is missing from the header; the header has: {}{}",
+                "column {h:?} ({what}) is missing from the header; the header has: {}{}{}",
                 self.raw.headers.join(", "),
-                self.raw.header_note
+                self.raw.header_note,
+                self.elsewhere(h)
             ),
+        }
+    }
+
+    /// Where the file has `h` as a cell of another of its first rows: the header may be there.
+    fn elsewhere(&self, h: &str) -> String {
+        let row = self.raw.preview.iter().find(|(position, cells)| {
+            *position != self.source.header_row && cells.iter().any(|c| c.trim() == h)
+        });
+        match row {
+            Some((position, _)) => format!(
+                "; row {position} of the file has {h:?}: if the header is there, declare \
+                 `header_row = {position}` for this source"
+            ),
+            None => String::new(),
         }
     }
 

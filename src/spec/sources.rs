@@ -97,7 +97,11 @@ fn input_file(
 ) -> Result<(std::path::PathBuf, Format)> {
     let path = dir.join(display);
     if !path.is_file() {
-        let message = format!("input file {} does not exist", path.display());
+        let message = if path.is_dir() {
+            format!("input {} is a folder, not a file: name the file in `path`", path.display())
+        } else {
+            format!("input file {} does not exist", path.display())
+        };
         return Err(ctx.err(source.path.span(), message));
     }
     ctx.confined(source.path.span(), &path)?;

@@ -157,3 +157,35 @@ fn a_path_leaving_the_pipeline_root_is_refused_unless_allowed() {
     let _ = std::fs::remove_dir_all(&shared);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn messages_point_the_right_way() {
+    // An input path that is a folder says so (not "does not exist").
+    let dir = fixture(|t| t.replacen("path = \"exchange.csv\"", "path = \"folder.csv\"", 1));
+    std::fs::create_dir_all(dir.path().join("folder.csv")).unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a folder, not a file"), "{err}");
+    // A header two rows further down than declared: the message says where it is and what to
+    // declare.
+    let dir = fixture(|t| t);
+    let exchange = dir.path().join("exchange.csv");
+    let text = std::fs::read_to_string(&exchange).unwrap();
+    std::fs::write(&exchange, format!("来桂留学统计表\n单位：人\n{text}")).unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("exchange.csv") && err.contains("header_row = 3"), "{err}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_names_the_file() {
+    // /dev/full accepts the open and refuses every write with ENOSPC.
+    let mut df =
+        edustat::frame::frame(vec![edustat::frame::Column::new("x".into(), vec![1.0f64; 1000])])
+            .unwrap();
+    let err = edustat::frame::write_parquet(&mut df, std::path::Path::new("/dev/full"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/dev/full") && err.to_lowercase().contains("space"), "{err}");
+}
