@@ -18,6 +18,20 @@ pub fn sha256_of_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String 
     hex(&h.finalize())
 }
 
+/// SHA-256 of a file, read in 64 KiB blocks: hashing a large input never holds it whole.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut block = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut block)? {
+            0 => return Ok(hex(&h.finalize())),
+            n => h.update(&block[..n]),
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

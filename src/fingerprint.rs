@@ -21,8 +21,8 @@ pub fn tables(pipeline: &Pipeline, divisions_hash: &str) -> Result<BTreeMap<&'st
     for table in TABLES.iter().copied() {
         let mut sources: Vec<(String, String)> = Vec::new();
         for s in pipeline.sources.iter().filter(|s| s.table.name == table.name) {
-            let bytes = std::fs::read(&s.path).map_err(|e| Error::io(&s.path, e))?;
-            sources.push((s.display.clone(), crate::digest::sha256(&bytes)));
+            let hash = crate::digest::sha256_file(&s.path).map_err(|e| Error::io(&s.path, e))?;
+            sources.push((s.display.clone(), hash));
         }
         if sources.is_empty() {
             continue;

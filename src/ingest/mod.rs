@@ -4,6 +4,7 @@
 
 mod csv;
 mod keys;
+mod limits;
 mod plausibility;
 pub mod quarantine;
 pub mod read;
@@ -169,6 +170,7 @@ fn read_source<'a>(
     code_map: &DataFrame,
     years: (i32, i32),
 ) -> Result<(Typed<'a>, DataFrame)> {
+    limits::check(source)?;
     let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
     let file = read_file(source, &bytes, code_map, years)?;
     let q = file.quarantine.height() as u64;

@@ -22,6 +22,14 @@ use crate::tables::TableDef;
 /// largest table, 500k schools × 40 columns, is 20 million).
 pub const DEFAULT_MAX_CELLS: u64 = 50_000_000;
 
+/// The longest CSV line a source may have unless it says otherwise: a real record is a few
+/// hundred bytes; a line of a mebibyte is a broken export, refused before the file is read.
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// The most bytes an XLSX workbook may inflate to unless the source says otherwise (the
+/// largest real sheet inflates to tens of megabytes).
+pub const DEFAULT_MAX_UNCOMPRESSED_BYTES: u64 = 512 << 20;
+
 pub use crate::decode::Encoding;
 
 /// File formats, decided by the extension.
@@ -60,6 +68,10 @@ pub struct SourceSpec {
     pub sheet: Option<String>,
     /// XLSX: the most cells a sheet may declare.
     pub max_cells: u64,
+    /// CSV: the longest line, in bytes.
+    pub max_line_bytes: u64,
+    /// XLSX: the most bytes the workbook's parts may inflate to, together.
+    pub max_uncompressed_bytes: u64,
     pub header_row: usize,
     pub table: &'static TableDef,
     /// canonical column → raw header

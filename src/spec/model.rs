@@ -179,6 +179,12 @@ pub struct Source {
     /// XLSX only: a sheet declaring more cells than this is refused before it is read.
     #[serde(default)]
     pub max_cells: Option<u64>,
+    /// CSV only: a line longer than this many bytes refuses the file before it is read.
+    #[serde(default)]
+    pub max_line_bytes: Option<u64>,
+    /// XLSX only: a workbook whose parts inflate to more bytes than this is refused unread.
+    #[serde(default)]
+    pub max_uncompressed_bytes: Option<u64>,
     /// 1-based line (CSV) or row (XLSX) of the header; lines above it are titles.
     #[serde(default = "default_header_row")]
     pub header_row: usize,

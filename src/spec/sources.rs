@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{Ctx, DEFAULT_MAX_CELLS, Encoding, Format, Grade, SourceSpec, ValueSpec, model};
+use super::{
+    Ctx, DEFAULT_MAX_CELLS, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_UNCOMPRESSED_BYTES, Encoding,
+    Format, Grade, SourceSpec, ValueSpec, model,
+};
 use crate::error::Result;
 use crate::tables::{self, Kind, TableDef};
 
@@ -76,6 +79,10 @@ fn resolve_source(
         encoding,
         sheet: source.sheet.clone(),
         max_cells: source.max_cells.unwrap_or(DEFAULT_MAX_CELLS),
+        max_line_bytes: source.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES),
+        max_uncompressed_bytes: source
+            .max_uncompressed_bytes
+            .unwrap_or(DEFAULT_MAX_UNCOMPRESSED_BYTES),
         header_row: source.header_row,
         table,
         columns,

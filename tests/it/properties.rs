@@ -119,8 +119,14 @@ fn a_ten_megabyte_field_is_one_quarantined_cell() {
     let text = std::fs::read_to_string(dir.path().join("population.csv")).unwrap()
         + &format!("450103,9岁,{huge},1,1\n");
     std::fs::write(dir.path().join("population.csv"), text).unwrap();
-    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap()
-        + "\n[gates]\nmax_quarantine_share = 1.0\n";
+    // A line of 10 MiB is refused unread under the default max_line_bytes (1 MiB; see
+    // spec_errors::hostile_files_are_refused_before_they_are_read); declared larger here, the
+    // line is read and its one oversized cell quarantined.
+    let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap().replacen(
+        "path = \"population.csv\"",
+        "path = \"population.csv\"\nmax_line_bytes = 16777216",
+        1,
+    ) + "\n[gates]\nmax_quarantine_share = 1.0\n";
     std::fs::write(dir.path().join("pipeline.toml"), toml).unwrap();
     let pipeline = edustat::spec::load(&dir.path().join("pipeline.toml")).unwrap();
     let divisions = edustat::divisions::Divisions::load(&pipeline.divisions).unwrap();

@@ -189,3 +189,62 @@ fn a_full_disk_names_the_file() {
         .to_string();
     assert!(err.contains("/dev/full") && err.to_lowercase().contains("space"), "{err}");
 }
+
+/// A zip archive named like a workbook, with one part of `size` bytes (zeros, or a byte
+/// pattern that barely compresses), written by streaming.
+fn workbook_of(path: &std::path::Path, size: usize, compressible: bool) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/sharedStrings.xml", options).unwrap();
+    let mut state = 0x2545_f491_u32;
+    let block: Vec<u8> = (0..1 << 16)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            if compressible { 0 } else { state as u8 }
+        })
+        .collect();
+    for _ in 0..size / block.len() {
+        zip.write_all(&block).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn hostile_files_are_refused_before_they_are_read() {
+    // A CSV line of 2 MiB (over the default max_line_bytes of 1 MiB): exit 3 naming the line,
+    // found by streaming the file, before it is read whole.
+    let dir = fixture(|t| t);
+    let exchange = dir.path().join("exchange.csv");
+    let text = std::fs::read_to_string(&exchange).unwrap();
+    std::fs::write(&exchange, format!("{text}2020,{}\n", "9".repeat(2 << 20))).unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("exchange.csv:3") && err.contains("max_line_bytes"), "{err}");
+    // A workbook whose one part inflates a thousandfold (16 MiB of zeros in ~16 KiB): a zip
+    // bomb, refused from the zip directory alone.
+    let dir = fixture(|t| t.replacen("path = \"exchange.csv\"", "path = \"exchange.xlsx\"", 1));
+    workbook_of(&dir.path().join("exchange.xlsx"), 16 << 20, true);
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("exchange.xlsx") && err.contains("zip bomb"), "{err}");
+    // A workbook that inflates beyond the declared max_uncompressed_bytes (2 MiB that barely
+    // compress, against 1 MB).
+    let dir = fixture(|t| {
+        t.replacen(
+            "path = \"exchange.csv\"",
+            "path = \"exchange.xlsx\"\nmax_uncompressed_bytes = 1000000",
+            1,
+        )
+    });
+    workbook_of(&dir.path().join("exchange.xlsx"), 2 << 20, false);
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("inflates to 2097152 bytes") && err.contains("max_uncompressed_bytes"),
+        "{err}"
+    );
+}
