@@ -41,8 +41,10 @@ pub struct RunSummary {
     pub rows_quarantined: u64,
     pub indicator_rows: usize,
     pub reused_tables: Vec<String>,
-    /// Quality checks run (a published run passed every one; a failed gate publishes nothing).
+    /// Quality checks passed (a failed gate publishes nothing; a failed warning is recorded).
     pub checks_passed: usize,
+    /// Checks declared `action = "warn"` that failed: listed in checks.parquet.
+    pub warnings: usize,
 }
 
 /// The stage timings of one run, in order.
@@ -194,7 +196,8 @@ impl Computed {
             rows_quarantined: self.ingested.quarantine.height() as u64,
             indicator_rows: self.indicators.height(),
             reused_tables: std::mem::take(&mut self.reused),
-            checks_passed: self.checks.len(),
+            checks_passed: self.checks.iter().filter(|c| c.passed).count(),
+            warnings: self.checks.iter().filter(|c| !c.passed && c.warning).count(),
         }
     }
 }
@@ -243,6 +246,7 @@ fn unchanged((dir, manifest): &(PathBuf, Manifest)) -> RunSummary {
         indicator_rows: manifest.rows_of("indicators.parquet").unwrap_or(0) as usize,
         reused_tables: manifest.tables.iter().map(|t| t.table.clone()).collect(),
         checks_passed: 0,
+        warnings: 0,
     }
 }
 

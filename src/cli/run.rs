@@ -77,6 +77,12 @@ pub fn execute(args: Args) -> Result<()> {
         "indicator rows: {}; quarantined input rows: {}; checks passed: {}",
         summary.indicator_rows, summary.rows_quarantined, summary.checks_passed
     );
+    if summary.warnings > 0 {
+        println!(
+            "warnings: {} plausibility checks failed (action = \"warn\"); see checks.parquet",
+            summary.warnings
+        );
+    }
     if !summary.reused_tables.is_empty() {
         println!("reused unchanged tables: {}", summary.reused_tables.join(", "));
     }

@@ -125,6 +125,15 @@ fn grid(
             continue;
         }
         let (r, c) = cell.get_position();
+        if u64::from(r) >= MAX_ROW {
+            // Rows without references are counted by the reader: Excel's grid ends here.
+            return Err(input_error(
+                path,
+                format!(
+                    "sheet {name:?} runs past row {MAX_ROW}, the last row Excel has; the workbook is malformed"
+                ),
+            ));
+        }
         (min_row, max_row, max_col) = (min_row.min(r), max_row.max(r), max_col.max(c));
         let extent = (max_row - min_row) as u64 + 1;
         if extent.saturating_mul(max_col as u64 + 1) > max_cells {

@@ -120,6 +120,8 @@ pub struct Pipeline {
     pub min_reporting_ratio: Option<f64>,
     /// `[plausibility] largest_class`: pupils one class can hold, for the class-capacity check.
     pub largest_class: Option<i64>,
+    /// `[[plausibility.indicators]]`: bounds on published values.
+    pub plausible: Vec<PlausibleSpec>,
     pub keep_runs: usize,
     /// Relative tolerances of `edustat check`.
     pub tolerances: Tolerances,
@@ -254,6 +256,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
 
     let families = families::resolve(ctx, &raw.indicators)?;
     let targets = targets::resolve(ctx, &raw.targets, &families)?;
+    let plausible = plausible(ctx, &raw.plausibility.indicators, &families)?;
 
     Ok(Pipeline {
         id,
@@ -270,6 +273,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         population_max_yoy_change: raw.gates.population_max_yoy_change,
         min_reporting_ratio: raw.gates.min_reporting_ratio,
         largest_class,
+        plausible,
         keep_runs: raw.publish.keep_runs.max(1),
         tolerances: Tolerances {
             default: raw.check.tolerance.unwrap_or(1e-9),
@@ -291,6 +295,59 @@ fn history_from(ctx: &Ctx, raw: &model::PipelineFile, first: i32) -> Result<i32>
         Some(h) => Ok(*h.get_ref()),
         None => Ok(first),
     }
+}
+
+/// What a failed plausibility bound does: stop the run (exit 3, nothing published) or only
+/// record the failed check and publish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Fail,
+    Warn,
+}
+
+/// One `[[plausibility.indicators]]` entry, resolved.
+#[derive(Clone, Debug)]
+pub struct PlausibleSpec {
+    pub ids: Vec<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub max_change: Option<f64>,
+    pub max_modified_z: Option<f64>,
+    pub action: Action,
+}
+
+/// `[[plausibility.indicators]]`: ids the pipeline publishes, at least one bound, bounds > 0.
+fn plausible(
+    ctx: &Ctx,
+    raw: &[model::PlausibleValues],
+    families: &Families,
+) -> Result<Vec<PlausibleSpec>> {
+    let mut out = Vec::new();
+    for p in raw {
+        if let Some(id) = p.ids.get_ref().iter().find(|id| !families.publishes(id)) {
+            return Err(
+                ctx.err(p.ids.span(), format!("{id:?} is not an indicator of this pipeline"))
+            );
+        }
+        let positive = [p.max_change, p.max_modified_z].iter().flatten().all(|v| *v > 0.0);
+        let any = [p.min, p.max, p.max_change, p.max_modified_z].iter().any(Option::is_some);
+        if !positive || !any {
+            return Err(ctx.err(
+                p.ids.span(),
+                "a plausibility entry sets min, max, max_change or max_modified_z (the last two above 0)",
+            ));
+        }
+        out.push(PlausibleSpec {
+            ids: p.ids.get_ref().clone(),
+            min: p.min,
+            max: p.max,
+            max_change: p.max_change,
+            max_modified_z: p.max_modified_z,
+            action: p.action.unwrap_or(Action::Fail),
+        });
+    }
+    Ok(out)
 }
 
 /// `[plausibility] largest_class`, in 1..=1000 pupils.

@@ -86,6 +86,29 @@ pub struct Plausibility {
     /// capped here) has its class row quarantined; none = no check.
     #[serde(default)]
     pub largest_class: Option<Spanned<i64>>,
+    /// Bounds on published values, per group of indicators.
+    #[serde(default)]
+    pub indicators: Vec<PlausibleValues>,
+}
+
+/// What a published value may plausibly be (`[[plausibility.indicators]]`): a range, a change
+/// from the region's own previous year, a distance from its sibling regions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlausibleValues {
+    pub ids: Spanned<Vec<String>>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Largest relative change from the previous year (0.5 = ±50 %).
+    #[serde(default)]
+    pub max_change: Option<f64>,
+    /// Largest modified z-score among the regions of one parent and level.
+    #[serde(default)]
+    pub max_modified_z: Option<f64>,
+    #[serde(default)]
+    pub action: Option<super::Action>,
 }
 
 /// Tolerances of `edustat check`: relative, by default and per indicator.

@@ -248,3 +248,49 @@ fn hostile_files_are_refused_before_they_are_read() {
         "{err}"
     );
 }
+
+#[test]
+fn a_tenfold_denominator_error_stops_the_run_or_warns_as_declared() {
+    // C's population aged 3–5 divided by ten (40 → 4 a year): its preschool ratio becomes
+    // 124 / 12 = 1033.3 % instead of 103.3 %, far above the declared bound of 150.
+    fn bound(action: &'static str) -> impl Fn(String) -> String {
+        move |t: String| {
+            format!(
+                "{t}\n[[plausibility.indicators]]\nids = [\"ger_preschool\"]\nmax = 150.0\naction = \"{action}\"\n"
+            )
+        }
+    }
+    let tenfold = |dir: &tempfile::TempDir| {
+        let p = dir.path().join("population.csv");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let text = ["3岁", "4岁", "5岁"].iter().fold(text, |t, age| {
+            t.replace(&format!("450202,{age},40,20,20"), &format!("450202,{age},4,2,2"))
+        });
+        std::fs::write(p, text).unwrap();
+    };
+    let dir = fixture(bound("fail"));
+    tenfold(&dir);
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("plausibility.range") && err.contains("450202 2020: 1033.33"), "{err}");
+    assert!(!dir.path().join("out/tiny/latest").exists(), "nothing published");
+    // Declared a warning: published, and the failed check is in checks.parquet.
+    let dir = fixture(bound("warn"));
+    tenfold(&dir);
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 0, "{err}");
+    let checks =
+        edustat::frame::read_parquet(&dir.path().join("out/tiny/latest/checks.parquet")).unwrap();
+    let rules = common::texts(&checks, "rule");
+    let severity = common::texts(&checks, "severity");
+    let passed = edustat::frame::bools(&checks, "passed").unwrap();
+    let i = rules.iter().position(|r| r == "plausibility.range").unwrap();
+    assert_eq!((passed[i], severity[i].as_str()), (Some(false), "warning"));
+    // A bound on an indicator the pipeline does not publish: exit 2 naming the line.
+    let dir = fixture(|t| {
+        format!("{t}\n[[plausibility.indicators]]\nids = [\"ger_nothing\"]\nmax = 1.0\n")
+    });
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ger_nothing"), "{err}");
+}

@@ -4,7 +4,9 @@
 //! Checks: row accounting and quarantine share per file; single ages against supplied all-ages
 //! totals; counties against supplied city and province population; county population year on
 //! year and schools reporting enrolment against the previous year (when the pipeline sets their
-//! limits); values over 100 (informative).
+//! limits); values over 100 (informative); the plausibility of published values (`plausible`).
+
+mod plausible;
 
 use crate::divisions::Divisions;
 use crate::error::{Error, Result};
@@ -19,6 +21,8 @@ pub struct Check {
     pub scope: String,
     pub passed: bool,
     pub detail: String,
+    /// Recorded, but a failure does not stop the run (`action = "warn"`).
+    pub warning: bool,
 }
 
 /// Every check of the pipeline's gates over what was ingested and computed.
@@ -44,12 +48,13 @@ pub fn checks(
         checks.extend(reporting_coverage(enrolment, schools, min)?);
     }
     checks.push(over_100(indicators)?);
+    checks.extend(plausible::checks(&pipeline.plausible, indicators, divisions)?);
     Ok(checks)
 }
 
 /// `Err(Gate)` naming the first ten failed checks, if any failed.
 pub fn enforce(checks: &[Check]) -> Result<()> {
-    let failed: Vec<&Check> = checks.iter().filter(|c| !c.passed).collect();
+    let failed: Vec<&Check> = checks.iter().filter(|c| !c.passed && !c.warning).collect();
     if failed.is_empty() {
         return Ok(());
     }
@@ -69,6 +74,10 @@ pub fn to_frame(checks: &[Check]) -> Result<DataFrame> {
         Column::new("scope".into(), checks.iter().map(|c| c.scope.clone()).collect::<Vec<_>>()),
         Column::new("passed".into(), checks.iter().map(|c| c.passed).collect::<Vec<_>>()),
         Column::new("detail".into(), checks.iter().map(|c| c.detail.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "severity".into(),
+            checks.iter().map(|c| if c.warning { "warning" } else { "gate" }).collect::<Vec<_>>(),
+        ),
     ])
 }
 
@@ -84,6 +93,7 @@ fn file_checks(pipeline: &Pipeline, ingested: &Ingested) -> Vec<Check> {
                 "read {} = accepted {} + quarantined {}",
                 f.rows_read, f.rows_accepted, f.rows_quarantined
             ),
+            warning: false,
         });
         let share =
             if f.rows_read == 0 { 0.0 } else { f.rows_quarantined as f64 / f.rows_read as f64 };
@@ -96,6 +106,7 @@ fn file_checks(pipeline: &Pipeline, ingested: &Ingested) -> Vec<Check> {
                 share * 100.0,
                 pipeline.max_quarantine_share * 100.0
             ),
+            warning: false,
         });
     }
     checks
@@ -236,6 +247,7 @@ fn over_100(indicators: &DataFrame) -> Result<Check> {
         scope: "indicators".into(),
         passed: true,
         detail: format!("{n} percent values above 100, flagged over_100"),
+        warning: false,
     })
 }
 
@@ -263,6 +275,7 @@ fn sums_match(pairs: &DataFrame, rule: &str, what: &str) -> Result<Vec<Check>> {
             scope: format!("{c} {y} {sex}{age}"),
             passed: x == t,
             detail: format!("supplied {x}, {what} {t}"),
+            warning: false,
         });
     }
     Ok(checks)
@@ -286,7 +299,8 @@ fn year_on_year(
             && p > 0.0
         {
             let (passed, detail) = test(x, p);
-            checks.push(Check { rule: rule.into(), scope: format!("{c} {y}"), passed, detail });
+            let scope = format!("{c} {y}");
+            checks.push(Check { rule: rule.into(), scope, passed, detail, warning: false });
         }
     }
     Ok(checks)
