@@ -27,7 +27,7 @@ pub fn watch() {
             let name = if signal == SIGTERM { "SIGTERM" } else { "SIGINT" };
             match removed {
                 Some(dir) => {
-                    let _ = std::fs::remove_dir_all(&dir);
+                    remove_while_written(&dir);
                     eprintln!(
                         "edustat: stopped by {name}; removed the unfinished {} (latest is unchanged)",
                         dir.display()
@@ -38,6 +38,24 @@ pub fn watch() {
             std::process::exit(128 + signal);
         }
     });
+}
+
+/// Remove `dir`, which the run may still be writing into: first moved aside, so that no new
+/// file can be created under its name, then removed, again while a file created in the
+/// meantime keeps it from going.
+#[cfg(unix)]
+fn remove_while_written(dir: &std::path::Path) {
+    let mut aside = dir.as_os_str().to_owned();
+    aside.push(".stopped");
+    let aside = PathBuf::from(aside);
+    let target = if std::fs::rename(dir, &aside).is_ok() { aside } else { dir.to_path_buf() };
+    for _ in 0..50 {
+        match std::fs::remove_dir_all(&target) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
 }
 
 /// Elsewhere the default handling stays; the next run removes what is left.

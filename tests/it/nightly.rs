@@ -397,19 +397,26 @@ fn sigterm_and_sigint_remove_the_unfinished_run() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let waited = std::time::Instant::now();
-        while unfinished(&out) == 0 {
-            assert!(waited.elapsed().as_secs() < 50, "the run never reached mid_publish");
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        // Wait for the run to say it is paused there (it has its unfinished folder by then).
+        let mut child = child;
+        let mut said = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut stderr = String::new();
+        loop {
+            let mut line = String::new();
+            let n = std::io::BufRead::read_line(&mut said, &mut line).unwrap();
+            assert!(n > 0, "the run ended before mid_publish: {stderr}");
+            stderr.push_str(&line);
+            if line.contains("failpoint mid_publish: pausing") {
+                break;
+            }
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(unfinished(&out), 1, "{name}: the run is building its folder");
         let pid = child.id().to_string();
-        assert!(
-            std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success()
-        );
-        let done = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&done.stderr);
-        assert_eq!(done.status.code(), Some(code), "{name}: {stderr}");
+        let sent = std::process::Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success());
+        std::io::Read::read_to_string(&mut said, &mut stderr).unwrap();
+        let done = child.wait().unwrap();
+        assert_eq!(done.code(), Some(code), "{name}: {stderr}");
         assert!(stderr.contains(&format!("stopped by {name}")), "{stderr}");
         assert_eq!(unfinished(&out), 0, "{name}: the unfinished folder is gone");
         assert_eq!(latest(&out), good, "{name}: latest untouched");
