@@ -170,13 +170,40 @@ mod tests {
     fn modified_z_of_a_tenfold_value() {
         // Values 10, 11, 12, 13, 14, 120: median (12 + 13) / 2 = 12.5; deviations 2.5, 1.5,
         // 0.5, 0.5, 1.5, 107.5 → MAD (1.5 + 1.5) / 2 = 1.5; z of 120 = 0.6745 × 107.5 / 1.5
-        // = 48.3; of 10: 0.6745 × −2.5 / 1.5 = −1.12.
+        // = 72.50875 / 1.5 = 48.33917; of 10: 0.6745 × −2.5 / 1.5 = −1.124.
         let values = [10.0, 11.0, 12.0, 13.0, 14.0, 120.0];
         assert_eq!(median(values.to_vec()), 12.5);
         let codes: Vec<String> = (0..6).map(|i| format!("c{i}")).collect();
         let members: Vec<(&String, f64)> = codes.iter().zip(values).collect();
         let mad = median_of_deviations(&members, 12.5);
         assert_eq!(mad, 1.5);
-        assert!((0.6745 * (120.0 - 12.5) / mad - 48.338).abs() < 1e-3);
+        assert!((0.6745 * (120.0 - 12.5) / mad - 48.33917).abs() < 1e-5);
+    }
+
+    #[test]
+    fn siblings_and_changes_name_the_offending_values() {
+        // Six counties of one city with 10, 11, 12, 13, 14, 120: only 120 is beyond 3.5 (z 48.3;
+        // 10 has z −1.1). County 450101 goes from 5 (2019) to 10 (2020): +100 %, beyond 50 %.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("divisions.csv");
+        let mut text =
+            "code,name_zh,name_en,level,parent_code,valid_from,valid_to,successor_code\n\
+            450000,省,,province,,,,\n450100,市,,city,450000,,,\n"
+                .to_string();
+        for i in 1..=6 {
+            text.push_str(&format!("45010{i},县{i},,county,450100,,,\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let divisions = Divisions::load(&path).unwrap();
+        let mut series = Series::new();
+        for (i, v) in [10.0, 11.0, 12.0, 13.0, 14.0, 120.0].iter().enumerate() {
+            series.insert((2020, format!("45010{}", i + 1)), *v);
+        }
+        series.insert((2019, "450101".to_string()), 5.0);
+        let off = siblings(&series, &divisions, 3.5);
+        assert_eq!(off.len(), 1, "{off:?}");
+        assert!(off[0].starts_with("450106 2020: 120.00 (z +48.3"), "{off:?}");
+        let moved = change(&series, 0.5);
+        assert_eq!(moved, vec!["450101 2020: 5.00 → 10.00 (+100.0%)".to_string()]);
     }
 }
