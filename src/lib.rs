@@ -30,5 +30,6 @@ pub use error::{Error, Result};
 /// The edustat version written into every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Version of the output layout (columns and types of the published tables).
-pub const SCHEMA_VERSION: &str = "1";
+/// Version of the output layout (columns and types of the published tables). 2: `checks.parquet`
+/// gained `severity`.
+pub const SCHEMA_VERSION: &str = "2";

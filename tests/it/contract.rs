@@ -112,7 +112,14 @@ fn published_tables_match_the_contract() {
         ),
         (
             "checks.parquet",
-            expect(&[("rule", "str"), ("scope", "str"), ("passed", "bool"), ("detail", "str")]),
+            // severity: "gate" (a failure stops the run) or "warning" (recorded only).
+            expect(&[
+                ("rule", "str"),
+                ("scope", "str"),
+                ("passed", "bool"),
+                ("detail", "str"),
+                ("severity", "str"),
+            ]),
         ),
         (
             "catalogue.parquet",
