@@ -15,14 +15,22 @@ pub(super) fn read(source: &SourceSpec, bytes: &[u8]) -> Result<RawTable> {
         location: format!("{} (byte {})", e.line, e.byte_offset),
         message: e.message,
     })?;
-    let mut table = read_csv(&source.path, &text, source.header_row)?;
+    let mut table = read_csv(&source.path, &text, source.header_row, source.delimiter)?;
     table.encoding = Some(used);
     Ok(table)
 }
 
-pub(super) fn read_csv(path: &Path, text: &str, header_row: usize) -> Result<RawTable> {
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+pub(super) fn read_csv(
+    path: &Path,
+    text: &str,
+    header_row: usize,
+    delimiter: u8,
+) -> Result<RawTable> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut lines = Lines::default();
     for (index, record) in reader.records().enumerate() {
@@ -92,12 +100,13 @@ mod tests {
             "a,b\r1,2\r3,4\r",
             "a,b\r\n1,2\r\n3,4",
         ] {
-            let t = read_csv(Path::new("x.csv"), text, 1).unwrap();
+            let t = read_csv(Path::new("x.csv"), text, 1, b',').unwrap();
             assert_eq!(t.lines, vec![2, 3], "{text:?}");
         }
         // A quoted field over two lines: the next record starts two lines further down; a blank
         // line is skipped by the parser but still counted.
-        let t = read_csv(Path::new("x.csv"), "a,b\r\n\"x\r\ny\",2\r\n\r\n3,4\r\n", 1).unwrap();
+        let t =
+            read_csv(Path::new("x.csv"), "a,b\r\n\"x\r\ny\",2\r\n\r\n3,4\r\n", 1, b',').unwrap();
         assert_eq!(t.lines, vec![2, 5]);
     }
 
@@ -107,9 +116,9 @@ mod tests {
         // pairs here; the test would not finish.
         let header: Vec<String> = (0..1_000_000).map(|i| format!("c{i}")).collect();
         let text = format!("{}\n", header.join(","));
-        let t = read_csv(Path::new("x.csv"), &text, 1).unwrap();
+        let t = read_csv(Path::new("x.csv"), &text, 1, b',').unwrap();
         assert_eq!(t.headers.len(), 1_000_000);
-        let e = read_csv(Path::new("x.csv"), "a,b,c,b\n", 1).unwrap_err().to_string();
+        let e = read_csv(Path::new("x.csv"), "a,b,c,b\n", 1, b',').unwrap_err().to_string();
         assert!(e.contains("header \"b\" appears twice (columns 2 and 4)"), "{e}");
     }
 }

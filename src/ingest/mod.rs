@@ -78,10 +78,11 @@ pub fn read_file(
     code_map: &DataFrame,
     years: (i32, i32),
 ) -> Result<FileRows> {
-    let raw = match source.format {
+    let mut raw = match source.format {
         Format::Csv => csv::read(source, bytes)?,
         Format::Xlsx => xlsx::read(source, bytes)?,
     };
+    raw.read_as_empty(&source.missing);
     let t = rows::type_rows(source, &raw, code_map, years)?;
     let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
     let quarantine = if early.height() == 0 {

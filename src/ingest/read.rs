@@ -31,6 +31,20 @@ pub struct RawTable {
     pub preview: Vec<(usize, Vec<String>)>,
 }
 
+impl RawTable {
+    /// Cells equal to one of `markers` (a delivery's "no value": "..", "…", "x") become empty.
+    pub fn read_as_empty(&mut self, markers: &[String]) {
+        if markers.is_empty() {
+            return;
+        }
+        for cell in self.cells.iter_mut().flatten() {
+            if cell.as_deref().is_some_and(|c| markers.iter().any(|m| m == c)) {
+                *cell = None;
+            }
+        }
+    }
+}
+
 /// Said when the XLSX reader itself fails (panics) on a workbook. The fuzz targets treat it as
 /// a finding: the reader should have returned an error.
 pub const XLSX_READER_FAILED: &str = "the XLSX reader failed on this workbook";

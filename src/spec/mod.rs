@@ -73,6 +73,10 @@ pub struct SourceSpec {
     /// XLSX: the most bytes the workbook's parts may inflate to, together.
     pub max_uncompressed_bytes: u64,
     pub header_row: usize,
+    /// CSV: the field separator.
+    pub delimiter: u8,
+    /// Cells that mean "no value", read as empty.
+    pub missing: Vec<String>,
     pub table: &'static TableDef,
     /// canonical column → raw header
     pub columns: Vec<(String, String)>,

@@ -160,6 +160,10 @@ pub struct Mapping {
     /// raw headers the mapping knows and deliberately leaves out (no warning for them)
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// Cells that mean "no value" in this delivery (e.g. "..", "…", "x"): read as empty, never
+    /// quarantined.
+    #[serde(default)]
+    pub missing: Vec<String>,
     /// wide layouts: each raw value column, the measure it holds and the keys it implies
     #[serde(default)]
     pub values: Vec<ValueColumn>,
@@ -208,6 +212,9 @@ pub struct Source {
     /// XLSX only: a workbook whose parts inflate to more bytes than this is refused unread.
     #[serde(default)]
     pub max_uncompressed_bytes: Option<u64>,
+    /// CSV only: the field separator, one character (default ","; e.g. ";" or "\t").
+    #[serde(default)]
+    pub delimiter: Option<Spanned<String>>,
     /// 1-based line (CSV) or row (XLSX) of the header; lines above it are titles.
     #[serde(default = "default_header_row")]
     pub header_row: usize,

@@ -61,6 +61,7 @@ fn resolve_source(
     };
     let (path, format) = input_file(ctx, dir, source, &display)?;
     let encoding = encoding(ctx, source)?;
+    let delimiter = delimiter(ctx, source, format)?;
     if source.header_row == 0 {
         return Err(ctx.err(source.path.span(), "header_row is 1-based"));
     }
@@ -84,6 +85,8 @@ fn resolve_source(
             .max_uncompressed_bytes
             .unwrap_or(DEFAULT_MAX_UNCOMPRESSED_BYTES),
         header_row: source.header_row,
+        delimiter,
+        missing: mapping.missing.iter().map(|m| m.trim().to_string()).collect(),
         table,
         columns,
         strip_suffixes: mapping.strip_suffixes.clone(),
@@ -93,6 +96,26 @@ fn resolve_source(
         ignore: mapping.ignore.clone(),
         total_labels: mapping.total_labels.clone(),
     })
+}
+
+/// The CSV field separator: one ASCII character other than a quote or a line break.
+fn delimiter(ctx: &Ctx, source: &model::Source, format: Format) -> Result<u8> {
+    let Some(d) = &source.delimiter else { return Ok(b',') };
+    let ok = match d.get_ref().as_bytes() {
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Some(*b),
+        _ => None,
+    };
+    match (ok, format) {
+        (Some(_), Format::Xlsx) => Err(ctx.err(d.span(), "delimiter applies to CSV sources only")),
+        (Some(b), Format::Csv) => Ok(b),
+        (None, _) => Err(ctx.err(
+            d.span(),
+            format!(
+                "delimiter {:?} must be one character such as \",\", \";\" or \"\\t\"",
+                d.get_ref()
+            ),
+        )),
+    }
 }
 
 /// The input file: it exists, lies inside the pipeline's root, and is CSV or XLSX.

@@ -294,3 +294,54 @@ fn a_tenfold_denominator_error_stops_the_run_or_warns_as_declared() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("ger_nothing"), "{err}");
 }
+
+#[test]
+fn delimiters_and_missing_markers_are_declared() {
+    let inbound = |dir: &tempfile::TempDir| {
+        let df =
+            edustat::frame::read_parquet(&dir.path().join("out/tiny/latest/indicators.parquet"))
+                .unwrap();
+        common::indicator(&df, "inbound_students", 2020, "450000", "total").and_then(|r| r.value)
+    };
+    // A semicolon-separated export, declared: the same 120 inbound students.
+    let dir = fixture(|t| {
+        t.replacen("path = \"exchange.csv\"", "path = \"exchange.csv\"\ndelimiter = \";\"", 1)
+    });
+    std::fs::write(
+        dir.path().join("exchange.csv"),
+        "年份;地区代码;来桂;出国\n2020;450000;120;80\n",
+    )
+    .unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(inbound(&dir), Some(120.0));
+    // ".." for "not available": undeclared, a count that is not a number (quarantined: the one
+    // row of the file, over the 1% gate); declared as missing, an empty cell.
+    let dots = "年份,地区代码,来桂,出国\n2020,450000,120,..\n";
+    let dir = fixture(|t| t);
+    std::fs::write(dir.path().join("exchange.csv"), dots).unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("quarantine.share") && err.contains("exchange.csv"), "{err}");
+    let dir = fixture(|t| {
+        t.replacen("table = \"exchange\"", "table = \"exchange\"\nmissing = [\"..\"]", 1)
+    });
+    std::fs::write(dir.path().join("exchange.csv"), dots).unwrap();
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(inbound(&dir), Some(120.0));
+    let q = edustat::frame::read_parquet(&dir.path().join("out/tiny/latest/quarantine.parquet"))
+        .unwrap();
+    assert_eq!(q.height(), 0);
+    // A delimiter of two characters: exit 2 naming the line.
+    let dir = fixture(|t| {
+        t.replacen("path = \"exchange.csv\"", "path = \"exchange.csv\"\ndelimiter = \";;\"", 1)
+    });
+    let (code, err) = run_fixture(&dir);
+    assert_eq!(code, 2, "{err}");
+    let line = line_of(&dir, "delimiter = ");
+    assert!(
+        err.contains(&format!("pipeline.toml:{line}:")) && err.contains("one character"),
+        "{err}"
+    );
+}
