@@ -73,11 +73,7 @@ impl BaselineMeta {
     /// The `baseline.json` of a baseline folder: missing or unreadable, it is an input error
     /// (a baseline that cannot say what it was made from is not one).
     fn read(path: &Path) -> Result<BaselineMeta> {
-        let bad = |message: String| Error::Input {
-            file: path.to_path_buf(),
-            location: String::new(),
-            message,
-        };
+        let bad = |message: String| Error::input(path, message);
         let text = std::fs::read_to_string(path).map_err(|e| {
             bad(format!("cannot be read ({e}); `edustat baseline <run> -o DIR` writes it"))
         })?;
@@ -127,11 +123,7 @@ impl Snapshot {
                     .lazy()
                     .select(TARGET_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
             )?;
-            let m = Manifest::read(dir).map_err(|e| Error::Input {
-                file: dir.join("manifest.json"),
-                location: String::new(),
-                message: format!("the run's manifest cannot be read: {e}"),
-            })?;
+            let m = Manifest::read(dir)?;
             return Ok(Snapshot::new(indicators, targets, BaselineMeta::from(m)));
         }
         if dir.join("indicators.csv").is_file() {

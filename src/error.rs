@@ -83,4 +83,9 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+
+    /// Bad input in `file` as a whole (no line or cell to point at).
+    pub(crate) fn input(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Input { file: file.into(), location: String::new(), message: message.into() }
+    }
 }

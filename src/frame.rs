@@ -184,11 +184,9 @@ pub fn write_parquet(
 /// Read a whole Parquet file.
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    ParquetReader::new(file).finish().map_err(|e| Error::Input {
-        file: path.to_path_buf(),
-        location: String::new(),
-        message: format!("not a readable Parquet file ({e})"),
-    })
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| Error::input(path, format!("not a readable Parquet file ({e})")))
 }
 
 /// Execute a plan.

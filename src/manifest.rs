@@ -81,33 +81,23 @@ impl Manifest {
     /// Read `manifest.json` of a run folder.
     pub fn read(run_dir: &Path) -> Result<Manifest> {
         let path = run_dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|e| {
-            Error::Usage(format!("{} is not a manifest edustat wrote: {e}", path.display()))
-        })
+        // A run folder whose manifest is gone or garbled is damaged input, whoever reads it.
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::input(&path, format!("cannot be read ({e})")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::input(&path, format!("is not a manifest edustat wrote ({e})")))
     }
 
     /// The files of run folder `run_dir` that no longer match this manifest (missing, another
     /// size, another SHA-256), each with what is wrong; empty when the run is whole.
     pub fn damage(&self, run_dir: &Path) -> Vec<(String, String)> {
-        let mut damaged = Vec::new();
-        for file in &self.files {
-            let path = run_dir.join(&file.path);
-            let problem = match std::fs::read(&path) {
-                Err(e) => Some(format!("cannot be read ({e})")),
-                Ok(bytes) if bytes.len() as u64 != file.bytes => {
-                    Some(format!("{} bytes where the manifest says {}", bytes.len(), file.bytes))
-                }
-                Ok(bytes) if crate::digest::sha256(&bytes) != file.sha256 => {
-                    Some("its SHA-256 differs from the manifest's".to_string())
-                }
-                Ok(_) => None,
-            };
-            if let Some(problem) = problem {
-                damaged.push((file.path.clone(), problem));
-            }
-        }
-        damaged
+        let checked = self.files.iter().map(|f| (f.path.clone(), problem(run_dir, f)));
+        checked.filter_map(|(path, problem)| Some((path, problem?))).collect()
+    }
+
+    /// What is wrong with one listed file of `run_dir`, if anything (unlisted: nothing known).
+    pub fn damage_of(&self, run_dir: &Path, file: &str) -> Option<String> {
+        problem(run_dir, self.files.iter().find(|f| f.path == file)?)
     }
 
     /// Rows of a written table, when the manifest lists it.
@@ -118,5 +108,24 @@ impl Manifest {
     /// Rows quarantined over every input.
     pub fn rows_quarantined(&self) -> u64 {
         self.inputs.iter().map(|f| f.rows_quarantined).sum()
+    }
+}
+
+/// A written file against its manifest entry: the size first (one stat), then the content,
+/// hashed in blocks.
+fn problem(run_dir: &Path, file: &Written) -> Option<String> {
+    let path = run_dir.join(&file.path);
+    match std::fs::metadata(&path).map(|m| m.len()) {
+        Err(e) => Some(format!("cannot be read ({e})")),
+        Ok(len) if len != file.bytes => {
+            Some(format!("{len} bytes where the manifest says {}", file.bytes))
+        }
+        Ok(_) => match crate::digest::sha256_file(&path) {
+            Err(e) => Some(format!("cannot be read ({e})")),
+            Ok(hash) if hash != file.sha256 => {
+                Some("its SHA-256 differs from the manifest's".to_string())
+            }
+            Ok(_) => None,
+        },
     }
 }

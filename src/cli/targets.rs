@@ -25,16 +25,12 @@ pub fn execute(args: Args) -> Result<()> {
 /// be the file the run wrote.
 pub fn print_run(dir: &std::path::Path) -> Result<()> {
     if let Ok(manifest) = crate::manifest::Manifest::read(dir)
-        && let Some((file, why)) =
-            manifest.damage(dir).into_iter().find(|(f, _)| f == "targets.parquet")
+        && let Some(why) = manifest.damage_of(dir, "targets.parquet")
     {
-        return Err(crate::error::Error::Input {
-            file: dir.join(file),
-            location: String::new(),
-            message: format!(
-                "{why}: not the file this run wrote (`edustat verify` checks the run)"
-            ),
-        });
+        return Err(crate::error::Error::input(
+            dir.join("targets.parquet"),
+            format!("{why}: not the file this run wrote (`edustat verify` checks the run)"),
+        ));
     }
     let df = frame::read_parquet(&dir.join("targets.parquet"))?;
     let columns = |names: &[&str]| -> Result<BTreeMap<String, Vec<Option<String>>>> {

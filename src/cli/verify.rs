@@ -19,11 +19,7 @@ pub struct Args {
 
 pub fn execute(args: Args) -> Result<()> {
     let dir = crate::run_folder::locate(args.run, &args.out)?;
-    let manifest = Manifest::read(&dir).map_err(|e| Error::Input {
-        file: dir.join("manifest.json"),
-        location: String::new(),
-        message: format!("cannot be read: {e}"),
-    })?;
+    let manifest = Manifest::read(&dir)?;
     let damage = manifest.damage(&dir);
     let whole = manifest.files.len() - damage.len();
     for (file, why) in &damage {
@@ -36,13 +32,12 @@ pub fn execute(args: Args) -> Result<()> {
     );
     match damage.first() {
         None => Ok(()),
-        Some((file, why)) => Err(Error::Input {
-            file: dir.join(file),
-            location: String::new(),
-            message: format!(
+        Some((file, why)) => Err(Error::input(
+            dir.join(file),
+            format!(
                 "{why} ({} damaged file(s)); run the pipeline again: a run that does not match its manifest is recomputed, never reused",
                 damage.len()
             ),
-        }),
+        )),
     }
 }

@@ -23,11 +23,10 @@ pub(super) fn read(source: &SourceSpec, bytes: &[u8]) -> Result<RawTable> {
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        Err(Error::Input {
-            file: source.path.clone(),
-            location: String::new(),
-            message: format!("{XLSX_READER_FAILED} ({what}); the workbook is malformed"),
-        })
+        Err(Error::input(
+            &source.path,
+            format!("{XLSX_READER_FAILED} ({what}); the workbook is malformed"),
+        ))
     })
 }
 
@@ -65,7 +64,7 @@ pub(super) fn read_xlsx(
 type Workbook<'a> = Xlsx<std::io::Cursor<&'a [u8]>>;
 
 fn input_error(path: &Path, message: String) -> Error {
-    Error::Input { file: path.to_path_buf(), location: String::new(), message }
+    Error::input(path, message)
 }
 
 /// The sheet declared (a hidden one is read as declared, with a warning), or with none
