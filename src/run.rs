@@ -84,7 +84,9 @@ impl DivisionTable {
             bytes: bytes.len() as u64,
             sha256: crate::digest::sha256(&bytes),
         };
-        Ok(DivisionTable { divisions: Divisions::load(path)?, file })
+        let divisions = Divisions::load(path)?;
+        divisions.check_levels(&pipeline.levels, path)?;
+        Ok(DivisionTable { divisions, file })
     }
 }
 
@@ -313,6 +315,7 @@ fn validate_stages(
 ) -> Result<Validation> {
     let pipeline = spec::load_with(pipeline_file, allow_outside)?;
     let divisions = Divisions::load(&pipeline.divisions)?;
+    divisions.check_levels(&pipeline.levels, &pipeline.divisions)?;
     let ingested = ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?;
     let indicator_frame = indicators::compute(&pipeline, &ingested.tables, &divisions)?;
     let checks = gates::checks(&pipeline, &ingested, &indicator_frame, &divisions)?;

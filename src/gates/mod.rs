@@ -7,6 +7,7 @@
 //! limits); values over 100 (informative); the plausibility of published values (`plausible`).
 
 mod plausible;
+mod totals;
 
 use crate::divisions::Divisions;
 use crate::error::{Error, Result};
@@ -38,7 +39,7 @@ pub fn checks(
             checks.extend(population_change(population, limit)?);
         }
         checks.extend(population_age_sums(population)?);
-        checks.extend(population_county_sums(population, divisions)?);
+        checks.extend(population_county_sums(population, divisions, &pipeline.levels)?);
     }
     if let (Some(min), Some(enrolment), Some(schools)) = (
         pipeline.min_reporting_ratio,
@@ -47,6 +48,7 @@ pub fn checks(
     ) {
         checks.extend(reporting_coverage(enrolment, schools, min)?);
     }
+    checks.extend(totals::checks(pipeline, &ingested.tables, divisions)?);
     checks.push(over_100(indicators)?);
     checks.extend(plausible::checks(&pipeline.plausible, indicators, divisions)?);
     Ok(checks)
@@ -168,12 +170,17 @@ fn population_age_sums(population: &DataFrame) -> Result<Vec<Check>> {
 
 /// Counties against any city or province rows delivered, age by age (a city may deliver only
 /// some ages) and per sex.
-fn population_county_sums(population: &DataFrame, divisions: &Divisions) -> Result<Vec<Check>> {
+fn population_county_sums(
+    population: &DataFrame,
+    divisions: &Divisions,
+    levels: &[String],
+) -> Result<Vec<Check>> {
+    let base = levels.last().map_or("county", String::as_str);
     let rollup = divisions.rollup()?;
     let counties = rollup
         .clone()
         .lazy()
-        .filter(col("from_level").eq(lit("county")).and(col("region_level").neq(lit("county"))));
+        .filter(col("from_level").eq(lit(base)).and(col("region_level").neq(lit(base))));
     let singles = population.clone().lazy().filter(col("age").is_not_null());
     let county_rows = frame::inner_join(
         singles.clone().select([
@@ -191,7 +198,7 @@ fn population_county_sums(population: &DataFrame, divisions: &Divisions) -> Resu
     let higher_codes = frame::distinct(
         rollup
             .lazy()
-            .filter(col("from_level").neq(lit("county")))
+            .filter(col("from_level").neq(lit(base)))
             .select([col("from_code").alias("region_code")]),
     );
     let higher = frame::inner_join(singles, higher_codes, &["region_code"]).select([

@@ -152,7 +152,7 @@ pub fn compute(
                 flag_if(col("__n").eq(lit(1u32)), "single_school"),
             ])?)
             .coverage(lit(1.0))
-            .level(lit("county"))
+            .level(lit(hierarchy.base.clone()))
             .columns()?,
     );
     // A resource without a CV (not reported, zero mean) leaves the composite incomplete.
@@ -163,7 +163,7 @@ pub fn compute(
             .parts(lit(NULL).cast(DataType::Float64), col("__k").cast(DataType::Float64))
             .flags(flags(vec![flag_if(incomplete, "cv_missing")])?)
             .coverage(lit(1.0))
-            .level(lit("county"))
+            .level(lit(hierarchy.base.clone()))
             .columns()?,
     );
     Ok(vec![cv_rows, composite_rows])

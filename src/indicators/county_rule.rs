@@ -28,7 +28,7 @@ pub fn compute(
         .clone()
         .lazy()
         .filter(
-            ids.and(col("region_level").eq(lit("county")))
+            ids.and(col("region_level").eq(lit(hierarchy.base.clone())))
                 .and(col("sex").eq(lit("total")))
                 .and(col("area").eq(lit("total"))),
         )
@@ -107,7 +107,7 @@ fn unknown_rows(
         super::Output::new(lit(rule.id.clone()), "percent", null())
             .flags(flags(candidates)?)
             .coverage(lit(0.0))
-            .level(lit("county"))
+            .level(lit(hierarchy.base.clone()))
             .columns()?,
     ))
 }

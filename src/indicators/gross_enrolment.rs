@@ -115,7 +115,7 @@ fn pair_with_population(
         .rollup
         .clone()
         .lazy()
-        .filter(col("from_level").eq(lit("county")))
+        .filter(col("from_level").eq(lit(hierarchy.base.clone())))
         .select([col("from_code"), col("region_code")]);
     let covered = frame::inner_join(
         numerator.select([

@@ -11,8 +11,9 @@ pub mod retention;
 pub mod school_share;
 pub mod scope;
 pub mod staffing;
+pub mod supplied;
 
-use crate::divisions::Divisions;
+use crate::divisions::{Divisions, TOWNSHIP};
 use crate::error::Result;
 use crate::frame::{
     self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
@@ -43,7 +44,8 @@ pub const LOW_COVERAGE: f64 = 0.95;
 /// Compute every indicator the pipeline declares: the families that read the canonical tables,
 /// then growths (which read their values), then county rules (which read both).
 pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<DataFrame> {
-    let hierarchy = Hierarchy::new(divisions)?;
+    let hierarchy = Hierarchy::new(divisions, &pipeline.levels)?;
+    let tables = &supplied::resolve(tables, &hierarchy, pipeline.supplied_totals)?.tables;
     let mut base = empty()?;
     let mut all = None;
     for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
@@ -62,10 +64,13 @@ pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> R
         Some(all) => with_no_data_rows(all, &hierarchy)?,
         None => empty()?.lazy(),
     };
-    let level_order = when(col("region_level").eq(lit("province")))
-        .then(lit(0))
-        .otherwise(when(col("region_level").eq(lit("city"))).then(lit(1)).otherwise(lit(2)))
-        .alias("__level");
+    let level_order = hierarchy.levels.iter().enumerate().rev().fold(
+        lit(hierarchy.levels.len() as i32),
+        |acc, (i, l)| {
+            when(col("region_level").eq(lit(l.clone()))).then(lit(i as i32)).otherwise(acc)
+        },
+    );
+    let level_order = level_order.alias("__level");
     let sex_order = when(col("sex").eq(lit("total")))
         .then(lit(0))
         .otherwise(when(col("sex").eq(lit("female"))).then(lit(1)).otherwise(lit(2)))
@@ -151,7 +156,7 @@ fn with_no_data_rows(all: LazyFrame, hierarchy: &Hierarchy) -> Result<LazyFrame>
         col("unit"),
     ]));
     let above_counties = all.clone().group_by([col("indicator")]).agg([col("region_level")
-        .neq(lit("county"))
+        .neq(lit(hierarchy.base.clone()))
         .cast(DataType::UInt32)
         .sum()
         .alias("__above")]);
@@ -162,8 +167,9 @@ fn with_no_data_rows(all: LazyFrame, hierarchy: &Hierarchy) -> Result<LazyFrame>
     );
     let regions = frame::left_join(regions, hierarchy.names.clone().lazy(), &["region_code"])
         .with_column(lit(1i32).alias("__k"));
-    let grid = frame::inner_join(cells, regions, &["__k"])
-        .filter(col("__above").gt(lit(0u32)).or(col("region_level").eq(lit("county"))));
+    let grid = frame::inner_join(cells, regions, &["__k"]).filter(
+        col("__above").gt(lit(0u32)).or(col("region_level").eq(lit(hierarchy.base.clone()))),
+    );
     let present = all.clone().select(ROW_KEYS.iter().map(|c| col(*c)).collect::<Vec<_>>());
     let missing = frame::anti_join(grid, present, ROW_KEYS);
     let filled = missing.select([
@@ -206,28 +212,41 @@ pub struct Hierarchy {
     pub names: DataFrame,
     /// `region_code, __expected`: number of current counties under each region.
     pub counties: DataFrame,
-    /// Current townships: (9-digit code, county code).
+    /// Current townships: (code, county code).
     pub townships: Vec<(String, String)>,
+    /// The division table's levels, top first.
+    pub levels: Vec<String>,
+    /// The last of them: the reporting unit (county).
+    pub base: String,
 }
 
 impl Hierarchy {
-    pub fn new(divisions: &Divisions) -> Result<Self> {
+    /// The hierarchy of `divisions` over `levels` (top first; the last is the reporting unit).
+    pub fn new(divisions: &Divisions, levels: &[String]) -> Result<Self> {
+        let base = levels.last().cloned().unwrap_or_else(|| "county".into());
         let rollup = divisions.rollup()?;
         let counties = frame::collect(
             rollup
                 .clone()
                 .lazy()
-                .filter(col("from_level").eq(lit("county")))
+                .filter(col("from_level").eq(lit(base.clone())))
                 .group_by([col("region_code")])
                 .agg([col("from_code").n_unique().cast(DataType::Float64).alias("__expected")]),
         )?;
         let townships = divisions
             .rows
             .iter()
-            .filter(|d| d.level == "township" && d.valid_to.is_none())
+            .filter(|d| d.level == TOWNSHIP && d.valid_to.is_none())
             .filter_map(|d| Some((d.code.clone(), d.parent_code.clone()?)))
             .collect();
-        Ok(Hierarchy { rollup, names: divisions.names()?, counties, townships })
+        Ok(Hierarchy {
+            rollup,
+            names: divisions.names()?,
+            counties,
+            townships,
+            levels: levels.to_vec(),
+            base,
+        })
     }
 
     /// `region_code` of every current county (for keeping county-level rows only).
@@ -236,7 +255,7 @@ impl Hierarchy {
             self.rollup
                 .clone()
                 .lazy()
-                .filter(col("from_level").eq(lit("county")))
+                .filter(col("from_level").eq(lit(self.base.clone())))
                 .select([col("from_code").alias("region_code")]),
         ))
     }
@@ -260,7 +279,7 @@ impl Hierarchy {
             .rollup
             .clone()
             .lazy()
-            .filter(col("from_level").eq(lit("county")))
+            .filter(col("from_level").eq(lit(self.base.clone())))
             .select([col("from_code"), col("region_code")]);
         let mut sel: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         sel.push(col("from_code").alias("region_code"));

@@ -77,7 +77,7 @@ pub fn measure(
             let out =
                 ratio(&spec.id, &spec.unit, spec.scale, data, hierarchy, pipeline.years, &[])?;
             Ok(if spec.county_only {
-                out.filter(col("region_level").eq(lit("county")))
+                out.filter(col("region_level").eq(lit(hierarchy.base.clone())))
             } else {
                 out
             })

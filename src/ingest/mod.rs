@@ -5,6 +5,7 @@
 mod csv;
 mod keys;
 mod limits;
+mod names;
 mod plausibility;
 pub mod quarantine;
 pub mod read;
@@ -67,6 +68,8 @@ pub struct FileRows {
     pub values: Vec<ValueCol>,
     pub encoding: Option<&'static str>,
     pub sheet: Option<String>,
+    /// Raw columns neither mapped nor declared ignored.
+    pub unmapped: Vec<String>,
 }
 
 /// Decode → read → map → validate one file's bytes as `source` declares. The fuzz targets
@@ -83,13 +86,17 @@ pub fn read_file(
         Format::Xlsx => xlsx::read(source, bytes)?,
     };
     raw.read_as_empty(&source.missing);
+    let unmapped = rows::unmapped(source, &raw);
     let t = rows::type_rows(source, &raw, code_map, years)?;
     let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
-    let quarantine = if early.height() == 0 {
+    let mut quarantine = if early.height() == 0 {
         t.quarantine
     } else {
         frame::collect(frame::concat(vec![early.lazy(), t.quarantine.lazy()])?)?
     };
+    if source.regions == crate::spec::RegionsBy::Name {
+        quarantine = names::with_nearest(quarantine, code_map)?;
+    }
     Ok(FileRows {
         rows_read: raw.rows_read as u64,
         accepted: t.accepted,
@@ -97,6 +104,7 @@ pub fn read_file(
         values: t.values,
         encoding: raw.encoding,
         sheet: raw.sheet,
+        unmapped,
     })
 }
 
@@ -117,6 +125,7 @@ pub fn ingest(
         files: Vec::new(),
     };
     let mut quarantine: Vec<DataFrame> = Vec::new();
+    let mut unmapped = Unmapped::default();
     for table in TABLES.iter().copied() {
         if let Some(r) = reuse.remove(table.name) {
             tracing::info!(
@@ -138,7 +147,8 @@ pub fn ingest(
         for source in sources {
             bar.set_message(source.display.clone());
             bar.inc(1);
-            let (file, rejected) = read_source(source, &code_map, pipeline.data_years)?;
+            let (file, rejected, ignored) = read_source(source, &code_map, pipeline.data_years)?;
+            unmapped.add(ignored, &source.display);
             quarantine.push(rejected);
             typed.push(file);
         }
@@ -146,6 +156,7 @@ pub fn ingest(
         done.tables.insert(table.name, staged);
     }
     bar.finish_and_clear();
+    unmapped.warn();
     let parts: Vec<_> = std::iter::once(done.quarantine.lazy())
         .chain(quarantine.into_iter().map(|q| q.lazy()))
         .collect();
@@ -153,6 +164,33 @@ pub fn ingest(
         frame::collect(frame::sort_by(frame::concat(parts)?, &["source_file", "line"]))?;
     done.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(done)
+}
+
+/// Raw columns left unmapped, by set of columns: the files that have each set.
+#[derive(Default)]
+struct Unmapped(BTreeMap<Vec<String>, Vec<String>>);
+
+impl Unmapped {
+    fn add(&mut self, columns: Vec<String>, file: &str) {
+        if !columns.is_empty() {
+            self.0.entry(columns).or_default().push(file.to_string());
+        }
+    }
+
+    /// One warning per set of columns, however many files have it.
+    fn warn(&self) {
+        for (columns, files) in &self.0 {
+            let first = &files[0];
+            match files.len() {
+                1 => {
+                    tracing::warn!(file = %first, columns = ?columns, "columns not in the mapping are ignored");
+                }
+                n => {
+                    tracing::warn!(files = n, first = %first, columns = ?columns, "columns not in the mapping are ignored (the same columns in every one of these files)");
+                }
+            }
+        }
+    }
 }
 
 fn progress_bar(visible: bool, files: u64) -> indicatif::ProgressBar {
@@ -170,7 +208,7 @@ fn read_source<'a>(
     source: &'a SourceSpec,
     code_map: &DataFrame,
     years: (i32, i32),
-) -> Result<(Typed<'a>, DataFrame)> {
+) -> Result<(Typed<'a>, DataFrame, Vec<String>)> {
     limits::check(source)?;
     let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
     let file = read_file(source, &bytes, code_map, years)?;
@@ -187,7 +225,8 @@ fn read_source<'a>(
         rows_accepted: 0,
         rows_quarantined: q,
     };
-    Ok((Typed { source, report, accepted: file.accepted, values: file.values }, file.quarantine))
+    let typed = Typed { source, report, accepted: file.accepted, values: file.values };
+    Ok((typed, file.quarantine, file.unmapped))
 }
 
 /// The checks across a table's files (keys, references, class capacity), the row accounting of

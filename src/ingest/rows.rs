@@ -8,7 +8,7 @@ use super::quarantine;
 use super::read::RawTable;
 use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
-use crate::spec::{Grade, SourceSpec};
+use crate::spec::{Grade, RegionsBy, SourceSpec};
 use crate::tables::{ColumnDef, Kind};
 
 /// Raw cells that mean "no value" in count columns.
@@ -32,6 +32,9 @@ pub struct Typed {
     pub quarantine: DataFrame,
     pub values: Vec<ValueCol>,
 }
+
+/// The rule of a region name the division table does not know.
+pub const UNKNOWN_NAME: &str = "code.unknown_region_name";
 
 /// A rule: rows where `fail` is true are quarantined with this rule id.
 struct Rule {
@@ -97,7 +100,6 @@ pub fn type_rows(
     years: (i32, i32),
 ) -> Result<Typed> {
     let header = Header { source, raw };
-    warn_unmapped(source, raw);
     let mut lf = text_frame(source, raw, &header)?.lazy();
     let mut typing = Typing::new(source);
     let mut region: Option<(String, Expr)> = None;
@@ -110,9 +112,22 @@ pub fn type_rows(
         }
     }
     if let Some((display, raw_expr)) = region {
-        lf = lf.with_column(raw_expr.alias("__code"));
-        lf = frame::left_join(lf, code_map.clone().lazy(), &["__code"]);
-        typing.region(&display);
+        let by = match source.regions {
+            RegionsBy::Code => "code",
+            RegionsBy::Name => "name",
+        };
+        let key = match source.regions {
+            RegionsBy::Code => raw_expr.clone(),
+            RegionsBy::Name => raw_expr.clone().str().to_lowercase(),
+        };
+        lf = lf.with_columns([key.alias("__code"), raw_expr.alias("__region_raw")]);
+        let map = code_map.clone().lazy().filter(col("__by").eq(lit(by))).select([
+            col("__code"),
+            col("__canonical"),
+            col("__status"),
+        ]);
+        lf = frame::left_join(lf, map, &["__code"]);
+        typing.region(&display, source.regions);
     }
     let (values, parsed) = typing.values(&header)?;
     let raw_column = |raw: &str| col(raw_name(header.index(raw).unwrap_or(0)));
@@ -227,22 +242,19 @@ fn text_frame(source: &SourceSpec, raw: &RawTable, header: &Header) -> Result<Da
     frame::frame(columns)
 }
 
-/// Warn about raw columns neither mapped nor declared ignored.
-fn warn_unmapped(source: &SourceSpec, raw: &RawTable) {
+/// Raw columns neither mapped nor declared ignored (ingest warns once per set of columns).
+pub fn unmapped(source: &SourceSpec, raw: &RawTable) -> Vec<String> {
     let used: Vec<&str> = source
         .columns
         .iter()
         .map(|(_, h)| h.as_str())
         .chain(source.values.iter().map(|v| v.raw.as_str()))
         .collect();
-    let unused: Vec<&String> = raw
-        .headers
+    raw.headers
         .iter()
         .filter(|h| !h.is_empty() && !used.contains(&h.as_str()) && !source.ignore.contains(h))
-        .collect();
-    if !unused.is_empty() {
-        tracing::warn!(file = %source.display, columns = ?unused, "columns not in the mapping are ignored");
-    }
+        .cloned()
+        .collect()
 }
 
 /// One canonical column being typed: its definition, its name in the mapping, and how
@@ -412,13 +424,33 @@ impl<'a> Typing<'a> {
     }
 
     /// The region code, joined with the division code map as `__code` → `__canonical`.
-    fn region(&mut self, display: &str) {
-        let message = format!("{display}: not a code of the division table");
+    fn region(&mut self, display: &str, by: RegionsBy) {
         let fail = col("__code").is_not_null().and(col("__status").is_null());
-        self.rule(fail, "code.unknown_region", display, col("__code"), message);
+        let raw = col("__region_raw");
+        match by {
+            RegionsBy::Code => {
+                let message = format!("{display}: not a code of the division table");
+                self.rule(fail, "code.unknown_region", display, raw, message);
+            }
+            RegionsBy::Name => {
+                // ingest adds the nearest known names to each such message
+                let message = format!("{display}: not a name or alias of the division table");
+                self.rule(fail, UNKNOWN_NAME, display, raw.clone(), message);
+                let message = format!(
+                    "{display}: a name two regions of the division table share; add an alias or deliver codes"
+                );
+                self.rule(
+                    col("__status").eq(lit("ambiguous")),
+                    "code.ambiguous_region_name",
+                    display,
+                    raw,
+                    message,
+                );
+            }
+        }
         let message = format!("{display}: a retired code with no successor in the division table");
         let fail = col("__status").eq(lit("retired_no_successor"));
-        self.rule(fail, "code.retired_no_successor", display, col("__code"), message);
+        self.rule(fail, "code.retired_no_successor", display, col("__region_raw"), message);
         self.typed.push(col("__canonical").alias("region_code"));
     }
 

@@ -615,14 +615,21 @@ fn check_measure(
     table: &toml::Spanned<String>,
     measure: &toml::Spanned<String>,
 ) -> Result<()> {
-    let Some(def) = tables::table(table.get_ref()) else {
-        return Err(ctx.err(table.span(), format!("unknown table {:?}", table.get_ref())));
+    let regional: Vec<&str> = tables::TABLES
+        .iter()
+        .filter(|t| t.column("region_code").is_some() && t.column("school_id").is_none())
+        .map(|t| t.name)
+        .collect();
+    let Some(def) = tables::table(table.get_ref()).filter(|d| regional.contains(&d.name)) else {
+        return Err(ctx.err(
+            table.span(),
+            format!(
+                "{:?} is not a region-level table; region-level tables: {}",
+                table.get_ref(),
+                regional.join(", ")
+            ),
+        ));
     };
-    if def.column("region_code").is_none() || def.column("school_id").is_some() {
-        return Err(
-            ctx.err(table.span(), format!("table {} is not a region-level table", def.name))
-        );
-    }
     if !def.measures.contains(&measure.get_ref().as_str()) {
         return Err(ctx.err(
             measure.span(),

@@ -57,6 +57,17 @@ pub struct ValueSpec {
     pub size_band: Option<String>,
 }
 
+/// How a source's region column names its regions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionsBy {
+    /// Codes of the division table (retired ones counted under their successors).
+    #[default]
+    Code,
+    /// Names and aliases of the division table.
+    Name,
+}
+
 /// One input file, ready to ingest.
 #[derive(Clone, Debug)]
 pub struct SourceSpec {
@@ -86,6 +97,8 @@ pub struct SourceSpec {
     pub values: Vec<ValueSpec>,
     /// Raw headers deliberately not mapped.
     pub ignore: Vec<String>,
+    /// Whether the region column holds codes or names.
+    pub regions: RegionsBy,
     /// canonical column → labels of supplied-total rows
     pub total_labels: BTreeMap<String, Vec<String>>,
 }
@@ -104,6 +117,26 @@ impl Default for Tolerances {
     }
 }
 
+/// What a supplied total does (`[supplied_totals] use`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TotalUse {
+    /// Left out of every sum; compared with the sum of its parts where they cover every
+    /// reporting unit under it (a quality gate), noted as a warning where they do not.
+    #[default]
+    Check,
+    /// As `check` where the parts cover every reporting unit; where they do not, the total is
+    /// used for its region in place of its parts (noted as a warning).
+    Fill,
+}
+
+/// `[supplied_totals]`, resolved.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SuppliedTotals {
+    pub use_: TotalUse,
+    pub tolerance: f64,
+}
+
 /// A validated pipeline.
 #[derive(Clone, Debug)]
 pub struct Pipeline {
@@ -117,9 +150,14 @@ pub struct Pipeline {
     /// Years of data read: from `history_from` to the last reported year.
     pub data_years: (i32, i32),
     pub province: String,
+    /// The division table's levels, top first; the last is the reporting unit that every rate
+    /// and coverage is counted over (`county` by default).
+    pub levels: Vec<String>,
     pub divisions: PathBuf,
     pub last_grade: BTreeMap<String, i64>,
     pub max_quarantine_share: f64,
+    /// Rows above other rows of the same table: checked or used in their place.
+    pub supplied_totals: SuppliedTotals,
     pub population_max_yoy_change: Option<f64>,
     pub min_reporting_ratio: Option<f64>,
     /// `[plausibility] largest_class`: pupils one class can hold, for the class-capacity check.
@@ -214,7 +252,10 @@ impl Ctx<'_> {
     }
 
     fn dir(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     }
 }
 
@@ -238,7 +279,10 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         ));
     }
     if !is_region_code(raw.province.get_ref()) {
-        return Err(ctx.err(raw.province.span(), "province must be a 6-digit region code"));
+        return Err(ctx.err(
+            raw.province.span(),
+            "province must be the code of the top region of the division table (letters, digits, '-', '_', '.')",
+        ));
     }
     let dir = ctx.dir();
     let divisions = dir.join(raw.divisions.get_ref());
@@ -257,6 +301,8 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
             .err(raw.gates.max_quarantine_share.span(), "max_quarantine_share must lie in 0..=1"));
     }
     let sources = sources::resolve(ctx, &raw, (first, last))?;
+    let supplied_totals = supplied_totals(ctx, &raw.supplied_totals)?;
+    let levels = levels(ctx, &raw)?;
 
     let families = families::resolve(ctx, &raw.indicators)?;
     let targets = targets::resolve(ctx, &raw.targets, &families)?;
@@ -271,9 +317,11 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         years: (first, last),
         data_years: (history_from, last),
         province: raw.province.into_inner(),
+        levels,
         divisions,
         last_grade: raw.last_grade,
         max_quarantine_share: share,
+        supplied_totals,
         population_max_yoy_change: raw.gates.population_max_yoy_change,
         min_reporting_ratio: raw.gates.min_reporting_ratio,
         largest_class,
@@ -299,6 +347,20 @@ fn history_from(ctx: &Ctx, raw: &model::PipelineFile, first: i32) -> Result<i32>
         Some(h) => Ok(*h.get_ref()),
         None => Ok(first),
     }
+}
+
+/// `[supplied_totals]`: the tolerance lies in 0..1.
+fn supplied_totals(ctx: &Ctx, raw: &model::SuppliedTotals) -> Result<SuppliedTotals> {
+    let tolerance = match &raw.tolerance {
+        Some(t) if !(0.0..1.0).contains(t.get_ref()) => {
+            return Err(
+                ctx.err(t.span(), "supplied_totals.tolerance must lie in 0..1 (0.001 = 0.1 %)")
+            );
+        }
+        Some(t) => *t.get_ref(),
+        None => 0.0,
+    };
+    Ok(SuppliedTotals { use_: raw.use_.unwrap_or_default(), tolerance })
 }
 
 /// What a failed plausibility bound does: stop the run (exit 3, nothing published) or only
@@ -365,6 +427,29 @@ fn largest_class(ctx: &Ctx, raw: &model::PipelineFile) -> Result<Option<i64>> {
     }
 }
 
-fn is_region_code(s: &str) -> bool {
-    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+/// A code as a division table may spell it: GB/T 2260 digits, ISO 3166-2 (`VN-HN`) or any
+/// other scheme of ASCII letters, digits, '-', '_' and '.', at most 32 characters.
+pub fn is_region_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// `levels`: distinct identifiers, top first, none of them `township`.
+fn levels(ctx: &Ctx, raw: &model::PipelineFile) -> Result<Vec<String>> {
+    let Some(levels) = &raw.levels else {
+        return Ok(["province", "city", "county"].map(String::from).to_vec());
+    };
+    let list = levels.get_ref();
+    let ok = |l: &String| {
+        !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '_') && l != "township"
+    };
+    let distinct = list.iter().collect::<std::collections::BTreeSet<_>>().len() == list.len();
+    if list.is_empty() || !list.iter().all(ok) || !distinct {
+        return Err(ctx.err(
+            levels.span(),
+            "levels lists the division table's levels, top first (e.g. [\"country\", \"region\", \"province\"]): distinct words, township excluded (it always names units below the last level)",
+        ));
+    }
+    Ok(list.clone())
 }

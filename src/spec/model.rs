@@ -20,8 +20,12 @@ pub struct PipelineFile {
     /// first reported year); default: the first reported year.
     #[serde(default)]
     pub history_from: Option<Spanned<i32>>,
-    /// The province's 6-digit code: the top of the division hierarchy.
+    /// The code of the top of the division hierarchy (the province; a country for a national
+    /// pipeline).
     pub province: Spanned<String>,
+    /// The division table's levels, top first (default province, city, county).
+    #[serde(default)]
+    pub levels: Option<Spanned<Vec<String>>>,
     /// The folder input paths may not leave, relative to this file (default: this file's folder).
     #[serde(default)]
     pub root: Option<Spanned<String>>,
@@ -32,6 +36,9 @@ pub struct PipelineFile {
     pub last_grade: BTreeMap<String, i64>,
     #[serde(default)]
     pub gates: Gates,
+    /// Rows of a region above other rows of the same table (a national row among provinces).
+    #[serde(default)]
+    pub supplied_totals: SuppliedTotals,
     #[serde(default)]
     pub plausibility: Plausibility,
     #[serde(default)]
@@ -75,6 +82,20 @@ impl Default for Gates {
 
 fn default_max_quarantine_share() -> Spanned<f64> {
     Spanned::new(0..0, 0.01)
+}
+
+/// `[supplied_totals]`: what a row of a region that lies above other rows of the same table
+/// does. Never summed with them: checked against them, or used in their place.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppliedTotals {
+    /// `check` (default) or `fill`.
+    #[serde(default, rename = "use")]
+    pub use_: Option<super::TotalUse>,
+    /// Largest relative difference between a total and the sum of its parts (rounded
+    /// yearbook figures); default 0.
+    #[serde(default)]
+    pub tolerance: Option<Spanned<f64>>,
 }
 
 /// Row checks whose limits are judgement, not law: set per pipeline.
@@ -167,6 +188,10 @@ pub struct Mapping {
     /// wide layouts: each raw value column, the measure it holds and the keys it implies
     #[serde(default)]
     pub values: Vec<ValueColumn>,
+    /// How the region column names regions: `code` (default) or `name` (names and aliases of
+    /// the division table, case and surrounding spaces ignored).
+    #[serde(default)]
+    pub regions: Option<super::RegionsBy>,
 }
 
 #[derive(Debug, Deserialize)]

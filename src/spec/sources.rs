@@ -37,7 +37,33 @@ pub(super) fn resolve(
             sources.push(resolve_source(ctx, &dir, source, mapping, year, &raw.last_grade)?);
         }
     }
+    referenced_tables_delivered(ctx, raw, &sources)?;
     Ok(sources)
+}
+
+/// A table whose rows reference another (enrolment → schools) needs a source of that table.
+fn referenced_tables_delivered(
+    ctx: &Ctx,
+    raw: &model::PipelineFile,
+    sources: &[SourceSpec],
+) -> Result<()> {
+    for s in &raw.sources {
+        let table =
+            raw.mappings.get(s.mapping.get_ref()).and_then(|m| tables::table(m.table.get_ref()));
+        let Some(spec) = table else { continue };
+        let Some((other, keys)) = spec.references else { continue };
+        if !sources.iter().any(|t| t.table.name == other) {
+            return Err(ctx.err(
+                s.mapping.span(),
+                format!(
+                    "table {} references the {other} table by {}, but no source delivers {other}; add a [[sources]] entry whose mapping has table = \"{other}\"",
+                    spec.name,
+                    keys.join(" and ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn resolve_source(
@@ -94,6 +120,7 @@ fn resolve_source(
         constants,
         values,
         ignore: mapping.ignore.clone(),
+        regions: mapping.regions.unwrap_or_default(),
         total_labels: mapping.total_labels.clone(),
     })
 }

@@ -91,7 +91,10 @@ pub(super) fn resolve(
             ));
         }
         if !is_region_code(t.region.get_ref()) {
-            return Err(ctx.err(t.region.span(), "region must be a 6-digit region code"));
+            return Err(ctx.err(
+                t.region.span(),
+                "region must be a region code (letters, digits, '-', '_', '.')",
+            ));
         }
         targets.push(TargetSpec {
             id: t.id.clone(),
