@@ -76,6 +76,18 @@ pub fn concat_text(parts: Vec<Expr>) -> Expr {
     polars::prelude::concat_str(parts, "", true)
 }
 
+/// `text` read as a number times `scale`, as a whole number (Int64); null where the text is
+/// not a number or the product is not whole (more decimals than the scale has zeros). Exact for
+/// products below 2^53 / 10^6.
+pub fn scaled_whole(text: Expr, scale: i64) -> Expr {
+    let product = text.cast(DataType::Float64) * lit(scale as f64);
+    let whole = product.clone().round(0, polars::prelude::RoundMode::HalfAwayFromZero);
+    let off = product - whole.clone();
+    when(off.clone().lt_eq(lit(1e-6)).and(off.gt_eq(lit(-1e-6))))
+        .then(whole.cast(DataType::Int64))
+        .otherwise(lit(NULL).cast(DataType::Int64))
+}
+
 /// Left join on equally named key columns.
 pub fn left_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     join(left, right, on, JoinType::Left)

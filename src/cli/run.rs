@@ -79,7 +79,7 @@ pub fn execute(args: Args) -> Result<()> {
     );
     if summary.warnings > 0 {
         println!(
-            "warnings: {} plausibility checks failed (action = \"warn\"); see checks.parquet",
+            "warnings: {} checks failed that do not stop a run (severity warning); see checks.parquet",
             summary.warnings
         );
     }

@@ -57,10 +57,19 @@ pub fn execute(args: Args) -> Result<()> {
             );
         }
     }
-    let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed).collect();
-    println!("\nchecks: {} run, {} failed", v.checks.len(), failed.len());
+    let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed && !c.warning).collect();
+    let warned: Vec<_> = v.checks.iter().filter(|c| !c.passed && c.warning).collect();
+    println!(
+        "\nchecks: {} run, {} failed, {} warnings",
+        v.checks.len(),
+        failed.len(),
+        warned.len()
+    );
     for c in &failed {
         println!("  FAIL {} [{}]: {}", c.rule, c.scope, c.detail);
+    }
+    for c in &warned {
+        println!("  WARN {} [{}]: {}", c.rule, c.scope, c.detail);
     }
     if failed.is_empty() {
         Ok(())

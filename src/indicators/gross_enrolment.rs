@@ -161,17 +161,7 @@ fn preferred_basis(g: &GrossEnrolmentSpec, rolled: LazyFrame) -> Result<LazyFram
 /// `None` when the delivery lacks the tables they come from.
 fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
     match g.numerator {
-        GerNumerator::Enrolment => {
-            let enrolment = frame::lazy(tables.get("enrolment")?);
-            Some(located(enrolment, tables)?.select([
-                col("year"),
-                col("from_code"),
-                col("sex"),
-                lit(g.basis[0].clone()).alias("__basis"),
-                col("stage").alias("__component"),
-                col("enrolled").alias("__count"),
-            ]))
-        }
+        GerNumerator::Enrolment => enrolment_rows(g, tables),
         GerNumerator::HigherEducation => {
             Some(frame::lazy(tables.get("higher_education")?).select([
                 col("year"),
@@ -182,6 +172,37 @@ fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
                 col("students").alias("__count"),
             ]))
         }
+    }
+}
+
+/// Pupils by stage: school records where a region and year has them for the stage, the
+/// region-level table (a yearbook's pupils by region) where it has not.
+fn enrolment_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
+    let select = |lf: LazyFrame| {
+        lf.select([
+            col("year"),
+            col("from_code"),
+            col("sex"),
+            lit(g.basis[0].clone()).alias("__basis"),
+            col("stage").alias("__component"),
+            col("enrolled").alias("__count"),
+        ])
+    };
+    let school = tables.get("enrolment").and_then(|e| located(frame::lazy(e), tables)).map(select);
+    let regional = tables
+        .get("regional_enrolment")
+        .map(|r| select(frame::lazy(r).with_column(col("region_code").alias("from_code"))));
+    match (school, regional) {
+        (Some(s), Some(r)) => {
+            let covered = frame::distinct(s.clone().select([
+                col("year"),
+                col("from_code"),
+                col("__component"),
+            ]));
+            let r = frame::anti_join(r, covered, &["year", "from_code", "__component"]);
+            frame::concat(vec![s, r]).ok()
+        }
+        (s, r) => s.or(r),
     }
 }
 

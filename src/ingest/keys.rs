@@ -45,7 +45,15 @@ pub(super) fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result
 fn duplicates(keys: &[&str], typed: &[Typed]) -> Result<DataFrame> {
     let mut parts = Vec::new();
     for (i, t) in typed.iter().enumerate() {
-        let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        // As text, so that files of one table compare alike; a key a header pattern gives
+        // (year, stage) is not in the rows: null, the same in every row of the file.
+        let mut sel: Vec<Expr> = keys
+            .iter()
+            .map(|k| match frame::has_column(&t.accepted, k) {
+                true => col(*k).cast(DataType::String),
+                false => frame::null_text().alias(*k),
+            })
+            .collect();
         sel.push(col("__line"));
         sel.push(lit(i as u32).cast(DataType::UInt32).alias("__src"));
         // A key that does not name the region (a school id) may repeat in another county.

@@ -37,6 +37,8 @@ pub(super) fn to_canonical(
         frame::unpivot(t.accepted.clone().lazy(), &row_cols, &value_names, "__var", "__value");
     let long = frame::left_join(long, value_map(&t.values)?.lazy(), &["__var"])
         .filter(col("__value").is_not_null());
+    let (long, carried) = with_header_keys(table, t, long);
+    let present = |name: &str| present(name) || carried.contains(&name);
     let last = if table.column("stage").is_some() {
         last_grade.iter().rev().fold(lit(NULL).cast(DataType::Int32), |acc, (stage, g)| {
             when(col("stage").eq(lit(stage.clone()))).then(lit(*g as i32)).otherwise(acc)
@@ -78,6 +80,34 @@ pub(super) fn to_canonical(
         .agg(aggs))
 }
 
+/// `long` with the year and stage that header patterns gave their columns, over the row's
+/// own; and the names of the keys so carried.
+fn with_header_keys(
+    table: &TableDef,
+    t: &Typed,
+    mut long: LazyFrame,
+) -> (LazyFrame, Vec<&'static str>) {
+    let used = [
+        ("year", "__year", t.values.iter().any(|v| v.year.is_some())),
+        ("stage", "__stage", t.values.iter().any(|v| v.stage.is_some())),
+    ];
+    let mut carried = Vec::new();
+    for (name, from, used) in used {
+        if !used || table.column(name).is_none() {
+            continue;
+        }
+        let own = match (frame::has_column(&t.accepted, name), name) {
+            (true, _) => col(name),
+            (false, "year") => lit(NULL).cast(DataType::Int32),
+            (false, _) => lit(NULL).cast(DataType::String),
+        };
+        long = long
+            .with_column(when(col(from).is_not_null()).then(col(from)).otherwise(own).alias(name));
+        carried.push(name);
+    }
+    (long, carried)
+}
+
 /// A null of the column's canonical type, for a column the file does not carry.
 fn typed_null(name: &str, kind: Kind) -> Expr {
     let dtype = match kind {
@@ -108,5 +138,7 @@ fn value_map(values: &[ValueCol]) -> Result<DataFrame> {
         ),
         Column::new("__category".into(), texts(&|v| v.category.clone())),
         Column::new("__size_band".into(), texts(&|v| v.size_band.clone())),
+        Column::new("__year".into(), values.iter().map(|v| v.year).collect::<Vec<_>>()),
+        Column::new("__stage".into(), texts(&|v| v.stage.clone())),
     ])
 }

@@ -2,13 +2,14 @@
 //! breaks a rule becomes one quarantine row naming the first rule it broke, the raw column
 //! and the raw value. All of it is one polars plan over the whole file, no per-row loop.
 
+mod patterns;
 mod sexes;
 
 use super::quarantine;
 use super::read::RawTable;
 use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
-use crate::spec::{Grade, RegionsBy, SourceSpec};
+use crate::spec::{Grade, RegionsBy, SourceSpec, ValueSpec};
 use crate::tables::{ColumnDef, Kind};
 
 /// Raw cells that mean "no value" in count columns.
@@ -18,11 +19,16 @@ const MISSING_MARKERS: &[&str] = &["-", "--", "—", "－", "/", "／"];
 #[derive(Debug, Clone)]
 pub struct ValueCol {
     pub name: String,
+    /// The raw header it was read from.
+    pub raw: String,
     pub measure: String,
     pub sex: String,
     pub grade: Option<Grade>,
     pub category: Option<String>,
     pub size_band: Option<String>,
+    /// Set by a header pattern's `{year}` and `{stage}`.
+    pub year: Option<i32>,
+    pub stage: Option<String>,
 }
 
 /// The result of typing one file.
@@ -129,7 +135,7 @@ pub fn type_rows(
         lf = frame::left_join(lf, map, &["__code"]);
         typing.region(&display, source.regions);
     }
-    let (values, parsed) = typing.values(&header)?;
+    let (values, parsed) = typing.values(&header, years)?;
     let raw_column = |raw: &str| col(raw_name(header.index(raw).unwrap_or(0)));
     let kept = sexes::reconcile(&mut typing, values, &parsed, raw_column);
     typing.split(lf, &kept, source, raw)
@@ -192,8 +198,7 @@ impl Header<'_> {
 
 /// Raw columns read as numbers: value columns, and numeric or code columns of the mapping.
 fn numeric_columns(source: &SourceSpec, header: &Header) -> Vec<usize> {
-    let mut numeric: Vec<usize> =
-        source.values.iter().filter_map(|v| header.index(&v.raw)).collect();
+    let mut numeric: Vec<usize> = header.value_indices();
     for (canonical, h) in &source.columns {
         if let (Some(def), Some(i)) = (source.table.column(canonical), header.index(h))
             && matches!(
@@ -215,9 +220,8 @@ fn text_frame(source: &SourceSpec, raw: &RawTable, header: &Header) -> Result<Da
     let mapped: std::collections::BTreeSet<usize> = source
         .columns
         .iter()
-        .map(|(_, h)| h)
-        .chain(source.values.iter().map(|v| &v.raw))
-        .filter_map(|h| header.index(h))
+        .filter_map(|(_, h)| header.index(h))
+        .chain(header.value_indices())
         .collect();
     let mut columns = vec![frame::Column::new("__line".into(), raw.lines.clone())];
     let mut normalised = 0usize;
@@ -253,6 +257,7 @@ pub fn unmapped(source: &SourceSpec, raw: &RawTable) -> Vec<String> {
     raw.headers
         .iter()
         .filter(|h| !h.is_empty() && !used.contains(&h.as_str()) && !source.ignore.contains(h))
+        .filter(|h| !Header::patterned(source, h))
         .cloned()
         .collect()
 }
@@ -455,35 +460,52 @@ impl<'a> Typing<'a> {
     }
 
     /// The value columns: counts, `__v<j>`, with their parsed expressions.
-    fn values(&mut self, header: &Header) -> Result<(Vec<ValueCol>, Vec<Expr>)> {
+    fn values(&mut self, header: &Header, years: (i32, i32)) -> Result<(Vec<ValueCol>, Vec<Expr>)> {
         let mut values: Vec<ValueCol> = Vec::new();
         let mut parsed_of: Vec<Expr> = Vec::new();
-        for (j, v) in self.source.values.iter().enumerate() {
-            let i = header
-                .index(&v.raw)
-                .ok_or_else(|| header.missing(&v.raw, &format!("{} value", v.measure)))?;
-            let raw = col(raw_name(i));
-            let markers = any_of(MISSING_MARKERS.iter().map(|m| raw.clone().eq(lit(*m))).collect());
-            let cleaned = when(markers).then(null_text()).otherwise(raw.clone());
-            let parsed = cleaned.clone().cast(DataType::Int64);
-            let fail = cleaned.is_not_null().and(parsed.clone().is_null());
-            let message = format!("{}: a count must be a whole number", v.raw);
-            self.rule(fail, "count.not_integer", &v.raw, raw.clone(), message);
-            let message = format!("{}: a count cannot be negative", v.raw);
-            self.rule(parsed.clone().lt(lit(0i64)), "count.negative", &v.raw, raw, message);
-            let name = format!("__v{j}");
-            self.typed.push(parsed.clone().alias(&name));
-            parsed_of.push(parsed);
-            values.push(ValueCol {
-                name,
-                measure: v.measure.clone(),
-                sex: v.sex.clone(),
-                grade: v.grade.clone(),
-                category: v.category.clone(),
-                size_band: v.size_band.clone(),
-            });
+        for v in &self.source.values {
+            for (i, year, stage) in header.value_columns(v, years)? {
+                let raw = col(raw_name(i));
+                let parsed = self.count(v, &header.raw.headers[i], raw);
+                let name = format!("__v{}", values.len());
+                self.typed.push(parsed.clone().alias(&name));
+                parsed_of.push(parsed);
+                values.push(ValueCol {
+                    name,
+                    raw: header.raw.headers[i].clone(),
+                    measure: v.measure.clone(),
+                    sex: v.sex.clone(),
+                    grade: v.grade.clone(),
+                    category: v.category.clone(),
+                    size_band: v.size_band.clone(),
+                    year,
+                    stage,
+                });
+            }
         }
         Ok((values, parsed_of))
+    }
+
+    /// One raw value column parsed as a count (times its scale), with its rules.
+    fn count(&mut self, v: &ValueSpec, header: &str, raw: Expr) -> Expr {
+        let markers = any_of(MISSING_MARKERS.iter().map(|m| raw.clone().eq(lit(*m))).collect());
+        let cleaned = when(markers).then(null_text()).otherwise(raw.clone());
+        let parsed = match v.scale {
+            1 => cleaned.clone().cast(DataType::Int64),
+            scale => frame::scaled_whole(cleaned.clone(), scale),
+        };
+        let fail = cleaned.is_not_null().and(parsed.clone().is_null());
+        let message = match v.scale {
+            1 => format!("{header}: a count must be a whole number"),
+            s => format!(
+                "{header}: a count in units of {s} must be a number that, times {s}, is whole (at most {} decimals)",
+                s.to_string().len() - 1
+            ),
+        };
+        self.rule(fail, "count.not_integer", header, raw.clone(), message);
+        let message = format!("{header}: a count cannot be negative");
+        self.rule(parsed.clone().lt(lit(0i64)), "count.negative", header, raw, message);
+        parsed
     }
 
     /// One plan over the whole file: the typed columns and, per row, the first rule it breaks;

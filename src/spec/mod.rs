@@ -49,13 +49,29 @@ pub enum Grade {
 /// One raw value column of a wide layout and what it holds.
 #[derive(Clone, Debug)]
 pub struct ValueSpec {
+    /// The raw header, or a pattern of headers with `{year}` and/or `{stage}` in it.
     pub raw: String,
     pub measure: String,
     pub sex: String,
     pub grade: Option<Grade>,
     pub category: Option<String>,
     pub size_band: Option<String>,
+    /// Every cell is multiplied by this (1000 for a table in thousands) and must then be whole.
+    pub scale: i64,
 }
+
+impl ValueSpec {
+    /// Does `raw` name many columns (`{year}`, `{stage}` in it)?
+    pub fn is_pattern(&self) -> bool {
+        self.raw.contains(PATTERN_YEAR) || self.raw.contains(PATTERN_STAGE)
+    }
+}
+
+/// The placeholder of a value-column pattern that matches a four-digit year.
+pub const PATTERN_YEAR: &str = "{year}";
+/// The placeholder of a value-column pattern that matches a stage (through the mapping's
+/// `codes.stage`, or a canonical stage).
+pub const PATTERN_STAGE: &str = "{stage}";
 
 /// How a source's region column names its regions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]

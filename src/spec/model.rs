@@ -207,6 +207,9 @@ pub struct ValueColumn {
     pub category: Option<Spanned<String>>,
     #[serde(default)]
     pub size_band: Option<Spanned<String>>,
+    /// A table "in thousands": 1000 (each cell times this must be a whole number).
+    #[serde(default)]
+    pub scale: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{
     Ctx, DEFAULT_MAX_CELLS, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_UNCOMPRESSED_BYTES, Encoding,
-    Format, Grade, SourceSpec, ValueSpec, model,
+    Format, Grade, PATTERN_STAGE, PATTERN_YEAR, SourceSpec, ValueSpec, model,
 };
 use crate::error::Result;
 use crate::tables::{self, Kind, TableDef};
@@ -291,8 +291,19 @@ fn check_keys(
     values: &[ValueSpec],
 ) -> Result<()> {
     for def in table.columns.iter().filter(|c| c.key) {
+        let placeholder = match def.name {
+            "year" => Some(PATTERN_YEAR),
+            "stage" => Some(PATTERN_STAGE),
+            _ => None,
+        };
+        let from_pattern = placeholder
+            .is_some_and(|p| !values.is_empty() && values.iter().all(|v| v.raw.contains(p)));
+        // A table without grades (a yearbook's pupils of a stage) leaves grade null: all grades.
+        let optional = def.name == "grade";
         let covered = columns.iter().any(|(c, _)| c == def.name)
             || constants.iter().any(|(c, _)| c == def.name)
+            || from_pattern
+            || optional
             || (def.from_values
                 && (def.name == "sex" || values.iter().all(|v| value_key(v, def.name).is_some())));
         if !covered {
@@ -381,12 +392,50 @@ fn resolve_value(
             }
         }
     };
-    Ok(ValueSpec {
+    let scale = scale(ctx, v)?;
+    let spec = ValueSpec {
         raw: v.raw.clone(),
         measure: v.measure.get_ref().clone(),
         sex,
         grade,
         category,
         size_band,
+        scale,
+    };
+    check_pattern(ctx, table, v, &spec)?;
+    Ok(spec)
+}
+
+/// A value column's `scale`: a whole factor (default 1).
+fn scale(ctx: &Ctx, v: &model::ValueColumn) -> Result<i64> {
+    Ok(match &v.scale {
+        Some(s) if !(1..=1_000_000_000).contains(s.get_ref()) => {
+            return Err(ctx.err(
+                s.span(),
+                "scale must be a whole factor in 1..=1000000000 (1000 for a table in thousands)",
+            ));
+        }
+        Some(s) => *s.get_ref(),
+        None => 1,
     })
+}
+
+/// A pattern's placeholders: `{year}` and `{stage}` only, `{stage}` only where the table has a
+/// stage, each at most once.
+fn check_pattern(
+    ctx: &Ctx,
+    table: &TableDef,
+    v: &model::ValueColumn,
+    spec: &ValueSpec,
+) -> Result<()> {
+    let rest = spec.raw.replacen(PATTERN_YEAR, "", 1).replacen(PATTERN_STAGE, "", 1);
+    let span = v.measure.span();
+    if rest.contains('{') || rest.contains('}') {
+        return Err(ctx.err(span, format!("value column {:?}: a pattern may hold {PATTERN_YEAR} and {PATTERN_STAGE}, each once, and no other braces", spec.raw)));
+    }
+    if spec.raw.contains(PATTERN_STAGE) && table.column("stage").is_none() {
+        return Err(ctx
+            .err(span, format!("value column {:?}: table {} has no stage", spec.raw, table.name)));
+    }
+    Ok(())
 }

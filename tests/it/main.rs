@@ -16,3 +16,4 @@ mod samples;
 mod spec_errors;
 mod tiny;
 mod verbs;
+mod yearbook;

@@ -17,7 +17,10 @@ pub(super) fn reconcile(
 ) -> Vec<ValueCol> {
     let mut groups: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     for (j, v) in values.iter().enumerate() {
-        let key = format!("{}|{:?}|{:?}|{:?}", v.measure, v.grade, v.category, v.size_band);
+        let key = format!(
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            v.measure, v.grade, v.category, v.size_band, v.year, v.stage
+        );
         groups.entry(key).or_default().entry(v.sex.clone()).or_default().push(j);
     }
     let mut keep: Vec<usize> = Vec::new();
@@ -31,7 +34,7 @@ pub(super) fn reconcile(
         }
         let one = |sex: &str| parts.get(sex).and_then(|cols| cols.first().copied());
         let (t, f, m) = (one("total"), one("female"), one("male"));
-        agreement_rules(typing, parsed, &raw_column, (t, f, m));
+        agreement_rules(typing, &values, parsed, &raw_column, (t, f, m));
         match (t, f, m) {
             (_, Some(f), Some(m)) => keep.extend([f, m]),
             (Some(t), Some(f), None) | (Some(t), None, Some(f)) => {
@@ -53,11 +56,12 @@ pub(super) fn reconcile(
 /// female ≤ total, and female + male = total, where the columns exist.
 fn agreement_rules(
     typing: &mut Typing,
+    values: &[ValueCol],
     parsed: &[Expr],
     raw_column: &impl Fn(&str) -> Expr,
     (t, f, m): (Option<usize>, Option<usize>, Option<usize>),
 ) {
-    let raw_of = |j: usize| typing.source.values[j].raw.clone();
+    let raw_of = |j: usize| values[j].raw.clone();
     if let (Some(t), Some(f)) = (t, f) {
         let (total, female) = (raw_of(t), raw_of(f));
         let fail = parsed[f].clone().gt(parsed[t].clone());

@@ -1,0 +1,273 @@
+//! A fictional country's published yearbook (tests/fixtures/yearbook), read as published: ';'
+//! separated, a title line, regions by name with the national row and regional sub-totals among
+//! the provinces, years and stages in the headers, ".." for no value, pupils in thousands.
+//!
+//! Levels: country NL > regions NL-N (Aster NL-01, Birch NL-02), NL-S (Cedar NL-03, Dune NL-04).
+//!
+//!   persons aged 6–8 (3 ages)   2019            2020
+//!     Aster                     3 × 100 = 300   300
+//!     Birch                     3 × 200 = 600   600
+//!     Cedar                     3 × 150 = 450   450
+//!     Dune                      3 ×  50 = 150   3 × 100 = 300
+//!     (North, South and "Republic of Norland" rows: supplied totals, checked by the gates)
+//!   primary pupils (thousands)  2019            2020
+//!     Norland                   1.5             1.7
+//!     North                     0.9             0.95
+//!     Aster                     0.33            0.35
+//!     Birch                     0.57            0.6
+//!     Southern Region           0.6             0.75
+//!     Cedar                     0.4             ..
+//!     Dune                      0.2             0.35
+
+use std::path::Path;
+
+use edustat::frame;
+
+use super::common::{Row, close, edustat, indicator, repo};
+
+fn copy_fixture(dir: &Path) {
+    for entry in std::fs::read_dir(repo().join("tests/fixtures/yearbook")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Run a copy of the fixture with `extra` appended to its pipeline file.
+fn run_with(extra: &str) -> (tempfile::TempDir, std::path::PathBuf, frame::DataFrame) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let pipeline = dir.path().join("pipeline.toml");
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    std::fs::write(&pipeline, format!("{text}\n{extra}\n")).unwrap();
+    let run_dir = edustat::run::run(&pipeline, &dir.path().join("out")).unwrap().run_dir;
+    let df = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
+    (dir, run_dir, df)
+}
+
+fn ger(df: &frame::DataFrame, year: i32, region: &str) -> Row {
+    indicator(df, "ger_primary", year, region, "total")
+        .unwrap_or_else(|| panic!("no ger_primary {year} {region}"))
+}
+
+fn expect(r: &Row, value: f64, num: f64, den: f64) {
+    assert!(close(r.value, value), "{r:?}: value {value}");
+    assert_eq!((r.numerator, r.denominator), (Some(num), Some(den)), "{r:?}");
+}
+
+#[test]
+fn published_tables_are_read_as_published() {
+    let (_dir, run_dir, df) = run_with("");
+    // 2019, every province reported; totals were never added to their parts.
+    expect(&ger(&df, 2019, "NL-01"), 110.0, 330.0, 300.0); // 330 / 300 × 100
+    expect(&ger(&df, 2019, "NL-02"), 95.0, 570.0, 600.0); // 570 / 600 × 100
+    expect(&ger(&df, 2019, "NL-03"), 400.0 / 450.0 * 100.0, 400.0, 450.0); // 88.888…
+    expect(&ger(&df, 2019, "NL-04"), 200.0 / 150.0 * 100.0, 200.0, 150.0); // 133.333…
+    expect(&ger(&df, 2019, "NL-N"), 100.0, 900.0, 900.0); // (330 + 570) / (300 + 600)
+    expect(&ger(&df, 2019, "NL-S"), 100.0, 600.0, 600.0); // (400 + 200) / (450 + 150)
+    // The country: 1500 / 1500, not (1500 + 900 + 600 + 1500) / … as when totals were summed.
+    expect(&ger(&df, 2019, "NL"), 100.0, 1500.0, 1500.0);
+    // 2020: Cedar's ".." is no value; South and the country count only what was reported.
+    let cedar = ger(&df, 2020, "NL-03");
+    assert_eq!((cedar.value, cedar.numerator), (None, None), "{cedar:?}");
+    assert!(cedar.flags.contains(&"numerator_missing".to_string()), "{cedar:?}");
+    let south = ger(&df, 2020, "NL-S");
+    expect(&south, 350.0 / 300.0 * 100.0, 350.0, 300.0); // Dune alone: 350 / 300
+    assert_eq!(south.coverage, Some(0.5), "{south:?}"); // 1 of 2 provinces
+    assert!(south.flags.contains(&"low_coverage".to_string()), "{south:?}");
+    // (350 + 600 + 350) / (300 + 600 + 300) = 1300 / 1200
+    let nation = ger(&df, 2020, "NL");
+    expect(&nation, 1300.0 / 1200.0 * 100.0, 1300.0, 1200.0);
+    assert_eq!(nation.coverage, Some(0.75), "{nation:?}");
+    // Levels are the division table's own.
+    let levels = frame::collect(frame::distinct(
+        frame::lazy(&df).select([frame::col("region_code"), frame::col("region_level")]),
+    ))
+    .unwrap();
+    let pairs: Vec<(String, String)> = frame::texts(&levels, "region_code")
+        .unwrap()
+        .into_iter()
+        .zip(frame::texts(&levels, "region_level").unwrap())
+        .map(|(c, l)| (c.unwrap(), l.unwrap()))
+        .collect();
+    for (code, level) in [("NL", "country"), ("NL-N", "region"), ("NL-03", "province")] {
+        assert!(pairs.contains(&(code.into(), level.into())), "{code} {level}: {pairs:?}");
+    }
+    supplied_totals_are_checked(&run_dir);
+    unknown_names_are_quarantined_with_the_nearest(&run_dir);
+}
+
+/// Every supplied total against its parts, in checks.parquet.
+fn supplied_totals_are_checked(run_dir: &Path) {
+    let checks = frame::read_parquet(&run_dir.join("checks.parquet")).unwrap();
+    let rule = frame::texts(&checks, "rule").unwrap();
+    let scope = frame::texts(&checks, "scope").unwrap();
+    let passed = frame::bools(&checks, "passed").unwrap();
+    let severity = frame::texts(&checks, "severity").unwrap();
+    let find = |r: &str, s: &str| {
+        (0..checks.height())
+            .find(|i| rule[*i].as_deref() == Some(r) && scope[*i].as_deref().unwrap().contains(s))
+            .unwrap_or_else(|| panic!("no {r} check for {s}: {scope:?}"))
+    };
+    // 2019: the country 1500 = 900 + 600 (its regions, each checked against its provinces).
+    for s in [
+        "NL year=2019 stage=primary",
+        "NL-S year=2019 stage=primary",
+        "NL-N year=2019 stage=junior",
+    ] {
+        assert_eq!(passed[find("supplied_total.sum", s)], Some(true), "{s}");
+    }
+    // 2020: South's 750 has only Dune's 350 under it (Cedar ".."): left out, with a warning.
+    let i = find("supplied_total.incomplete_parts", "NL-S year=2020 stage=primary");
+    assert_eq!((passed[i], severity[i].as_deref()), (Some(false), Some("warning")));
+    // Population: the country's and regions' rows against the sum of their provinces.
+    let i = find("population.county_sum", "NL 2019 total age 6");
+    assert_eq!(passed[i], Some(true));
+}
+
+/// "Atlantis" is no region of the division table: quarantined, with the nearest names.
+fn unknown_names_are_quarantined_with_the_nearest(run_dir: &Path) {
+    let q = frame::read_parquet(&run_dir.join("quarantine.parquet")).unwrap();
+    assert_eq!(q.height(), 1);
+    assert_eq!(frame::texts(&q, "rule").unwrap()[0].as_deref(), Some("code.unknown_region_name"));
+    assert_eq!(frame::texts(&q, "raw_value").unwrap()[0].as_deref(), Some("Atlantis"));
+    let message = frame::texts(&q, "message").unwrap()[0].clone().unwrap();
+    assert!(message.contains("nearest: \"Aster\""), "{message}");
+}
+
+#[test]
+fn a_total_stands_in_for_missing_parts_when_declared() {
+    let (_dir, run_dir, df) = run_with("[supplied_totals]\nuse = \"fill\"");
+    // South 2020: its own 750 over all its provinces' 450 + 300.
+    expect(&ger(&df, 2020, "NL-S"), 100.0, 750.0, 750.0);
+    // The country: Aster 350 + Birch 600 + South 750 over 300 + 600 + 450 + 300 = 1700 / 1650.
+    expect(&ger(&df, 2020, "NL"), 1700.0 / 1650.0 * 100.0, 1700.0, 1650.0);
+    // Dune's 350 is not counted under a total that stood in for it.
+    assert_eq!(ger(&df, 2020, "NL-04").numerator, None);
+    // The country's 1700 now has every province under it: checked and equal.
+    let checks = frame::read_parquet(&run_dir.join("checks.parquet")).unwrap();
+    let scope = frame::texts(&checks, "scope").unwrap();
+    let passed = frame::bools(&checks, "passed").unwrap();
+    let i = scope.iter().position(|s| s.as_deref().unwrap().contains("NL year=2020 stage=primary"));
+    assert_eq!(passed[i.unwrap()], Some(true));
+}
+
+#[test]
+fn a_total_that_disagrees_with_its_parts_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let pupils = dir.path().join("pupils.csv");
+    let text = std::fs::read_to_string(&pupils).unwrap().replace("North;0.9;", "North;0.8;");
+    std::fs::write(&pupils, text).unwrap();
+    let out = dir.path().join("out");
+    let ran = edustat(
+        &[
+            "run",
+            dir.path().join("pipeline.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, Some(3), "{}", ran.stderr);
+    // North's 800 against Aster 330 + Birch 570 = 900.
+    assert!(ran.stderr.contains("supplied 800, the sum of its parts 900"), "{}", ran.stderr);
+    // A declared tolerance is relative to the total: |800 − 900| = 100 > 0.12 × 800 = 96 still
+    // fails; 100 ≤ 0.13 × 800 = 104 passes.
+    let pipeline = dir.path().join("pipeline.toml");
+    let spec = std::fs::read_to_string(&pipeline).unwrap();
+    std::fs::write(&pipeline, format!("{spec}\n[supplied_totals]\ntolerance = 0.12\n")).unwrap();
+    let ran = edustat(&["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);
+    assert_eq!(ran.code, Some(3), "{}", ran.stderr);
+    std::fs::write(&pipeline, format!("{spec}\n[supplied_totals]\ntolerance = 0.13\n")).unwrap();
+    let ran = edustat(&["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+}
+
+#[test]
+fn scaled_cells_must_be_whole_after_scaling() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let pupils = dir.path().join("pupils.csv");
+    // 0.3305 thousand = 330.5 pupils: not a count.
+    let text = std::fs::read_to_string(&pupils).unwrap().replace("Aster;0.33;", "Aster;0.3305;");
+    std::fs::write(&pupils, text).unwrap();
+    let v = edustat::run::validate(&dir.path().join("pipeline.toml"), false, false).unwrap();
+    let q = &v.ingested.quarantine;
+    let rules = frame::texts(q, "rule").unwrap();
+    let values = frame::texts(q, "raw_value").unwrap();
+    let i = values.iter().position(|v| v.as_deref() == Some("0.3305")).expect("quarantined");
+    assert_eq!(rules[i].as_deref(), Some("count.not_integer"));
+}
+
+/// The tiny fixture's gross enrolment ratios, from its school records and from their sums by
+/// county delivered as a region-level table instead: the same numerators, denominators and
+/// values in every region.
+#[test]
+fn region_level_sums_give_what_school_records_give() {
+    use std::collections::BTreeMap;
+    let dir = super::common::tiny_copy();
+    let (_out, run_dir) = super::common::run(&dir.path().join("pipeline.toml"));
+    let from_schools = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
+    // County of each school, then pupils summed by (year, county, stage) and sex.
+    let schools = frame::read_parquet(&run_dir.join("staging/schools.parquet")).unwrap();
+    let county: BTreeMap<String, String> = frame::texts(&schools, "school_id")
+        .unwrap()
+        .into_iter()
+        .zip(frame::texts(&schools, "region_code").unwrap())
+        .map(|(s, c)| (s.unwrap(), c.unwrap()))
+        .collect();
+    let e = frame::read_parquet(&run_dir.join("staging/enrolment.parquet")).unwrap();
+    let (ids, stages, sexes) = (
+        frame::texts(&e, "school_id").unwrap(),
+        frame::texts(&e, "stage").unwrap(),
+        frame::texts(&e, "sex").unwrap(),
+    );
+    let (years, pupils) = (frame::ints(&e, "year").unwrap(), frame::ints(&e, "enrolled").unwrap());
+    let mut sums: BTreeMap<(i64, String, String), (i64, Option<i64>)> = BTreeMap::new();
+    // The stages the two ratios count (the fixture's regional_enrolment.csv already holds
+    // junior rows of its own, for retention).
+    let counted = ["preschool", "senior_general", "secondary_vocational", "technical"];
+    for i in 0..e.height() {
+        let Some(n) = pupils[i] else { continue };
+        if !counted.contains(&stages[i].as_deref().unwrap()) {
+            continue;
+        }
+        let key = (
+            years[i].unwrap(),
+            county[ids[i].as_ref().unwrap()].clone(),
+            stages[i].clone().unwrap(),
+        );
+        let entry = sums.entry(key).or_insert((0, None));
+        entry.0 += n;
+        if sexes[i].as_deref() == Some("female") {
+            entry.1 = Some(entry.1.unwrap_or(0) + n);
+        }
+    }
+    let mut csv = String::from("year,region,stage,pupils,girls\n");
+    for ((y, c, s), (n, f)) in &sums {
+        csv += &format!("{y},{c},{s},{n},{}\n", f.map(|f| f.to_string()).unwrap_or_default());
+    }
+    std::fs::write(dir.path().join("sums.csv"), csv).unwrap();
+    // The same pipeline without the school-level enrolment, with the sums instead.
+    let pipeline = dir.path().join("pipeline.toml");
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    let text = text
+        .replace("[[sources]]\npath = \"kindergarten.csv\"\nmapping = \"kindergarten\"\nconstants = { year = 2020, stage = \"preschool\" }\n", "")
+        .replace("[[sources]]\npath = \"enrolment.csv\"\nmapping = \"enrolment\"\nconstants = { year = 2020 }\n", "");
+    let extra = "[mappings.sums]\ntable = \"regional_enrolment\"\ncolumns = { year = \"year\", region_code = \"region\", stage = \"stage\" }\nvalues = [ { raw = \"pupils\", measure = \"enrolled\" }, { raw = \"girls\", measure = \"enrolled\", sex = \"female\" } ]\n\n[[sources]]\npath = \"sums.csv\"\nmapping = \"sums\"\n";
+    std::fs::write(&pipeline, format!("{text}\n{extra}")).unwrap();
+    let (_out2, run_dir) = super::common::run(&pipeline);
+    let from_sums = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
+    let mut compared = 0;
+    for id in ["ger_preschool", "ger_senior_secondary"] {
+        for region in ["450000", "450100", "450200", "450102", "450103", "450202"] {
+            for sex in ["total", "female", "male"] {
+                let a = indicator(&from_schools, id, 2020, region, sex);
+                let b = indicator(&from_sums, id, 2020, region, sex);
+                assert_eq!(a, b, "{id} {region} {sex}");
+                compared += a.is_some() as usize;
+            }
+        }
+    }
+    assert!(compared >= 30, "{compared} rows compared");
+}
