@@ -1,27 +1,23 @@
-//! `edustat explain <indicator>`: the catalogue entry of an indicator — the built-in entries
-//! and those a pipeline declares (`--pipeline`, default: every file in `pipelines/`).
+//! `edustat explain <indicator>`: the catalogue entry of an indicator, as the pipeline that
+//! computes it describes it (`--pipeline`, default: every file in `pipelines/`).
 //!
 //! Examples: `edustat explain ger_higher` · `edustat explain balance_2012_books_primary`
 
 use std::path::PathBuf;
 
-use crate::catalogue::{self, Described};
+use crate::catalogue::Described;
 use crate::error::{Error, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Indicator id, e.g. ger_preschool.
     indicator: String,
-    /// A pipeline file whose declared indicators to search too.
+    /// The pipeline file whose catalogue to search (default: every file in pipelines/).
     #[arg(long)]
     pipeline: Option<PathBuf>,
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    if let Some(e) = catalogue::entry(&args.indicator) {
-        print(&Described::from(e), None);
-        return Ok(());
-    }
     let files: Vec<PathBuf> = match args.pipeline {
         Some(p) => vec![p],
         None => {
@@ -36,22 +32,30 @@ pub fn execute(args: Args) -> Result<()> {
             files
         }
     };
-    for file in files {
-        let pipeline = crate::spec::load(&file)?;
-        if let Some(e) = pipeline.catalogue().into_iter().find(|e| e.id == args.indicator) {
-            print(&e, Some(&file));
+    if files.is_empty() {
+        return Err(Error::Usage(
+            "no pipeline to look in: give --pipeline <file> (indicators are described by the pipeline that computes them)".into(),
+        ));
+    }
+    let mut known: Vec<String> = Vec::new();
+    for file in &files {
+        let catalogue = crate::spec::load(file)?.catalogue();
+        if let Some(e) = catalogue.iter().find(|e| e.id == args.indicator) {
+            print(e, file);
             return Ok(());
         }
+        known.extend(catalogue.into_iter().map(|e| e.id));
     }
-    let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|e| e.id).collect();
+    let searched: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     Err(Error::Usage(format!(
-        "unknown indicator {:?}; the catalogue has {}, and pipeline files declare more",
+        "unknown indicator {:?} in {}; its indicators: {}",
         args.indicator,
-        ids.join(", ")
+        searched.join(", "),
+        known.join(", ")
     )))
 }
 
-fn print(e: &Described, file: Option<&PathBuf>) {
+fn print(e: &Described, file: &std::path::Path) {
     println!(
         "{}\n  {}\n  {}\n  unit: {}\n  definition: {}\n  method: {}",
         e.id, e.name_zh, e.name_en, e.unit, e.definition, e.methodology
@@ -59,7 +63,5 @@ fn print(e: &Described, file: Option<&PathBuf>) {
     if !e.plan.is_empty() {
         println!("  plan: {}", e.plan);
     }
-    if let Some(f) = file {
-        println!("  declared in: {}", f.display());
-    }
+    println!("  declared in: {}", file.display());
 }

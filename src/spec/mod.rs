@@ -3,6 +3,7 @@
 //! Every error names the TOML line it comes from.
 
 mod families;
+pub mod labels;
 mod model;
 mod sources;
 mod targets;
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::catalogue::{CATALOGUE, Described};
+use crate::catalogue::Described;
 use crate::error::{Error, Result};
 use crate::tables::TableDef;
 
@@ -187,15 +188,15 @@ pub struct Pipeline {
     /// The indicator families the pipeline declares.
     pub families: Families,
     pub targets: Vec<TargetSpec>,
+    /// `[labels]`: how the catalogue describes each indicator.
+    pub labels: BTreeMap<String, labels::Label>,
 }
 
 impl Pipeline {
-    /// Every indicator the pipeline can publish, described: the built-in catalogue, then the ids
-    /// only the pipeline file defines (counted indicators, balance CVs).
+    /// Every indicator the pipeline publishes, described: its `[labels]` over its family's
+    /// generic text; then the labelled indicators only its targets name.
     pub fn catalogue(&self) -> Vec<Described> {
-        let mut out: Vec<Described> = CATALOGUE.iter().map(Described::from).collect();
-        out.extend(self.families.iter().flat_map(Family::described));
-        out
+        labels::catalogue(&self.families, &self.labels)
     }
 }
 
@@ -321,7 +322,9 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
     let levels = levels(ctx, &raw)?;
 
     let families = families::resolve(ctx, &raw.indicators)?;
-    let targets = targets::resolve(ctx, &raw.targets, &families)?;
+    let targeted: Vec<String> = raw.targets.iter().map(|t| t.indicator.get_ref().clone()).collect();
+    let labels = labels::resolve(ctx, &raw.labels, &families, &targeted)?;
+    let targets = targets::resolve(ctx, &raw.targets, &families, &labels)?;
     let plausible = plausible(ctx, &raw.plausibility.indicators, &families)?;
 
     Ok(Pipeline {
@@ -350,6 +353,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         sources,
         families,
         targets,
+        labels,
     })
 }
 

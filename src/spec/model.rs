@@ -52,6 +52,29 @@ pub struct PipelineFile {
     pub indicators: Indicators,
     #[serde(default)]
     pub targets: Vec<Target>,
+    /// Names, definition, method and plan section of indicators, by id.
+    #[serde(default)]
+    pub labels: BTreeMap<Spanned<String>, Label>,
+}
+
+/// `[labels.<id>]`: how the catalogue describes one indicator.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Label {
+    #[serde(default)]
+    pub name_zh: Option<String>,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// Only for an indicator a target names and the pipeline does not compute; otherwise the
+    /// family's unit (it must match if given).
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub definition: Option<String>,
+    #[serde(default)]
+    pub methodology: Option<String>,
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -59,20 +59,21 @@ pub struct TargetSpec {
     pub wording: String,
 }
 
-/// Resolve `[[targets]]`: an indicator neither computed nor in the catalogue is an error; one in
-/// the catalogue but not computed is a warning (its status will be `no_data`).
+/// Resolve `[[targets]]`: an indicator neither computed nor labelled is an error; one labelled
+/// but not computed is a warning (its status will be `no_data`).
 pub(super) fn resolve(
     ctx: &Ctx,
     raw: &[model::Target],
     families: &Families,
+    labels: &std::collections::BTreeMap<String, super::labels::Label>,
 ) -> Result<Vec<TargetSpec>> {
     let ids = families.ids();
     let mut targets = Vec::new();
     for t in raw {
         let indicator = t.indicator.get_ref();
         let computed = ids.binary_search(indicator).is_ok();
-        if !computed && crate::catalogue::entry(indicator).is_none() {
-            return Err(ctx.err(t.indicator.span(), format!("target refers to indicator {indicator:?}, which is neither computed by this pipeline nor in the catalogue")));
+        if !computed && !labels.contains_key(indicator) {
+            return Err(ctx.err(t.indicator.span(), format!("target refers to indicator {indicator:?}, which this pipeline neither computes nor describes in [labels]")));
         }
         if !computed {
             tracing::warn!(indicator = %indicator, "target's indicator is not computed by this pipeline; its status will be no_data");

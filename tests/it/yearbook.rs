@@ -92,6 +92,14 @@ fn published_tables_are_read_as_published() {
     for (code, level) in [("NL", "country"), ("NL-N", "region"), ("NL-03", "province")] {
         assert!(pairs.contains(&(code.into(), level.into())), "{code} {level}: {pairs:?}");
     }
+    // The catalogue is the pipeline's own: its one indicator, described by its family.
+    let catalogue = frame::read_parquet(&run_dir.join("catalogue.parquet")).unwrap();
+    let ids = frame::texts(&catalogue, "indicator").unwrap();
+    assert_eq!(ids, vec![Some("ger_primary".to_string())]);
+    let name = frame::texts(&catalogue, "name_en").unwrap()[0].clone().unwrap();
+    assert_eq!(name, "Gross enrolment ratio, primary");
+    let definition = frame::texts(&catalogue, "definition").unwrap()[0].clone().unwrap();
+    assert!(definition.contains("population aged 6-8"), "{definition}");
     supplied_totals_are_checked(&run_dir);
     unknown_names_are_quarantined_with_the_nearest(&run_dir);
 }
