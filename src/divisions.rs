@@ -47,7 +47,13 @@ pub enum Resolution {
         successor: String,
     },
     RetiredWithoutSuccessor,
+    /// A retired code with several successors (a split): its history cannot be re-mapped and
+    /// counts as reported.
+    Split,
 }
+
+/// How boundary changes are published (`boundaries` in the pipeline file).
+pub use crate::spec::Boundaries;
 
 /// The division table's header, as `edustat sample` writes it and `load` reads it.
 pub const HEADER: &[&str] = &[
@@ -63,6 +69,44 @@ pub const HEADER: &[&str] = &[
 
 /// The code a division counts under, and its status.
 type Counted = (Option<String>, &'static str);
+
+/// One row of the code map.
+struct MapRow {
+    by: &'static str,
+    key: String,
+    counted: Counted,
+    label: String,
+    /// The division itself (its own code and years in force), where the key names one.
+    own: Option<(String, Option<i32>, Option<i32>)>,
+}
+
+impl MapRow {
+    fn of(
+        by: &'static str,
+        key: String,
+        counted: Counted,
+        label: String,
+        d: Option<&Division>,
+    ) -> Self {
+        let own = d.map(|d| (d.code.clone(), d.valid_from, d.valid_to));
+        MapRow { by, key, counted, label, own }
+    }
+
+    fn frame(rows: &[MapRow]) -> Result<DataFrame> {
+        let text = |f: &dyn Fn(&MapRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+        let year = |f: &dyn Fn(&MapRow) -> Option<i32>| rows.iter().map(f).collect::<Vec<_>>();
+        frame(vec![
+            Column::new("__by".into(), rows.iter().map(|r| r.by).collect::<Vec<_>>()),
+            Column::new("__code".into(), text(&|r| Some(r.key.clone()))),
+            Column::new("__canonical".into(), text(&|r| r.counted.0.clone())),
+            Column::new("__status".into(), rows.iter().map(|r| r.counted.1).collect::<Vec<_>>()),
+            Column::new("__label".into(), text(&|r| Some(r.label.clone()))),
+            Column::new("__own".into(), text(&|r| r.own.as_ref().map(|o| o.0.clone()))),
+            Column::new("__valid_from".into(), year(&|r| r.own.as_ref().and_then(|o| o.1))),
+            Column::new("__valid_to".into(), year(&|r| r.own.as_ref().and_then(|o| o.2))),
+        ])
+    }
+}
 
 /// The header: [`HEADER`], optionally followed by `aliases`.
 fn check_header(header: &[String]) -> std::result::Result<(), String> {
@@ -111,6 +155,21 @@ fn division(record: &csv::StringRecord) -> std::result::Result<Division, String>
     })
 }
 
+impl Division {
+    /// The codes it was succeeded by (`successor_code`, `;`-separated: several for a split).
+    pub fn successors(&self) -> Vec<&str> {
+        self.successor_code
+            .as_deref()
+            .map(|s| s.split(';').map(str::trim).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Was the code in force in `year`?
+    pub fn in_force(&self, year: i32) -> bool {
+        self.valid_from.is_none_or(|f| f <= year) && self.valid_to.is_none_or(|t| year <= t)
+    }
+}
+
 impl Divisions {
     /// Read the canonical division CSV (UTF-8, the canonical English headers of `edustat sample`'s divisions.csv).
     pub fn load(path: &Path) -> Result<Divisions> {
@@ -144,6 +203,11 @@ impl Divisions {
         }
         let divisions = Divisions { rows, by_code };
         for d in &divisions.rows {
+            if let Some(s) =
+                d.successors().into_iter().find(|s| !divisions.by_code.contains_key(*s))
+            {
+                return Err(bad(0, format!("{}: successor {s} is not in the table", d.code)));
+            }
             if let Some(p) = &d.parent_code
                 && !divisions.by_code.contains_key(p)
             {
@@ -182,6 +246,13 @@ impl Divisions {
         let mut d = self.get(code)?;
         let mut hops = 0;
         while d.valid_to.is_some() {
+            if d.successors().len() > 1 {
+                return Some(if hops == 0 {
+                    Resolution::Split
+                } else {
+                    Resolution::RetiredWithoutSuccessor
+                });
+            }
             let Some(next) = d.successor_code.as_deref().and_then(|s| self.get(s)) else {
                 return Some(Resolution::RetiredWithoutSuccessor);
             };
@@ -204,55 +275,60 @@ impl Divisions {
         match self.resolve(code) {
             Some(Resolution::Current(c)) => (Some(c), "current"),
             Some(Resolution::Retired { successor }) => (Some(successor), "retired"),
+            Some(Resolution::Split) => (Some(code.to_string()), "split"),
             _ => (None, "retired_no_successor"),
         }
     }
 
-    /// `__by, __code → __canonical, __status, __label` for every code in the table (`__by` =
-    /// "code") and every name and alias (`__by` = "name", `__code` the name in lower case,
-    /// `__label` as written). A name that two regions counted under different codes share has
+    /// `__by, __code → __canonical, __status, __label, __own, __valid_from, __valid_to` for every
+    /// code in the table (`__by` = "code") and every name and alias (`__by` = "name", `__code`
+    /// the name in lower case, `__label` as written); `__own` and its years in force are the
+    /// division the key names. A name that two regions counted under different codes share has
     /// status `ambiguous`. Ingest joins raw codes or names against it.
     pub fn code_map(&self) -> Result<DataFrame> {
-        let mut rows: Vec<(&str, String, Option<String>, &str, String)> = Vec::new();
+        let mut rows: Vec<MapRow> = Vec::new();
         for d in &self.rows {
             let (canonical, status) = self.counted_as(&d.code);
-            rows.push(("code", d.code.clone(), canonical, status, d.code.clone()));
+            rows.push(MapRow::of(
+                "code",
+                d.code.clone(),
+                (canonical, status),
+                d.code.clone(),
+                Some(d),
+            ));
         }
-        let mut names: BTreeMap<String, (String, Vec<Counted>)> = BTreeMap::new();
+        let mut names: BTreeMap<String, (String, Vec<&Division>)> = BTreeMap::new();
         for d in &self.rows {
-            let counted = self.counted_as(&d.code);
             let all = [&d.name_zh, &d.name_en].into_iter().chain(&d.aliases);
             for name in all.filter(|n| !n.is_empty()) {
                 let entry = names
                     .entry(name.trim().to_lowercase())
                     .or_insert_with(|| (name.clone(), Vec::new()));
-                if !entry.1.contains(&counted) {
-                    entry.1.push(counted.clone());
+                if !entry.1.iter().any(|e| e.code == d.code) {
+                    entry.1.push(d);
                 }
             }
         }
-        for (key, (label, counted)) in names {
-            let (canonical, status) = match counted.as_slice() {
-                [(c, s)] => (c.clone(), *s),
-                _ => (None, "ambiguous"),
+        for (key, (label, divisions)) in names {
+            let counted: Vec<Counted> =
+                divisions.iter().map(|d| self.counted_as(&d.code)).collect();
+            let row = match (divisions.as_slice(), counted.iter().all(|c| *c == counted[0])) {
+                ([d], _) => MapRow::of("name", key, counted[0].clone(), label, Some(d)),
+                (_, true) => MapRow::of("name", key, counted[0].clone(), label, None),
+                _ => MapRow::of("name", key, (None, "ambiguous"), label, None),
             };
-            rows.push(("name", key, canonical, status, label));
+            rows.push(row);
         }
-        frame(vec![
-            Column::new("__by".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
-            Column::new("__code".into(), rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>()),
-            Column::new("__canonical".into(), rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>()),
-            Column::new("__status".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
-            Column::new("__label".into(), rows.iter().map(|r| r.4.clone()).collect::<Vec<_>>()),
-        ])
+        MapRow::frame(&rows)
     }
 
-    /// Every current province, city or county code and every region it counts in:
+    /// Every code above the townships, current or retired, and every region it counts in:
     /// `from_code, from_level, region_code, region_level` (itself, its city, its province).
+    /// Which of them publish in a year is [`Divisions::in_force`]'s answer.
     pub fn rollup(&self) -> Result<DataFrame> {
         let (mut from, mut from_level, mut region, mut level) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for d in self.rows.iter().filter(|d| d.level != TOWNSHIP && d.valid_to.is_none()) {
+        for d in self.rows.iter().filter(|d| d.level != TOWNSHIP) {
             let mut at = Some(d);
             let mut guard = 0;
             while let Some(r) = at {
@@ -275,9 +351,47 @@ impl Divisions {
         ])
     }
 
-    /// `region_code, region_name` of every current code.
+    /// `year, region_code`: the codes above the townships that publish in each of `years`. As
+    /// reported, a code publishes in the years it was in force. With constant boundaries, every
+    /// current code publishes in every year (history re-mapped onto it), except the successors of
+    /// a split before it; and a split code publishes in the years it was in force.
+    pub fn in_force(&self, (first, last): (i32, i32), boundaries: Boundaries) -> Result<DataFrame> {
+        let split_successor = |code: &str| {
+            self.rows.iter().any(|r| r.successors().len() > 1 && r.successors().contains(&code))
+        };
+        let (mut years, mut codes) = (Vec::new(), Vec::new());
+        for d in self.rows.iter().filter(|d| d.level != TOWNSHIP) {
+            let split = d.successors().len() > 1;
+            for y in first..=last {
+                let publishes = match boundaries {
+                    Boundaries::AsReported => d.in_force(y),
+                    Boundaries::Constant if split => d.in_force(y),
+                    Boundaries::Constant if d.valid_to.is_some() => false,
+                    Boundaries::Constant => !split_successor(&d.code) || d.in_force(y),
+                };
+                if publishes {
+                    years.push(y);
+                    codes.push(d.code.clone());
+                }
+            }
+        }
+        frame(vec![Column::new("year".into(), years), Column::new("region_code".into(), codes)])
+    }
+
+    /// Codes on either side of a split (`successor_code` listing several): their series break.
+    pub fn split_codes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in self.rows.iter().filter(|d| d.successors().len() > 1) {
+            out.push(d.code.clone());
+            out.extend(d.successors().into_iter().map(str::to_string));
+        }
+        out
+    }
+
+    /// `region_code, region_name` of every code (retired ones publish under boundaries as
+    /// reported).
     pub fn names(&self) -> Result<DataFrame> {
-        let current: Vec<&Division> = self.rows.iter().filter(|d| d.valid_to.is_none()).collect();
+        let current: Vec<&Division> = self.rows.iter().collect();
         frame(vec![
             Column::new(
                 "region_code".into(),

@@ -12,7 +12,7 @@ use crate::tables::Tables;
 
 /// One check per supplied total and measure found in the region-level tables.
 pub fn checks(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<Vec<Check>> {
-    let hierarchy = Hierarchy::new(divisions, &pipeline.levels)?;
+    let hierarchy = Hierarchy::new(divisions, pipeline)?;
     let policy = pipeline.supplied_totals;
     let c = supplied::resolve(tables, &hierarchy, policy)?.comparisons;
     let texts = |n: &str| frame::texts(&c, n);

@@ -35,7 +35,7 @@ pub fn compute(
         ]);
     let delivered = frame::collect(frame::distinct(projects.clone().lazy().select([col("year")])))?;
     let delivered: BTreeSet<i64> = frame::ints(&delivered, "year")?.into_iter().flatten().collect();
-    let counties = hierarchy.county_codes()?.lazy();
+    let counties = hierarchy.units();
     // Cumulative: for each year t, the sum over from_year ..= t, and 0 for every county.
     let mut cumulative = Vec::new();
     for t in first..=last {
@@ -48,8 +48,8 @@ pub fn compute(
             col("from_code"),
             col("__n"),
         ]));
-        cumulative.push(counties.clone().select([
-            lit(t).alias("year"),
+        cumulative.push(counties.clone().filter(col("year").eq(lit(t))).select([
+            col("year"),
             col("region_code").alias("from_code"),
             lit(0.0).alias("__n"),
         ]));

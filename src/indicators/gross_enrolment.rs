@@ -47,14 +47,19 @@ pub fn compute(
     let chosen = preferred_basis(g, rolled)?;
     let mut candidates = super::paired_flags("percent", 100.0, &[]);
     candidates.push(flag_if(col("__basis").neq(lit(g.basis[0].clone())), "location_basis"));
-    Ok(chosen.filter(in_years(pipeline.years)).select(
-        super::Output::new(lit(g.id.clone()), "percent", super::paired_value(100.0))
-            .parts(col("__pnum"), col("__pden"))
-            .flags(flags(candidates)?)
-            .coverage(col("coverage").fill_null(lit(0.0)))
-            .breakdown(col("sex"), lit("total"))
-            .columns()?,
-    ))
+    let rows = frame::collect(
+        chosen.filter(in_years(pipeline.years)).select(
+            super::Output::new(lit(g.id.clone()), "percent", super::paired_value(100.0))
+                .parts(col("__pnum"), col("__pden"))
+                .flags(flags(candidates)?)
+                .coverage(col("coverage").fill_null(lit(0.0)))
+                .breakdown(col("sex"), lit("total"))
+                .columns()?,
+        ),
+    )?
+    .lazy();
+    let gpi = super::parity(rows.clone(), &g.gpi_id())?;
+    frame::concat(vec![rows, gpi])
 }
 
 /// The enrolment numerator with a 0 for every county in that year's register that has no
@@ -97,7 +102,7 @@ fn pair_with_population(
     let complete = frame::left_join(
         hierarchy.roll_up(counted, &["year", "sex"], &["__den", "__n_den"]),
         hierarchy.counties.clone().lazy(),
-        &["region_code"],
+        &["year", "region_code"],
     )
     .filter(col("__n_den").eq(col("__expected")))
     .select([col("year"), col("sex"), col("region_code").alias("from_code"), col("__den")]);

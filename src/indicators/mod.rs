@@ -44,7 +44,7 @@ pub const LOW_COVERAGE: f64 = 0.95;
 /// Compute every indicator the pipeline declares: the families that read the canonical tables,
 /// then growths (which read their values), then county rules (which read both).
 pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<DataFrame> {
-    let hierarchy = Hierarchy::new(divisions, &pipeline.levels)?;
+    let hierarchy = Hierarchy::new(divisions, pipeline)?;
     let tables = &supplied::resolve(tables, &hierarchy, pipeline.supplied_totals)?.tables;
     let mut base = empty()?;
     let mut all = None;
@@ -61,7 +61,7 @@ pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> R
         all = Some(base.clone().lazy());
     }
     let all = match all {
-        Some(all) => with_no_data_rows(all, &hierarchy)?,
+        Some(all) => with_breaks(with_no_data_rows(all, &hierarchy)?, &hierarchy)?,
         None => empty()?.lazy(),
     };
     let level_order = hierarchy.levels.iter().enumerate().rev().fold(
@@ -141,6 +141,54 @@ pub fn totals(
     ))
 }
 
+/// `all` with `boundary_break` on the rows of codes on either side of a split: their series
+/// change meaning where the split falls.
+fn with_breaks(all: LazyFrame, hierarchy: &Hierarchy) -> Result<LazyFrame> {
+    if hierarchy.breaks.is_empty() {
+        return Ok(all);
+    }
+    let broken = frame::any_of(
+        hierarchy.breaks.iter().map(|c| col("region_code").eq(lit(c.clone()))).collect(),
+    );
+    let flagged = concat_list([col("flags"), lit("boundary_break")])?;
+    Ok(all.with_column(when(broken).then(flagged).otherwise(col("flags")).alias("flags")))
+}
+
+/// The gender parity index of the rows of a rate published by sex (UIS): the female value over
+/// the male value, as indicator `id` (unit `index`, sex `total`), with the female value as
+/// numerator and the male value as denominator. Null, flagged `parity_undefined`, where either
+/// value is missing or the male value is 0; its coverage is the lower of the two.
+pub fn parity(rows: LazyFrame, id: &str) -> Result<LazyFrame> {
+    let keys = ["year", "region_code", "region_level", "region_name", "area"];
+    let side = |sex: &str, value: &str, cov: &str, low: &str| {
+        let mut sel: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        sel.push(col("value").alias(value));
+        sel.push(col("coverage").alias(cov));
+        let is_low = col("flags").list().contains(lit("low_coverage"), false);
+        sel.push(is_low.alias(low));
+        rows.clone().filter(col("sex").eq(lit(sex))).select(sel)
+    };
+    let pairs = frame::inner_join(
+        side("female", "__f", "__cf", "__lf"),
+        side("male", "__m", "__cm", "__lm"),
+        &keys,
+    );
+    let defined = col("__f").is_not_null().and(col("__m").gt(lit(0.0)));
+    let value = when(defined.clone()).then(col("__f") / col("__m")).otherwise(null_f64());
+    let coverage = when(col("__cf").lt(col("__cm"))).then(col("__cf")).otherwise(col("__cm"));
+    let low = col("__lf").or(col("__lm"));
+    Ok(pairs.select(
+        Output::new(lit(id.to_string()), "index", value)
+            .parts(col("__f"), col("__m"))
+            .flags(flags(vec![
+                flag_if(defined.not(), "parity_undefined"),
+                flag_if(low, "low_coverage"),
+            ])?)
+            .coverage(coverage)
+            .columns()?,
+    ))
+}
+
 /// Keys of one published row.
 const ROW_KEYS: &[&str] = &["indicator", "year", "region_code", "sex", "area"];
 
@@ -170,6 +218,7 @@ fn with_no_data_rows(all: LazyFrame, hierarchy: &Hierarchy) -> Result<LazyFrame>
     let grid = frame::inner_join(cells, regions, &["__k"]).filter(
         col("__above").gt(lit(0u32)).or(col("region_level").eq(lit(hierarchy.base.clone()))),
     );
+    let grid = frame::inner_join(grid, hierarchy.in_force.clone().lazy(), &["year", "region_code"]);
     let present = all.clone().select(ROW_KEYS.iter().map(|c| col(*c)).collect::<Vec<_>>());
     let missing = frame::anti_join(grid, present, ROW_KEYS);
     let filled = missing.select([
@@ -210,7 +259,7 @@ pub struct Hierarchy {
     pub rollup: DataFrame,
     /// `region_code, region_name`
     pub names: DataFrame,
-    /// `region_code, __expected`: number of current counties under each region.
+    /// `year, region_code, __expected`: the reporting units in force under each region.
     pub counties: DataFrame,
     /// Current townships: (code, county code).
     pub townships: Vec<(String, String)>,
@@ -218,21 +267,36 @@ pub struct Hierarchy {
     pub levels: Vec<String>,
     /// The last of them: the reporting unit (county).
     pub base: String,
+    /// `year, region_code`: the regions that publish in each data year.
+    pub in_force: DataFrame,
+    /// Codes on either side of a split: their rows are flagged `boundary_break`.
+    pub breaks: Vec<String>,
+    /// `year, from_code`: each reporting unit in force.
+    units: DataFrame,
 }
 
 impl Hierarchy {
-    /// The hierarchy of `divisions` over `levels` (top first; the last is the reporting unit).
-    pub fn new(divisions: &Divisions, levels: &[String]) -> Result<Self> {
+    /// The hierarchy of `divisions` over the pipeline's levels (top first; the last is the
+    /// reporting unit), in its data years, on its boundaries.
+    pub fn new(divisions: &Divisions, pipeline: &Pipeline) -> Result<Self> {
+        let levels = &pipeline.levels;
         let base = levels.last().cloned().unwrap_or_else(|| "county".into());
         let rollup = divisions.rollup()?;
+        let in_force = divisions.in_force(pipeline.data_years, pipeline.boundaries)?;
+        let units = frame::collect(frame::inner_join(
+            in_force.clone().lazy().select([col("year"), col("region_code").alias("from_code")]),
+            rollup.clone().lazy().filter(col("from_level").eq(lit(base.clone()))),
+            &["from_code"],
+        ))?;
         let counties = frame::collect(
-            rollup
-                .clone()
-                .lazy()
-                .filter(col("from_level").eq(lit(base.clone())))
-                .group_by([col("region_code")])
-                .agg([col("from_code").n_unique().cast(DataType::Float64).alias("__expected")]),
+            units.clone().lazy().group_by([col("year"), col("region_code")]).agg([col(
+                "from_code",
+            )
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("__expected")]),
         )?;
+        let breaks = divisions.split_codes();
         let townships = divisions
             .rows
             .iter()
@@ -246,10 +310,20 @@ impl Hierarchy {
             townships,
             levels: levels.to_vec(),
             base,
+            in_force,
+            breaks,
+            units: frame::collect(frame::distinct(
+                units.lazy().select([col("year"), col("from_code")]),
+            ))?,
         })
     }
 
-    /// `region_code` of every current county (for keeping county-level rows only).
+    /// `year, region_code` of the reporting units in force in each data year.
+    pub fn units(&self) -> LazyFrame {
+        self.units.clone().lazy().select([col("year"), col("from_code").alias("region_code")])
+    }
+
+    /// `region_code` of every reporting unit, current or retired (for keeping their rows only).
     pub fn county_codes(&self) -> Result<DataFrame> {
         frame::collect(frame::distinct(
             self.rollup
@@ -275,21 +349,25 @@ impl Hierarchy {
     /// Share of each region's counties covered by data reported at `from_code`, per `by`.
     /// Data reported for a city or the province covers every county under it.
     pub fn coverage(&self, reported: LazyFrame, by: &[&str]) -> LazyFrame {
-        let county_rows = self
-            .rollup
-            .clone()
-            .lazy()
-            .filter(col("from_level").eq(lit(self.base.clone())))
-            .select([col("from_code"), col("region_code")]);
+        // (year, unit in force, region it counts in); `by` starts with the year
+        let county_rows = frame::inner_join(
+            self.rollup
+                .clone()
+                .lazy()
+                .filter(col("from_level").eq(lit(self.base.clone())))
+                .select([col("from_code"), col("region_code")]),
+            self.units.clone().lazy(),
+            &["from_code"],
+        );
         let mut sel: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         sel.push(col("from_code").alias("region_code"));
         let reported = frame::distinct(reported.select(sel));
         // (by, reporting code, county under it) → distinct (by, county)
-        let covered = frame::inner_join(reported, county_rows.clone(), &["region_code"]);
+        let covered = frame::inner_join(reported, county_rows.clone(), &["year", "region_code"]);
         let mut sel: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         sel.push(col("from_code"));
         let covered = frame::distinct(covered.select(sel));
-        let up = frame::inner_join(covered, county_rows, &["from_code"]);
+        let up = frame::inner_join(covered, county_rows, &["year", "from_code"]);
         let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         keys.push(col("region_code"));
         let counted = up
@@ -298,7 +376,8 @@ impl Hierarchy {
         let mut out: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         out.push(col("region_code"));
         out.push((col("__covered") / col("__expected")).alias("coverage"));
-        frame::left_join(counted, self.counties.clone().lazy(), &["region_code"]).select(out)
+        frame::left_join(counted, self.counties.clone().lazy(), &["year", "region_code"])
+            .select(out)
     }
 }
 

@@ -160,8 +160,8 @@ fn totals_at(def: &TableDef, current: &DataFrame, d: i64, hierarchy: &Hierarchy)
     let units = hierarchy.counties.clone().lazy();
     let parts = frame::left_join(
         parts,
-        units.clone().select([col("region_code"), col("__expected").alias("__units")]),
-        &["region_code"],
+        units.clone().select([col("year"), col("region_code"), col("__expected").alias("__units")]),
+        &["year", "region_code"],
     );
     let mut aggs = vec![col("__row").alias("__parts"), col("__units").sum().alias("__covered")];
     for m in def.measures {
@@ -170,9 +170,11 @@ fn totals_at(def: &TableDef, current: &DataFrame, d: i64, hierarchy: &Hierarchy)
         let with = col("__units").filter(col(*m).is_not_null()).sum();
         aggs.push(with.alias(format!("__covered_{m}")));
     }
-    let grouped = parts.group_by([col("__prow"), col("__parent"), col("__key")]).agg(aggs);
-    let expected = units.select([col("region_code").alias("__parent"), col("__expected")]);
-    frame::left_join(grouped, expected, &["__parent"])
+    let grouped =
+        parts.group_by([col("__prow"), col("__parent"), col("__key"), col("year")]).agg(aggs);
+    let expected =
+        units.select([col("year"), col("region_code").alias("__parent"), col("__expected")]);
+    frame::left_join(grouped, expected, &["year", "__parent"])
 }
 
 /// One comparison row per measure of each total in `groups` that has a value for it.

@@ -47,11 +47,19 @@ fn duplicates(keys: &[&str], typed: &[Typed]) -> Result<DataFrame> {
     for (i, t) in typed.iter().enumerate() {
         // As text, so that files of one table compare alike; a key a header pattern gives
         // (year, stage) is not in the rows: null, the same in every row of the file.
+        let has = |c: &str| frame::has_column(&t.accepted, c);
         let mut sel: Vec<Expr> = keys
             .iter()
-            .map(|k| match frame::has_column(&t.accepted, k) {
-                true => col(*k).cast(DataType::String),
-                false => frame::null_text().alias(*k),
+            .map(|k| match (has(k), *k) {
+                // A retired code in force in the row's year is a region of its own here.
+                (true, "region_code") if has(super::rows::REPORTED) => {
+                    when(super::reshape::in_force(has("year")))
+                        .then(col(super::rows::REPORTED))
+                        .otherwise(col("region_code"))
+                        .alias("region_code")
+                }
+                (true, _) => col(*k).cast(DataType::String),
+                (false, _) => frame::null_text().alias(*k),
             })
             .collect();
         sel.push(col("__line"));

@@ -260,7 +260,7 @@ fn stage_table(
                 r.path, r.rows_read, r.rows_accepted, r.rows_quarantined
             )));
         }
-        long.push(reshape::to_canonical(table, t, &pipeline.last_grade)?);
+        long.push(reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?);
         done.files.push(t.report.clone());
     }
     let staged = frame::collect(frame::sort_by(frame::concat(long)?, &table.keys()))?;

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use super::rows::REPORTED;
 use super::{Typed, ValueCol};
 use crate::error::Result;
 use crate::frame::{
     self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when,
 };
-use crate::spec::Grade;
+use crate::spec::{Boundaries, Grade};
 use crate::tables::{Kind, TableDef};
 
 /// Accepted wide rows → the canonical long table with one column per measure.
@@ -16,21 +17,30 @@ pub(super) fn to_canonical(
     table: &TableDef,
     t: &Typed,
     last_grade: &BTreeMap<String, i64>,
+    boundaries: Boundaries,
 ) -> Result<LazyFrame> {
     let present = |name: &str| frame::has_column(&t.accepted, name);
+    let reported = present(REPORTED);
     if table.measures.is_empty() {
         let sel: Vec<Expr> = table
             .columns
             .iter()
             .map(|c| if present(c.name) { col(c.name) } else { typed_null(c.name, c.kind) })
             .collect();
-        return Ok(t.accepted.clone().lazy().select(sel));
+        let rows = on_boundaries(t.accepted.clone().lazy(), reported, boundaries);
+        return Ok(rows.select(sel));
     }
     let row_cols: Vec<String> = table
         .columns
         .iter()
         .filter(|c| !c.from_values && present(c.name))
         .map(|c| c.name.to_string())
+        .chain(
+            [REPORTED, "__valid_from", "__valid_to"]
+                .into_iter()
+                .filter(|c| reported && present(c))
+                .map(str::to_string),
+        )
         .collect();
     let value_names: Vec<String> = t.values.iter().map(|v| v.name.clone()).collect();
     let long =
@@ -38,6 +48,7 @@ pub(super) fn to_canonical(
     let long = frame::left_join(long, value_map(&t.values)?.lazy(), &["__var"])
         .filter(col("__value").is_not_null());
     let (long, carried) = with_header_keys(table, t, long);
+    let long = on_boundaries(long, reported, boundaries);
     let present = |name: &str| present(name) || carried.contains(&name);
     let last = if table.column("stage").is_some() {
         last_grade.iter().rev().fold(lit(NULL).cast(DataType::Int32), |acc, (stage, g)| {
@@ -106,6 +117,30 @@ fn with_header_keys(
         carried.push(name);
     }
     (long, carried)
+}
+
+/// Rows whose retired code (`__reported`) was in force in the row's year: a region of its own
+/// (`region_code` is `__reported`) as reported; under constant boundaries they stay on the
+/// successor, where the table's grouping sums them with it.
+fn on_boundaries(rows: LazyFrame, reported: bool, boundaries: Boundaries) -> LazyFrame {
+    if !reported || boundaries != Boundaries::AsReported {
+        return rows;
+    }
+    rows.with_column(
+        when(in_force(true)).then(col(REPORTED)).otherwise(col("region_code")).alias("region_code"),
+    )
+}
+
+/// Is the row's retired code (`__reported`) in force in its year? Without a year on the row (a
+/// header pattern gives it later), any retired code delivered counts as in force.
+pub(super) fn in_force(has_year: bool) -> Expr {
+    let delivered = col(REPORTED).is_not_null();
+    if !has_year {
+        return delivered;
+    }
+    let from = col("__valid_from").is_null().or(col("year").gt_eq(col("__valid_from")));
+    let to = col("__valid_to").is_null().or(col("year").lt_eq(col("__valid_to")));
+    delivered.and(from).and(to)
 }
 
 /// A null of the column's canonical type, for a column the file does not carry.

@@ -39,6 +39,10 @@ pub struct Typed {
     pub values: Vec<ValueCol>,
 }
 
+/// The column of a retired code as delivered (with `__valid_from`, `__valid_to`), kept through
+/// ingest until the year of each row is known.
+pub const REPORTED: &str = "__reported";
+
 /// The rule of a region name the division table does not know.
 pub const UNKNOWN_NAME: &str = "code.unknown_region_name";
 
@@ -131,6 +135,9 @@ pub fn type_rows(
             col("__code"),
             col("__canonical"),
             col("__status"),
+            col("__own"),
+            col("__valid_from"),
+            col("__valid_to"),
         ]);
         lf = frame::left_join(lf, map, &["__code"]);
         typing.region(&display, source.regions);
@@ -276,11 +283,13 @@ struct Typing<'a> {
     source: &'a SourceSpec,
     rules: Vec<Rule>,
     typed: Vec<Expr>,
+    /// The row's year, typed, where a column or constant gives it.
+    year: Option<Expr>,
 }
 
 impl<'a> Typing<'a> {
     fn new(source: &'a SourceSpec) -> Self {
-        Typing { source, rules: Vec::new(), typed: vec![col("__line")] }
+        Typing { source, rules: Vec::new(), typed: vec![col("__line")], year: None }
     }
 
     fn rule(&mut self, fail: Expr, id: &'static str, column: &str, raw: Expr, message: String) {
@@ -371,6 +380,9 @@ impl<'a> Typing<'a> {
         let fail = parsed.clone().lt(lit(min)).or(parsed.clone().gt(lit(max)));
         let message = format!("{display}: outside {min}..={max}");
         self.rule(fail, range_rule, display, original, message);
+        if def.kind == Kind::Year {
+            self.year = Some(parsed.clone().cast(DataType::Int32));
+        }
         self.typed.push(parsed.cast(DataType::Int32).alias(def.name));
     }
 
@@ -456,7 +468,21 @@ impl<'a> Typing<'a> {
         let message = format!("{display}: a retired code with no successor in the division table");
         let fail = col("__status").eq(lit("retired_no_successor"));
         self.rule(fail, "code.retired_no_successor", display, col("__region_raw"), message);
+        if let Some(year) = self.year.clone() {
+            let fail = col("__valid_from").is_not_null().and(year.lt(col("__valid_from")));
+            let message = format!(
+                "{display}: a code the division table has in force only from a later year (valid_from)"
+            );
+            self.rule(fail, "code.not_yet_valid", display, col("__region_raw"), message);
+        }
         self.typed.push(col("__canonical").alias("region_code"));
+        // A retired code as delivered, and its years in force: where the row's year lies in
+        // them, it is a region of its own as reported (and under constant boundaries a part of
+        // its successor, summed with it, never a duplicate of it).
+        let retired = col("__status").eq(lit("retired"));
+        self.typed.push(when(retired).then(col("__own")).otherwise(null_text()).alias(REPORTED));
+        self.typed.push(col("__valid_from").alias("__valid_from"));
+        self.typed.push(col("__valid_to").alias("__valid_to"));
     }
 
     /// The value columns: counts, `__v<j>`, with their parsed expressions.
@@ -538,6 +564,12 @@ impl<'a> Typing<'a> {
                     .map(|c| col(c.name)),
             )
             .chain(kept.iter().map(|v| col(v.name.as_str())))
+            .chain(
+                [REPORTED, "__valid_from", "__valid_to"]
+                    .into_iter()
+                    .filter(|c| frame::has_column(&all, c))
+                    .map(col),
+            )
             .collect();
         let accepted =
             frame::collect(all.clone().lazy().filter(col("__rule").is_null()).select(keep_cols))?;

@@ -34,6 +34,13 @@ pub enum GerNumerator {
     HigherEducation,
 }
 
+impl GrossEnrolmentSpec {
+    /// The id of its gender parity index (female value over male value).
+    pub fn gpi_id(&self) -> String {
+        format!("{}_gpi", self.id)
+    }
+}
+
 /// What a school share weighs each school by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -265,7 +272,7 @@ impl Family {
     /// Every indicator id the family publishes.
     pub fn ids(&self) -> Vec<String> {
         match self {
-            Family::GrossEnrolment(s) => vec![s.id.clone()],
+            Family::GrossEnrolment(s) => vec![s.id.clone(), s.gpi_id()],
             Family::Count(s) => vec![s.id.clone()],
             Family::ClassShare(s) => vec![s.id.clone()],
             Family::ClassAverage(s) => vec![s.id.clone()],

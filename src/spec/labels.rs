@@ -122,7 +122,19 @@ type Text<'a> = (String, String, &'a str, String, &'static str);
 
 /// The generic text of one id of a family, from its declaration.
 fn generic(f: &Family, id: &str) -> Described {
-    let (zh, en, unit, definition, method) = enrolment_text(f).unwrap_or_else(|| other_text(f, id));
+    let (zh, en, unit, definition, method) = match f {
+        Family::GrossEnrolment(g) if id == g.gpi_id() => (
+            format!("{}性别均等指数", g.id),
+            format!("Gender parity index of {}", g.id),
+            "index",
+            format!(
+                "The female value of {} over its male value (UIS GPI); 1 is parity. Numerator and denominator hold the two values.",
+                g.id
+            ),
+            "docs/methodology.md §2 (UIS gender parity index)",
+        ),
+        _ => enrolment_text(f).unwrap_or_else(|| other_text(f, id)),
+    };
     Described {
         id: id.to_string(),
         name_zh: zh,

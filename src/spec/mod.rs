@@ -74,6 +74,18 @@ pub const PATTERN_YEAR: &str = "{year}";
 /// `codes.stage`, or a canonical stage).
 pub const PATTERN_STAGE: &str = "{stage}";
 
+/// How boundary changes are published (`boundaries`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Boundaries {
+    /// History re-mapped onto today's codes: a retired code counts under its successor in
+    /// every year (a split, which cannot be re-mapped, is published as reported and flagged).
+    #[default]
+    Constant,
+    /// Each year on the codes in force that year.
+    AsReported,
+}
+
 /// How a source's region column names its regions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -170,6 +182,8 @@ pub struct Pipeline {
     /// The division table's levels, top first; the last is the reporting unit that every rate
     /// and coverage is counted over (`county` by default).
     pub levels: Vec<String>,
+    /// Constant boundaries (history on today's codes) or as reported.
+    pub boundaries: Boundaries,
     pub divisions: PathBuf,
     pub last_grade: BTreeMap<String, i64>,
     pub max_quarantine_share: f64,
@@ -337,6 +351,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         data_years: (history_from, last),
         province: raw.province.into_inner(),
         levels,
+        boundaries: raw.boundaries.unwrap_or_default(),
         divisions,
         last_grade: raw.last_grade,
         max_quarantine_share: share,

@@ -26,6 +26,9 @@ pub struct PipelineFile {
     /// The division table's levels, top first (default province, city, county).
     #[serde(default)]
     pub levels: Option<Spanned<Vec<String>>>,
+    /// `constant` (default: history on today's codes) or `as_reported`.
+    #[serde(default)]
+    pub boundaries: Option<super::Boundaries>,
     /// The folder input paths may not leave, relative to this file (default: this file's folder).
     #[serde(default)]
     pub root: Option<Spanned<String>>,

@@ -89,6 +89,8 @@ fn one_raw_count_moves_exactly_what_depends_on_it() {
         expected.push(("ger_preschool", region, "male", "numerator"));
         expected.push(("inclusive_coverage", region, "total", "denominator"));
         expected.push(("public_kindergarten_share", region, "total", "denominator"));
+        // The boys' ratio is the parity index's denominator (girls' over boys').
+        expected.push(("ger_preschool_gpi", region, "total", "denominator"));
     }
     assert_eq!(moved(&d), set(&expected));
     assert_eq!(d.inputs_changed, vec!["kindergarten.csv".to_string()]);
@@ -114,6 +116,8 @@ fn an_age_band_change_is_the_denominator_and_the_spec() {
         for sex in ["total", "female", "male"] {
             expected.push(("ger_preschool", region, sex, "denominator"));
         }
+        // Both sexes' ratios moved: both parts of the parity index.
+        expected.push(("ger_preschool_gpi", region, "total", "numerator and denominator"));
     }
     assert_eq!(moved(&d), set(&expected));
     assert!(d.inputs_changed.is_empty());

@@ -67,6 +67,13 @@ fn senior_secondary_by_hand() {
     assert_eq!((af.numerator, af.denominator), (Some(51.0), Some(60.0)));
     let am = indicator(&df, "ger_senior_secondary", 2020, "450102", "male").unwrap();
     assert_eq!((am.numerator, am.flags), (Some(69.0), vec!["over_100".to_string()]));
+    // Gender parity index (UIS): girls' 51/60 = 85 % over boys' 69/60 = 115 %, 51/69 = 0.739…
+    let gpi = indicator(&df, "ger_senior_secondary_gpi", 2020, "450102", "total").unwrap();
+    assert!(close(gpi.value, 51.0 / 69.0) && close(gpi.numerator, 85.0), "{gpi:?}");
+    assert!(close(gpi.denominator, 115.0) && gpi.flags.is_empty(), "{gpi:?}");
+    // B: 0 % for boys too, so no index.
+    let gpi = indicator(&df, "ger_senior_secondary_gpi", 2020, "450103", "total").unwrap();
+    assert_eq!((gpi.value, gpi.flags), (None, vec!["parity_undefined".to_string()]));
     let b = indicator(&df, "ger_senior_secondary", 2020, "450103", "total").unwrap();
     assert_eq!(
         (b.numerator, b.denominator, b.value, b.coverage),
