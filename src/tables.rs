@@ -286,6 +286,33 @@ pub static TEACHERS: TableDef = TableDef {
     references: Some(("schools", &["year", "school_id"])),
 };
 
+/// Teachers by region, as yearbooks publish them: used where a region and stage has no
+/// school-level teachers.
+pub static REGIONAL_TEACHERS: TableDef = TableDef {
+    name: "regional_teachers",
+    columns: &[
+        key("year", Kind::Year),
+        key("region_code", Kind::Region),
+        key("stage", Kind::Coded(STAGES)),
+    ],
+    measures: TEACHERS.measures,
+    references: None,
+};
+
+/// Classes by region and size band, as yearbooks publish them: used where a region and stage
+/// has no school-level classes.
+pub static REGIONAL_CLASSES: TableDef = TableDef {
+    name: "regional_classes",
+    columns: &[
+        key("year", Kind::Year),
+        key("region_code", Kind::Region),
+        key("stage", Kind::Coded(STAGES)),
+        value_key("size_band", Kind::Text),
+    ],
+    measures: &["classes"],
+    references: None,
+};
+
 /// Education finance and pay per region and year (元).
 pub static FINANCE: TableDef = TableDef {
     name: "finance",
@@ -325,6 +352,8 @@ pub static TABLES: &[&TableDef] = &[
     &REGIONAL_ENROLMENT,
     &CLASSES,
     &TEACHERS,
+    &REGIONAL_TEACHERS,
+    &REGIONAL_CLASSES,
     &HIGHER_EDUCATION,
     &FINANCE,
     &EXCHANGE,

@@ -12,16 +12,10 @@ use crate::spec::{ClassAverageSpec, ClassShareSpec, Pipeline, Straddling};
 use crate::tables::Tables;
 use crate::tables::band_bounds;
 
-/// Classes of the stages located by school: year, from_code, size_band, classes.
+/// Classes of the stages by region (school records, or `regional_classes` where a region and
+/// stage has none): year, from_code, stage, size_band, classes.
 fn located_classes(tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
-    let classes = frame::lazy(tables.get("classes")?)
-        .filter(scope::of_stages(stages).and(col("classes").is_not_null()));
-    Some(scope::located(classes, tables)?.select([
-        col("year"),
-        col("from_code"),
-        col("size_band"),
-        col("classes").cast(DataType::Float64),
-    ]))
+    scope::by_region(tables, ("classes", "regional_classes"), stages, "classes", &["size_band"])
 }
 
 /// Share of classes in the band(s) the spec names, percent.
@@ -83,11 +77,13 @@ pub fn average(
     tables: &Tables,
     hierarchy: &Hierarchy,
 ) -> Result<LazyFrame> {
-    let pupils = tables.get("enrolment").and_then(|e| {
-        let rows = frame::lazy(e)
-            .filter(scope::of_stages(&spec.stages).and(col("enrolled").is_not_null()));
-        scope::located(rows, tables)
-    });
+    let pupils = scope::by_region(
+        tables,
+        ("enrolment", "regional_enrolment"),
+        &spec.stages,
+        "enrolled",
+        &[],
+    );
     let (Some(classes), Some(pupils)) = (located_classes(tables, &spec.stages), pupils) else {
         return super::empty().map(|d| d.lazy());
     };

@@ -91,6 +91,16 @@ fn rows(
     hierarchy: &Hierarchy,
     base: &DataFrame,
 ) -> Result<Vec<LazyFrame>> {
+    let needs_schools = matches!(
+        family,
+        Family::SchoolShare(_)
+            | Family::SchoolTotal(_)
+            | Family::TownshipCoverage(_)
+            | Family::Balance(_)
+    );
+    if needs_schools && !tables.contains_key("schools") {
+        tracing::warn!(indicators = ?family.ids(), "these indicators need school records (a schools table); the delivery has none, so they have no rows");
+    }
     Ok(match family {
         Family::GrossEnrolment(s) => {
             vec![gross_enrolment::compute(s, pipeline, tables, hierarchy)?]

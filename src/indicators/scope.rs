@@ -29,6 +29,38 @@ pub fn located(rows: LazyFrame, tables: &Tables) -> Option<LazyFrame> {
     Some(frame::inner_join(rows, school_counties(tables)?, &["year", "school_id"]))
 }
 
+/// Rows of a measure of `stages` by reporting region: the `school` table's rows located by the
+/// register where a region, year and stage has them, the `regional` table's rows (a yearbook's
+/// teachers or classes by region) where it has not. Columns: year, from_code, stage, the `keep`
+/// columns, and `measure` as f64. `None` when neither table was delivered.
+pub fn by_region(
+    tables: &Tables,
+    (school, regional): (&str, &str),
+    stages: &[String],
+    measure: &str,
+    keep: &[&str],
+) -> Option<LazyFrame> {
+    let select = |rows: LazyFrame| {
+        let mut cols = vec![col("year"), col("from_code"), col("stage")];
+        cols.extend(keep.iter().map(|k| col(*k)));
+        cols.push(col(measure).cast(DataType::Float64));
+        rows.filter(of_stages(stages).and(col(measure).is_not_null())).select(cols)
+    };
+    let school = tables.get(school).and_then(|t| located(frame::lazy(t), tables)).map(select);
+    let regional = tables
+        .get(regional)
+        .map(|t| select(frame::lazy(t).with_column(col("region_code").alias("from_code"))));
+    match (school, regional) {
+        (Some(s), Some(r)) => {
+            let covered =
+                frame::distinct(s.clone().select([col("year"), col("from_code"), col("stage")]));
+            let r = frame::anti_join(r, covered, &["year", "from_code", "stage"]);
+            frame::concat(vec![s, r]).ok()
+        }
+        (s, r) => s.or(r),
+    }
+}
+
 /// True for rows of one of `stages`.
 pub fn of_stages(stages: &[String]) -> Expr {
     frame::any_of(stages.iter().map(|s| col("stage").eq(lit(s.clone()))).collect())

@@ -8,22 +8,21 @@ use crate::frame::{self, DataFrame, DataType, IntoLazy, LazyFrame, NULL, col, li
 use crate::spec::{GrowthSpec, MeasureSpec, Pipeline, PupilTeacherRatioSpec};
 use crate::tables::Tables;
 
-/// Pupils of the stages over their full-time teachers, where a region has both.
+/// Pupils of the stages over their full-time teachers, where a region has both (from school
+/// records, or from region-level tables where a region and stage has none).
 pub fn pupil_teacher_ratio(
     spec: &PupilTeacherRatioSpec,
     pipeline: &Pipeline,
     tables: &Tables,
     hierarchy: &Hierarchy,
 ) -> Result<LazyFrame> {
-    let stages = scope::of_stages(&spec.stages);
-    let of_stages = |table: &str, measure: &str| {
-        let rows =
-            frame::lazy(tables.get(table)?).filter(stages.clone().and(col(measure).is_not_null()));
-        scope::located(rows, tables)
+    let of = |tables_of: (&str, &str), measure: &str| {
+        scope::by_region(tables, tables_of, &spec.stages, measure, &[])
     };
-    let (Some(pupils), Some(staff)) =
-        (of_stages("enrolment", "enrolled"), of_stages("teachers", "fulltime"))
-    else {
+    let (Some(pupils), Some(staff)) = (
+        of(("enrolment", "regional_enrolment"), "enrolled"),
+        of(("teachers", "regional_teachers"), "fulltime"),
+    ) else {
         return super::empty().map(|d| d.lazy());
     };
     let pupils = pupils

@@ -13,8 +13,15 @@ use super::Hierarchy;
 
 /// Tables a supplied total may hide in. Population is not among them: its counties are the only
 /// rows counted, and the gates compare the rows above them with their sums.
-pub const TABLES: &[&str] =
-    &["regional_enrolment", "higher_education", "finance", "exchange", "projects"];
+pub const TABLES: &[&str] = &[
+    "regional_enrolment",
+    "regional_teachers",
+    "regional_classes",
+    "higher_education",
+    "finance",
+    "exchange",
+    "projects",
+];
 
 /// Columns of [`Resolved::comparisons`], one row per supplied total and measure.
 pub const COMPARISON_COLUMNS: &[&str] = &[

@@ -10,7 +10,15 @@ use crate::tables::TableDef;
 /// Rows whose key (from raw columns and constants) repeats an earlier row of any file of the
 /// same table are quarantined; the first occurrence stays.
 pub(super) fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFrame>> {
-    let keys = table.row_keys();
+    // The row's keys, and any key a file maps from a column rather than from its value columns
+    // (a size band delivered as a column).
+    let keys: Vec<&str> = table
+        .keys()
+        .into_iter()
+        .filter(|k| {
+            table.row_keys().contains(k) || typed.iter().any(|t| frame::has_column(&t.accepted, k))
+        })
+        .collect();
     let dups = duplicates(&keys, typed)?;
     if dups.height() == 0 {
         return Ok(Vec::new());

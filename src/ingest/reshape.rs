@@ -33,7 +33,7 @@ pub(super) fn to_canonical(
     let row_cols: Vec<String> = table
         .columns
         .iter()
-        .filter(|c| !c.from_values && present(c.name))
+        .filter(|c| present(c.name))
         .map(|c| c.name.to_string())
         .chain(
             [REPORTED, "__valid_from", "__valid_to"]
@@ -60,19 +60,7 @@ pub(super) fn to_canonical(
     let long = long.with_column(
         when(col("__grade_last")).then(last).otherwise(col("__grade")).alias("__grade"),
     );
-    // Keys and attributes, in schema order.
-    let group: Vec<Expr> = table
-        .columns
-        .iter()
-        .map(|c| match c.name {
-            "sex" if c.from_values => col("__sex").alias("sex"),
-            "grade" if c.from_values => col("__grade").alias("grade"),
-            "category" if c.from_values => col("__category").alias("category"),
-            "size_band" if c.from_values => col("__size_band").alias("size_band"),
-            name if present(name) => col(name),
-            name => typed_null(name, c.kind),
-        })
-        .collect();
+    let group = grouping(table, &present);
     // Several value columns with the same keys are summed; a measure no column carried is null.
     let aggs: Vec<Expr> = table
         .measures
@@ -89,6 +77,30 @@ pub(super) fn to_canonical(
         .with_columns(group)
         .group_by(table.columns.iter().map(|c| col(c.name)).collect::<Vec<_>>())
         .agg(aggs))
+}
+
+/// Keys and attributes, in schema order: a key the value column sets, or else the row's own
+/// column (a band delivered as a column of a long table); a column the file lacks is null.
+fn grouping(table: &TableDef, present: &dyn Fn(&str) -> bool) -> Vec<Expr> {
+    table
+        .columns
+        .iter()
+        .map(|c| match c.name {
+            "sex" if c.from_values && !present("sex") => col("__sex").alias("sex"),
+            name @ ("grade" | "category" | "size_band") if c.from_values => {
+                let carried = col(format!("__{name}"));
+                match present(name) {
+                    true => when(carried.clone().is_not_null())
+                        .then(carried)
+                        .otherwise(col(name))
+                        .alias(name),
+                    false => carried.alias(name),
+                }
+            }
+            name if present(name) => col(name),
+            name => typed_null(name, c.kind),
+        })
+        .collect()
 }
 
 /// `long` with the year and stage that header patterns gave their columns, over the row's

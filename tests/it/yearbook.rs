@@ -110,10 +110,11 @@ fn published_tables_are_read_as_published() {
     for (code, level) in [("NL", "country"), ("NL-N", "region"), ("NL-03", "province")] {
         assert!(pairs.contains(&(code.into(), level.into())), "{code} {level}: {pairs:?}");
     }
-    // The catalogue is the pipeline's own: its one indicator, described by its family.
+    // The catalogue is the pipeline's own: its one ratio and the ratio's gender parity index,
+    // described by their family.
     let catalogue = frame::read_parquet(&run_dir.join("catalogue.parquet")).unwrap();
     let ids = frame::texts(&catalogue, "indicator").unwrap();
-    assert_eq!(ids, vec![Some("ger_primary".to_string())]);
+    assert_eq!(ids, vec![Some("ger_primary".to_string()), Some("ger_primary_gpi".to_string())]);
     let name = frame::texts(&catalogue, "name_en").unwrap()[0].clone().unwrap();
     assert_eq!(name, "Gross enrolment ratio, primary");
     let definition = frame::texts(&catalogue, "definition").unwrap()[0].clone().unwrap();
@@ -377,4 +378,93 @@ fn guangxi_retired_codes_on_both_boundary_conventions() {
             "{year}"
         );
     }
+}
+
+/// The tiny fixture's class-size and pupil–teacher indicators, from its school records and
+/// with its classes and teachers delivered as sums by county instead.
+#[test]
+fn region_level_classes_and_teachers_give_what_school_records_give() {
+    use std::collections::BTreeMap;
+    let dir = super::common::tiny_copy();
+    let (_out, run_dir) = super::common::run(&dir.path().join("pipeline.toml"));
+    let from_schools = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
+    let staged =
+        |t: &str| frame::read_parquet(&run_dir.join(format!("staging/{t}.parquet"))).unwrap();
+    let schools = staged("schools");
+    let county: BTreeMap<String, String> = frame::texts(&schools, "school_id")
+        .unwrap()
+        .into_iter()
+        .zip(frame::texts(&schools, "region_code").unwrap())
+        .map(|(s, c)| (s.unwrap(), c.unwrap()))
+        .collect();
+    // Sum `measure` of a staged table by (year, county, stage[, band]) into a CSV.
+    let sums = |table: &str, measure: &str, band: bool| {
+        let t = staged(table);
+        let (ids, stages) =
+            (frame::texts(&t, "school_id").unwrap(), frame::texts(&t, "stage").unwrap());
+        let years = frame::ints(&t, "year").unwrap();
+        let values = frame::ints(&t, measure).unwrap();
+        let bands =
+            if band { frame::texts(&t, "size_band").unwrap() } else { vec![None; t.height()] };
+        let mut out: BTreeMap<(i64, String, String, String), i64> = BTreeMap::new();
+        for i in 0..t.height() {
+            let Some(v) = values[i] else { continue };
+            let key = (
+                years[i].unwrap(),
+                county[ids[i].as_ref().unwrap()].clone(),
+                stages[i].clone().unwrap(),
+                bands[i].clone().unwrap_or_default(),
+            );
+            *out.entry(key).or_insert(0) += v;
+        }
+        let mut csv = String::from("year,region,stage,band,n\n");
+        for ((y, c, s, b), n) in &out {
+            csv += &format!("{y},{c},{s},{b},{n}\n");
+        }
+        csv
+    };
+    std::fs::write(dir.path().join("class_sums.csv"), sums("classes", "classes", true)).unwrap();
+    std::fs::write(dir.path().join("teacher_sums.csv"), sums("teachers", "fulltime", false))
+        .unwrap();
+    let pipeline = dir.path().join("pipeline.toml");
+    let mut text = std::fs::read_to_string(&pipeline).unwrap();
+    for (path, mapping, constants) in [
+        ("classes.csv", "classes", "{ year = 2020 }"),
+        (
+            "kindergarten_classes.csv",
+            "kindergarten_classes",
+            "{ year = 2020, stage = \"preschool\" }",
+        ),
+        ("teachers.csv", "teachers", "{ year = 2020 }"),
+    ] {
+        let block = format!(
+            "[[sources]]\npath = \"{path}\"\nmapping = \"{mapping}\"\nconstants = {constants}\n"
+        );
+        assert!(text.contains(&block), "{block}");
+        text = text.replace(&block, "");
+    }
+    text += "\n[mappings.class_sums]\ntable = \"regional_classes\"\ncolumns = { year = \"year\", region_code = \"region\", stage = \"stage\", size_band = \"band\" }\nvalues = [ { raw = \"n\", measure = \"classes\" } ]\n";
+    text += "\n[mappings.teacher_sums]\ntable = \"regional_teachers\"\ncolumns = { year = \"year\", region_code = \"region\", stage = \"stage\" }\nvalues = [ { raw = \"n\", measure = \"fulltime\" } ]\n";
+    text += "\n[[sources]]\npath = \"class_sums.csv\"\nmapping = \"class_sums\"\n\n[[sources]]\npath = \"teacher_sums.csv\"\nmapping = \"teacher_sums\"\n";
+    std::fs::write(&pipeline, text).unwrap();
+    let (_out2, run_dir) = super::common::run(&pipeline);
+    let from_sums = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
+    let ids = [
+        "large_class_share_compulsory",
+        "super_large_class_share_compulsory",
+        "large_class_share_senior",
+        "kindergarten_over_norm_share",
+        "average_class_size_primary",
+        "pupil_teacher_ratio_primary",
+    ];
+    let mut compared = 0;
+    for id in ids {
+        for region in ["450000", "450100", "450200", "450102", "450103", "450202"] {
+            let a = indicator(&from_schools, id, 2020, region, "total");
+            let b = indicator(&from_sums, id, 2020, region, "total");
+            assert_eq!(a, b, "{id} {region}");
+            compared += a.as_ref().is_some_and(|r| r.value.is_some()) as usize;
+        }
+    }
+    assert!(compared >= 20, "{compared} values compared");
 }
