@@ -253,6 +253,17 @@ fn scaled_cells_must_be_whole_after_scaling() {
     assert_eq!(rules[i].as_deref(), Some("count.not_integer"));
 }
 
+/// The county of each school in a run's register.
+fn school_counties(run_dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let schools = frame::read_parquet(&run_dir.join("staging/schools.parquet")).unwrap();
+    frame::texts(&schools, "school_id")
+        .unwrap()
+        .into_iter()
+        .zip(frame::texts(&schools, "region_code").unwrap())
+        .map(|(s, c)| (s.unwrap(), c.unwrap()))
+        .collect()
+}
+
 /// The tiny fixture's gross enrolment ratios, from its school records and from their sums by
 /// county delivered as a region-level table instead: the same numerators, denominators and
 /// values in every region.
@@ -263,13 +274,7 @@ fn region_level_sums_give_what_school_records_give() {
     let (_out, run_dir) = super::common::run(&dir.path().join("pipeline.toml"));
     let from_schools = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
     // County of each school, then pupils summed by (year, county, stage) and sex.
-    let schools = frame::read_parquet(&run_dir.join("staging/schools.parquet")).unwrap();
-    let county: BTreeMap<String, String> = frame::texts(&schools, "school_id")
-        .unwrap()
-        .into_iter()
-        .zip(frame::texts(&schools, "region_code").unwrap())
-        .map(|(s, c)| (s.unwrap(), c.unwrap()))
-        .collect();
+    let county = school_counties(&run_dir);
     let e = frame::read_parquet(&run_dir.join("staging/enrolment.parquet")).unwrap();
     let (ids, stages, sexes) = (
         frame::texts(&e, "school_id").unwrap(),
@@ -390,13 +395,7 @@ fn region_level_classes_and_teachers_give_what_school_records_give() {
     let from_schools = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
     let staged =
         |t: &str| frame::read_parquet(&run_dir.join(format!("staging/{t}.parquet"))).unwrap();
-    let schools = staged("schools");
-    let county: BTreeMap<String, String> = frame::texts(&schools, "school_id")
-        .unwrap()
-        .into_iter()
-        .zip(frame::texts(&schools, "region_code").unwrap())
-        .map(|(s, c)| (s.unwrap(), c.unwrap()))
-        .collect();
+    let county = school_counties(&run_dir);
     // Sum `measure` of a staged table by (year, county, stage[, band]) into a CSV.
     let sums = |table: &str, measure: &str, band: bool| {
         let t = staged(table);
