@@ -19,7 +19,7 @@ pub(super) fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result
             table.row_keys().contains(k) || typed.iter().any(|t| frame::has_column(&t.accepted, k))
         })
         .collect();
-    let dups = duplicates(&keys, typed)?;
+    let dups = duplicates(table, &keys, typed)?;
     if dups.height() == 0 {
         return Ok(Vec::new());
     }
@@ -50,11 +50,11 @@ pub(super) fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result
 
 /// Every row, of every file, whose key an earlier row already has: its file (`__src`), line,
 /// region, and the first row's file, line and region.
-fn duplicates(keys: &[&str], typed: &[Typed]) -> Result<DataFrame> {
+fn duplicates(table: &TableDef, keys: &[&str], typed: &[Typed]) -> Result<DataFrame> {
     let mut parts = Vec::new();
     for (i, t) in typed.iter().enumerate() {
-        // As text, so that files of one table compare alike; a key a header pattern gives
-        // (year, stage) is not in the rows: null, the same in every row of the file.
+        // A key a header pattern gives (year, stage) is not in the rows: a typed null, the same
+        // in every row of the file.
         let has = |c: &str| frame::has_column(&t.accepted, c);
         let mut sel: Vec<Expr> = keys
             .iter()
@@ -66,8 +66,11 @@ fn duplicates(keys: &[&str], typed: &[Typed]) -> Result<DataFrame> {
                         .otherwise(col("region_code"))
                         .alias("region_code")
                 }
-                (true, _) => col(*k).cast(DataType::String),
-                (false, _) => frame::null_text().alias(*k),
+                (true, _) => col(*k),
+                (false, _) => match table.column(k) {
+                    Some(def) => super::reshape::typed_null(k, def.kind),
+                    None => frame::null_text().alias(*k),
+                },
             })
             .collect();
         sel.push(col("__line"));

@@ -156,7 +156,7 @@ pub(super) fn in_force(has_year: bool) -> Expr {
 }
 
 /// A null of the column's canonical type, for a column the file does not carry.
-fn typed_null(name: &str, kind: Kind) -> Expr {
+pub(super) fn typed_null(name: &str, kind: Kind) -> Expr {
     let dtype = match kind {
         Kind::Year | Kind::Int { .. } => DataType::Int32,
         Kind::Count | Kind::Whole => DataType::Int64,
