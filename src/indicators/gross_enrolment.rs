@@ -2,7 +2,7 @@
 //! the population of an age band, × 100. Weights are keyed by year in the pipeline file; for
 //! higher education the numerator prefers the basis listed first (生源地) and flags the rest.
 
-use super::scope::{self, count_of, in_years, located};
+use super::scope::{self, count_of, in_years};
 use super::{Hierarchy, flag_if, flags};
 use crate::error::Result;
 use crate::frame::{
@@ -183,32 +183,22 @@ fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
 /// Pupils by stage: school records where a region and year has them for the stage, the
 /// region-level table (a yearbook's pupils by region) where it has not.
 fn enrolment_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
-    let select = |lf: LazyFrame| {
-        lf.select([
-            col("year"),
-            col("from_code"),
-            col("sex"),
-            lit(g.basis[0].clone()).alias("__basis"),
-            col("stage").alias("__component"),
-            col("enrolled").alias("__count"),
-        ])
-    };
-    let school = tables.get("enrolment").and_then(|e| located(frame::lazy(e), tables)).map(select);
-    let regional = tables
-        .get("regional_enrolment")
-        .map(|r| select(frame::lazy(r).with_column(col("region_code").alias("from_code"))));
-    match (school, regional) {
-        (Some(s), Some(r)) => {
-            let covered = frame::distinct(s.clone().select([
-                col("year"),
-                col("from_code"),
-                col("__component"),
-            ]));
-            let r = frame::anti_join(r, covered, &["year", "from_code", "__component"]);
-            frame::concat(vec![s, r]).ok()
-        }
-        (s, r) => s.or(r),
-    }
+    let stages: Vec<String> = crate::tables::STAGES.iter().map(|s| s.to_string()).collect();
+    let rows = scope::by_region(
+        tables,
+        ("enrolment", "regional_enrolment"),
+        &stages,
+        "enrolled",
+        &["sex"],
+    )?;
+    Some(rows.select([
+        col("year"),
+        col("from_code"),
+        col("sex"),
+        lit(g.basis[0].clone()).alias("__basis"),
+        col("stage").alias("__component"),
+        col("enrolled").alias("__count"),
+    ]))
 }
 
 /// The denominator rows: population of the age band (year, from_code, sex, __den), county

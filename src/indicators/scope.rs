@@ -55,6 +55,7 @@ pub fn by_region(
             let covered =
                 frame::distinct(s.clone().select([col("year"), col("from_code"), col("stage")]));
             let r = frame::anti_join(r, covered, &["year", "from_code", "stage"]);
+            // Two frames of one schema: concat fails only on none.
             frame::concat(vec![s, r]).ok()
         }
         (s, r) => s.or(r),
