@@ -144,6 +144,7 @@ pub static POPULATION: TableDef = TableDef {
         key("region_code", Kind::Region),
         key("age", Kind::Int { min: 0, max: 100 }),
         value_key("sex", Kind::Coded(SEXES)),
+        key("area", Kind::Coded(AREAS)),
         attr("source", Kind::Coded(POPULATION_SOURCES)),
     ],
     measures: &["population"],

@@ -35,11 +35,13 @@ pub fn checks(
 ) -> Result<Vec<Check>> {
     let mut checks = file_checks(pipeline, ingested);
     if let Some(population) = ingested.tables.get("population") {
+        let (population, by_area) = population_whole(population)?;
+        checks.extend(by_area);
         if let Some(limit) = pipeline.population_max_yoy_change {
-            checks.extend(population_change(population, limit)?);
+            checks.extend(population_change(&population, limit)?);
         }
-        checks.extend(population_age_sums(population)?);
-        checks.extend(population_county_sums(population, divisions, &pipeline.levels)?);
+        checks.extend(population_age_sums(&population)?);
+        checks.extend(population_county_sums(&population, divisions, &pipeline.levels)?);
     }
     if let (Some(min), Some(enrolment), Some(schools)) = (
         pipeline.min_reporting_ratio,
@@ -126,6 +128,48 @@ fn with_previous_year(now: LazyFrame, value: &str) -> Result<DataFrame> {
         frame::inner_join(now, previous, &["year", "region_code"]),
         &["year", "region_code"],
     ))
+}
+
+/// The population as if delivered without areas — one row per year, region, age and sex: the
+/// row without an area where there is one, else the sum of the rows by area — and the checks
+/// of each row without an area against the sum of the rows by area beside it
+/// (`population.area_sum`).
+fn population_whole(population: &DataFrame) -> Result<(DataFrame, Vec<Check>)> {
+    let with_area = population.clone().lazy().filter(col("area").is_not_null());
+    if scope_is_empty(with_area.clone())? {
+        return Ok((population.clone(), Vec::new()));
+    }
+    let keys = ["year", "region_code", "sex", "age"];
+    let key_exprs = || keys.iter().map(|k| col(*k)).collect::<Vec<_>>();
+    let wholes = population.clone().lazy().filter(col("area").is_null());
+    let parts = with_area
+        .group_by(key_exprs())
+        .agg([col("population").cast(DataType::Int64).sum().alias("__sum")]);
+    let supplied = wholes.select(
+        key_exprs()
+            .into_iter()
+            .chain([col("population").cast(DataType::Int64).alias("__supplied")])
+            .collect::<Vec<_>>(),
+    );
+    let pairs = frame::collect(frame::sort_by(
+        frame::inner_join(supplied.clone(), parts.clone(), &keys),
+        &keys,
+    ))?;
+    let checks = sums_match(&pairs, "population.area_sum", "the sum of its areas")?;
+    let summed = frame::anti_join(parts, supplied.clone(), &keys);
+    let as_rows = |rows: LazyFrame, value: &str| {
+        rows.select(
+            key_exprs().into_iter().chain([col(value).alias("population")]).collect::<Vec<_>>(),
+        )
+    };
+    let whole = frame::concat(vec![as_rows(supplied, "__supplied"), as_rows(summed, "__sum")])?;
+    Ok((frame::collect(whole)?, checks))
+}
+
+/// True when `rows` has no row.
+fn scope_is_empty(rows: LazyFrame) -> Result<bool> {
+    let n = frame::collect(rows.select([col("year").count().alias("__n")]))?;
+    Ok(frame::first_int(&n, "__n")?.unwrap_or(0) == 0)
 }
 
 /// A county's population (all ages) year on year, within ±`limit`.

@@ -13,7 +13,7 @@ use crate::tables::Tables;
 use crate::tables::band_bounds;
 
 /// Classes of the stages by region (school records, or `regional_classes` where a region and
-/// stage has none): year, from_code, stage, size_band, classes.
+/// stage has none): year, from_code, stage, area, size_band, classes.
 fn located_classes(tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
     scope::by_region(tables, ("classes", "regional_classes"), stages, "classes", &["size_band"])
 }
@@ -52,13 +52,18 @@ pub fn share(
         Some(Straddling::Exclude) => col("__straddles").not(),
         _ => lit(true),
     };
-    let data = frame::inner_join(classes, bands.lazy(), &["size_band"])
-        .group_by([col("year"), col("from_code")])
-        .agg([
-            col("classes").filter(col("__counted")).sum().alias("__num"),
-            col("classes").filter(in_denominator).sum().alias("__den"),
-            col("classes").filter(col("__straddles")).sum().alias("__straddling"),
-        ]);
+    let sums = vec![
+        col("classes").filter(col("__counted")).sum().alias("__num"),
+        col("classes").filter(in_denominator).sum().alias("__den"),
+        col("classes").filter(col("__straddles")).sum().alias("__straddling"),
+    ];
+    let data = scope::by_area(
+        frame::inner_join(classes, bands.lazy(), &["size_band"]),
+        scope::REGION_YEAR,
+        sums,
+        &["__num", "__den", "__straddling"],
+        pipeline.by_area,
+    );
     ratio(
         &spec.id,
         "percent",
@@ -88,14 +93,22 @@ pub fn average(
         return super::empty().map(|d| d.lazy());
     };
     // Pupils: the sex parts (female + male), or the total where no parts were delivered.
-    let pupils = pupils
-        .group_by([col("year"), col("from_code")])
-        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
-    let classes = classes
-        .group_by([col("year"), col("from_code")])
-        .agg([col("classes").sum().alias("__den")]);
+    let pupils = scope::by_area(
+        pupils,
+        scope::REGION_YEAR,
+        vec![col("enrolled").cast(DataType::Float64).sum().alias("__num")],
+        &["__num"],
+        pipeline.by_area,
+    );
+    let classes = scope::by_area(
+        classes,
+        scope::REGION_YEAR,
+        vec![col("classes").sum().alias("__den")],
+        &["__den"],
+        pipeline.by_area,
+    );
     // Pupils without classes (or classes without pupils) are unpaired: flagged, never divided
     // (classes without pupils would read as 0 pupils per class).
-    let data = frame::full_join(pupils, classes, &["year", "from_code"]);
+    let data = frame::full_join(pupils, classes, &["year", "from_code", "area"]);
     ratio(&spec.id, "ratio", 1.0, data, hierarchy, pipeline.years, &[])
 }

@@ -50,6 +50,7 @@ pub fn compute(
     let mut data: Vec<Expr> = vec![
         col("year"),
         col("from_code"),
+        lit("total").alias("area"),
         when(col("__met").eq(lit(n))).then(lit(1.0)).otherwise(lit(0.0)).alias("__num"),
         lit(1.0).alias("__den"),
     ];

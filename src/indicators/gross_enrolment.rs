@@ -26,25 +26,48 @@ pub fn compute(
         &["year", "__component"],
     )
     .with_column((col("__count").cast(DataType::Float64) * col("__weight")).alias("__num"));
+    let numerator = by_sex(numerator, &["year", "from_code", "__basis", "area"], "__num")?;
+    let numerator = scope::by_area(
+        numerator,
+        &["year", "from_code", "__basis", "sex"],
+        vec![col("__num").sum()],
+        &["__num"],
+        pipeline.by_area,
+    );
     // Computed once (a few rows per county): the pairing below reads it several times.
-    let numerator =
-        frame::collect(by_sex(numerator, &["year", "from_code", "__basis"], "__num")?)?.lazy();
+    let numerator = frame::collect(numerator)?.lazy();
     let has_parts = count_of(numerator.clone().filter(col("sex").neq(lit("total"))), "sex")? > 0;
-    let numerator = match g.numerator {
-        GerNumerator::Enrolment => with_register_zeros(g, numerator, tables, has_parts)?,
-        GerNumerator::HigherEducation => numerator,
-    };
-    let mut denominator =
-        by_sex(population_rows(g, tables, hierarchy)?, &["year", "from_code"], "__den")?;
+    let population = population_rows(g, tables, hierarchy, pipeline.by_area)?;
+    let mut denominator = by_sex(population, &["year", "from_code", "area"], "__den")?;
     if !has_parts {
         denominator = denominator.filter(col("sex").eq(lit("total")));
     }
-    let numerator = frame::collect(numerator)?.lazy();
     let denominator = frame::collect(denominator)?.lazy();
+    // Rows by area only where the population has areas too.
+    let population_areas = count_of(denominator.clone().filter(by_area()), "area")? > 0;
+    let numerator = match population_areas {
+        true => numerator,
+        false => numerator.filter(by_area().not()),
+    };
+    let numerator = match (g.numerator, scope::register_counties(tables)) {
+        (GerNumerator::Enrolment, Some(delivered)) => {
+            let mut zeros = vec![delivered.clone().with_column(lit("total").alias("area"))];
+            if population_areas {
+                let areas = frame::distinct(denominator.clone().filter(by_area()).select([
+                    col("year"),
+                    col("from_code"),
+                    col("area"),
+                ]));
+                zeros.push(frame::inner_join(areas, delivered, &["year", "from_code"]));
+            }
+            with_register_zeros(g, numerator, frame::concat(zeros)?, has_parts)?
+        }
+        _ => numerator,
+    };
+    let numerator = frame::collect(numerator)?.lazy();
     let parts = frame::collect(pair_with_population(g, numerator, denominator, hierarchy)?)?;
-    let parts = parts.lazy();
-    let rolled = super::paired(parts, &["sex", "__basis"], hierarchy, &[])?;
-    let chosen = preferred_basis(g, rolled)?;
+    let rolled = super::paired(parts.lazy(), &["sex", "__basis", "area"], hierarchy, &[])?;
+    let chosen = with_total_coverage(preferred_basis(g, rolled)?);
     let mut candidates = super::paired_flags("percent", 100.0, &[]);
     candidates.push(flag_if(col("__basis").neq(lit(g.basis[0].clone())), "location_basis"));
     let rows = frame::collect(
@@ -53,7 +76,7 @@ pub fn compute(
                 .parts(col("__pnum"), col("__pden"))
                 .flags(flags(candidates)?)
                 .coverage(col("coverage").fill_null(lit(0.0)))
-                .breakdown(col("sex"), lit("total"))
+                .breakdown(col("sex"), col("area"))
                 .columns()?,
         ),
     )?
@@ -62,18 +85,38 @@ pub fn compute(
     frame::concat(vec![rows, gpi])
 }
 
-/// The enrolment numerator with a 0 for every county in that year's register that has no
-/// enrolment of the stages counted: its schools are known, and none teaches them. A county
-/// missing from the register has no numerator.
+/// True on the rows of one area (not the total).
+fn by_area() -> Expr {
+    col("area").neq(lit("total"))
+}
+
+/// `rows` with the coverage of each region's total (same year, sex) on its rows by area: a
+/// county with no rural school is not missing from the rural value.
+fn with_total_coverage(rows: LazyFrame) -> LazyFrame {
+    let keys = ["year", "region_code", "sex"];
+    let total = rows.clone().filter(by_area().not()).select([
+        col("year"),
+        col("region_code"),
+        col("sex"),
+        col("coverage").alias("__total_coverage"),
+    ]);
+    frame::left_join(rows, total, &keys).with_column(col("__total_coverage").alias("coverage"))
+}
+
+/// The enrolment numerator with a 0 for every county and area of `candidates` (`year,
+/// from_code, area`: the counties in that year's register, in total and in each area their
+/// population has) that has no enrolment of the stages counted there: its schools are known,
+/// and none teaches them. A county missing from the register has no numerator.
 fn with_register_zeros(
     g: &GrossEnrolmentSpec,
     numerator: LazyFrame,
-    tables: &Tables,
+    candidates: LazyFrame,
     has_parts: bool,
 ) -> Result<LazyFrame> {
-    let Some(delivered) = scope::register_counties(tables) else { return Ok(numerator) };
-    let with_rows = frame::distinct(numerator.clone().select([col("year"), col("from_code")]));
-    let without = frame::anti_join(delivered, with_rows, &["year", "from_code"]);
+    let keys = ["year", "from_code", "area"];
+    let with_rows =
+        frame::distinct(numerator.clone().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()));
+    let without = frame::anti_join(candidates, with_rows, &keys);
     let sexes: &[&str] = if has_parts { &["total", "female", "male"] } else { &["total"] };
     let mut parts = vec![numerator];
     for sex in sexes {
@@ -82,6 +125,7 @@ fn with_register_zeros(
             col("from_code"),
             lit(g.basis[0].clone()).alias("__basis"),
             lit(*sex).alias("sex"),
+            col("area"),
             lit(0.0).alias("__num"),
         ]));
     }
@@ -100,22 +144,30 @@ fn pair_with_population(
 ) -> Result<LazyFrame> {
     let counted = denominator.clone().with_column(lit(1.0).alias("__n_den"));
     let complete = frame::left_join(
-        hierarchy.roll_up(counted, &["year", "sex"], &["__den", "__n_den"]),
+        hierarchy.roll_up(counted, &["year", "sex", "area"], &["__den", "__n_den"]),
         hierarchy.counties.clone().lazy(),
         &["year", "region_code"],
     )
     .filter(col("__n_den").eq(col("__expected")))
-    .select([col("year"), col("sex"), col("region_code").alias("from_code"), col("__den")]);
-    let with_den = frame::left_join(numerator.clone(), complete, &["year", "sex", "from_code"])
-        .select([
-            col("year"),
-            col("from_code"),
-            col("sex"),
-            col("__basis"),
-            col("__num"),
-            col("__den"),
-        ]);
-    // (year, sex, basis, county) whose population a numerator row covers.
+    .select([
+        col("year"),
+        col("sex"),
+        col("area"),
+        col("region_code").alias("from_code"),
+        col("__den"),
+    ]);
+    let with_den =
+        frame::left_join(numerator.clone(), complete, &["year", "sex", "area", "from_code"])
+            .select([
+                col("year"),
+                col("from_code"),
+                col("sex"),
+                col("area"),
+                col("__basis"),
+                col("__num"),
+                col("__den"),
+            ]);
+    // (year, sex, area, basis, county) whose population a numerator row covers.
     let county_rows = hierarchy
         .rollup
         .clone()
@@ -126,22 +178,24 @@ fn pair_with_population(
         numerator.select([
             col("year"),
             col("sex"),
+            col("area"),
             col("__basis"),
             col("from_code").alias("region_code"),
         ]),
         county_rows,
         &["region_code"],
     )
-    .select([col("year"), col("sex"), col("__basis"), col("from_code")]);
+    .select([col("year"), col("sex"), col("area"), col("__basis"), col("from_code")]);
     let mut parts = vec![with_den];
     for basis in &g.basis {
         let of_basis = denominator.clone().with_column(lit(basis.clone()).alias("__basis"));
-        let uncovered =
-            frame::anti_join(of_basis, covered.clone(), &["year", "sex", "__basis", "from_code"]);
+        let keys = ["year", "sex", "area", "__basis", "from_code"];
+        let uncovered = frame::anti_join(of_basis, covered.clone(), &keys);
         parts.push(uncovered.select([
             col("year"),
             col("from_code"),
             col("sex"),
+            col("area"),
             col("__basis"),
             lit(NULL).cast(DataType::Float64).alias("__num"),
             col("__den"),
@@ -150,7 +204,7 @@ fn pair_with_population(
     frame::concat(parts)
 }
 
-/// Per region, year and sex, the row of the first basis in the pipeline's order that has a
+/// Per region, year, sex and area, the row of the first basis in the pipeline's order that has a
 /// value, or the first basis present where none has.
 fn preferred_basis(g: &GrossEnrolmentSpec, rolled: LazyFrame) -> Result<LazyFrame> {
     let pref = g.basis.iter().enumerate().rev().fold(lit(99i32), |acc, (i, b)| {
@@ -158,11 +212,13 @@ fn preferred_basis(g: &GrossEnrolmentSpec, rolled: LazyFrame) -> Result<LazyFram
     });
     let rank = pref + when(col("__pden").gt(lit(0.0))).then(lit(0i32)).otherwise(lit(100i32));
     let rolled = rolled.with_column(rank.alias("__rank"));
-    let lowest = col("__rank").min().over([col("year"), col("region_code"), col("sex")])?;
+    let lowest =
+        col("__rank").min().over([col("year"), col("region_code"), col("sex"), col("area")])?;
     Ok(rolled.filter(col("__rank").eq(lowest)))
 }
 
-/// The counted rows of the numerator: year, from_code, sex, __basis, __component, __count;
+/// The counted rows of the numerator: year, from_code, sex, area (of the school; null for
+/// higher education), __basis, __component, __count;
 /// `None` when the delivery lacks the tables they come from.
 fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
     match g.numerator {
@@ -172,6 +228,7 @@ fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
                 col("year"),
                 col("region_code").alias("from_code"),
                 col("sex"),
+                frame::null_text().alias("area"),
                 col("basis").alias("__basis"),
                 col("category").alias("__component"),
                 col("students").alias("__count"),
@@ -195,38 +252,77 @@ fn enrolment_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> 
         col("year"),
         col("from_code"),
         col("sex"),
+        col("area"),
         lit(g.basis[0].clone()).alias("__basis"),
         col("stage").alias("__component"),
         col("enrolled").alias("__count"),
     ]))
 }
 
-/// The denominator rows: population of the age band (year, from_code, sex, __den), county
-/// rows only — population delivered for a city or the province checks the sum of its counties
-/// (a quality gate) and is never counted a second time.
+/// The denominator rows: population of the age band (year, from_code, sex, area, __den),
+/// county rows only — population delivered for a city or the province checks the sum of its
+/// counties (a quality gate) and is never counted a second time. Area `total` is, per county,
+/// year, age and sex, the row without an area where there is one (rows by area beside it are
+/// checked against it, never added to it), else the sum of the rows by area; with `by_area`,
+/// the rows by area follow.
 fn population_rows(
     g: &GrossEnrolmentSpec,
     tables: &Tables,
     hierarchy: &Hierarchy,
+    by_area: bool,
 ) -> Result<LazyFrame> {
     let Some(p) = tables.get("population") else {
         return Ok(frame::empty_frame(&[
             ("year", DataType::Int32),
             ("from_code", DataType::String),
             ("sex", DataType::String),
+            ("area", DataType::String),
             ("__den", DataType::Float64),
         ])?
         .lazy());
     };
     let band = col("age").gt_eq(lit(g.ages.0 as i32)).and(col("age").lt_eq(lit(g.ages.1 as i32)));
-    Ok(frame::inner_join(frame::lazy(p), hierarchy.county_codes()?.lazy(), &["region_code"])
-        .filter(band)
+    let rows =
+        frame::inner_join(frame::lazy(p), hierarchy.county_codes()?.lazy(), &["region_code"])
+            .filter(band)
+            .select([
+                col("year"),
+                col("region_code").alias("from_code"),
+                col("sex"),
+                col("age"),
+                col("area"),
+                col("population").cast(DataType::Float64).alias("__den"),
+            ]);
+    let no_area = col("area").is_null();
+    let total = rows
+        .clone()
+        .group_by([col("year"), col("from_code"), col("sex"), col("age")])
+        .agg([
+            col("__den").filter(no_area.clone()).sum().alias("__whole"),
+            no_area.clone().cast(DataType::UInt32).sum().alias("__wholes"),
+            col("__den").filter(no_area.clone().not()).sum().alias("__parts"),
+        ])
         .select([
             col("year"),
-            col("region_code").alias("from_code"),
+            col("from_code"),
             col("sex"),
-            col("population").cast(DataType::Float64).alias("__den"),
-        ]))
+            lit("total").alias("area"),
+            when(col("__wholes").gt(lit(0u32)))
+                .then(col("__whole"))
+                .otherwise(col("__parts"))
+                .alias("__den"),
+        ]);
+    if !by_area {
+        return Ok(total);
+    }
+    let parts = rows.filter(no_area.not()).select([
+        col("year"),
+        col("from_code"),
+        col("sex"),
+        col("area"),
+        col("__den"),
+    ]);
+    frame::concat(vec![total, parts])
 }
 
 /// `year, __component, __weight` for every pipeline year with weights in force.

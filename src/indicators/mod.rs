@@ -75,9 +75,16 @@ pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> R
         .then(lit(0))
         .otherwise(when(col("sex").eq(lit("female"))).then(lit(1)).otherwise(lit(2)))
         .alias("__sex");
+    let area_order = ["total", "urban", "town", "rural"]
+        .iter()
+        .enumerate()
+        .rev()
+        .fold(lit(4i32), |acc, (i, a)| {
+            when(col("area").eq(lit(*a))).then(lit(i as i32)).otherwise(acc)
+        });
     let sorted = frame::sort_by(
-        all.with_columns([level_order, sex_order]),
-        &["indicator", "year", "__level", "region_code", "__sex", "area"],
+        all.with_columns([level_order, sex_order, area_order.alias("__area")]),
+        &["indicator", "year", "__level", "region_code", "__sex", "__area"],
     );
     frame::collect(sorted.select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
 }
@@ -195,6 +202,7 @@ pub fn parity(rows: LazyFrame, id: &str) -> Result<LazyFrame> {
                 flag_if(low, "low_coverage"),
             ])?)
             .coverage(coverage)
+            .breakdown(lit("total"), col("area"))
             .columns()?,
     ))
 }
@@ -477,9 +485,12 @@ pub fn paired_flags(unit: &str, scale: f64, count_flags: &[(&str, &str)]) -> Vec
     conditions.into_iter().map(|(name, cond)| flag_if(cond, name)).collect()
 }
 
-/// Rows of a ratio (see `paired` for `data`): only paired parts are divided, the `numerator`
-/// and `denominator` columns hold what was divided, and each extra column of `count_flags` is
-/// summed and turned into its flag where positive. `scale` is 100 for percents, 1 for ratios.
+/// Rows of a ratio (see `paired` for `data`, which also has `area`: `total` or one area, see
+/// `scope::by_area`): only paired parts are divided, the `numerator` and `denominator` columns
+/// hold what was divided, and each extra column of `count_flags` is summed and turned into its
+/// flag where positive. `scale` is 100 for percents, 1 for ratios. A region's rows by area
+/// carry the coverage of its total: a county with no rural school is not missing from the
+/// rural value.
 pub fn ratio(
     id: &str,
     unit: &str,
@@ -490,11 +501,19 @@ pub fn ratio(
     count_flags: &[(&str, &str)],
 ) -> Result<LazyFrame> {
     let extra: Vec<&str> = count_flags.iter().map(|(c, _)| *c).collect();
-    let joined = paired(data, &[], hierarchy, &extra)?;
+    let joined = paired(data, &["area"], hierarchy, &extra)?;
+    let total = joined.clone().filter(col("area").eq(lit("total"))).select([
+        col("year"),
+        col("region_code"),
+        col("coverage").alias("__total_coverage"),
+    ]);
+    let joined = frame::left_join(joined, total, &["year", "region_code"])
+        .with_column(col("__total_coverage").alias("coverage"));
     let out = Output::new(lit(id.to_string()), unit, paired_value(scale))
         .parts(col("__pnum"), col("__pden"))
         .flags(flags(paired_flags(unit, scale, count_flags))?)
-        .coverage(col("coverage").fill_null(lit(0.0)));
+        .coverage(col("coverage").fill_null(lit(0.0)))
+        .breakdown(lit("total"), col("area"));
     Ok(joined.filter(scope::in_years(years)).select(out.columns()?))
 }
 

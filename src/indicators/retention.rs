@@ -116,6 +116,7 @@ pub fn retention(
     let data = data.select([
         col("year"),
         col("from_code"),
+        lit("total").alias("area"),
         col("__num"),
         col("__start").alias("__den"),
         when(col("__start").is_null().and(col("__num").is_not_null()))

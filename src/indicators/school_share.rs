@@ -128,18 +128,25 @@ pub fn share(
     let per_school = weighted.select([
         col("year"),
         col("from_code"),
+        col("area"),
         when(met.clone()).then(col("__w")).otherwise(lit(0.0)).alias("__num"),
         col("__w").alias("__den"),
         when(met).then(lit(1.0)).otherwise(lit(0.0)).alias("__n"),
         lit(if spec.proxy { 1.0 } else { 0.0 }).alias("__proxy"),
         col("__straddling"),
     ]);
-    let data = per_school.clone().group_by([col("year"), col("from_code")]).agg([
-        col("__num").sum(),
-        col("__den").sum(),
-        col("__proxy").sum(),
-        col("__straddling").sum(),
-    ]);
+    let data = scope::by_area(
+        per_school.clone(),
+        scope::REGION_YEAR,
+        vec![
+            col("__num").sum(),
+            col("__den").sum(),
+            col("__proxy").sum(),
+            col("__straddling").sum(),
+        ],
+        &["__num", "__den", "__proxy", "__straddling"],
+        pipeline.by_area,
+    );
     let mut out = vec![ratio(
         &spec.id,
         "percent",
@@ -250,6 +257,6 @@ pub fn townships(
         None => grid,
     };
     let data = frame::left_join(grid, covered, &["year", "from_code"])
-        .with_column(col("__num").fill_null(lit(0.0)));
+        .with_columns([col("__num").fill_null(lit(0.0)), lit("total").alias("area")]);
     ratio(&spec.id, "percent", 100.0, data, hierarchy, pipeline.years, &[])
 }

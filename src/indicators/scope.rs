@@ -6,13 +6,15 @@ use crate::error::Result;
 use crate::frame::{self, DataType, Expr, LazyFrame, NULL, col, lit, when};
 use crate::tables::Tables;
 
-/// The register's `year, school_id, from_code` (the school's county), if there is a register.
+/// The register's `year, school_id, from_code` (the school's county) and `area` (urban / town /
+/// rural, null where the register has none), if there is a register.
 pub fn school_counties(tables: &Tables) -> Option<LazyFrame> {
     let schools = tables.get("schools")?;
     Some(frame::lazy(schools).select([
         col("year"),
         col("school_id"),
         col("region_code").alias("from_code"),
+        col("area"),
     ]))
 }
 
@@ -23,7 +25,7 @@ pub fn register_counties(tables: &Tables) -> Option<LazyFrame> {
 }
 
 /// School-level `rows` (keyed by `year, school_id`) with the county of their school as
-/// `from_code`; rows of schools missing from that year's register drop out (ingest has already
+/// `from_code` and its `area`; rows of schools missing from that year's register drop out (ingest has already
 /// quarantined them).
 pub fn located(rows: LazyFrame, tables: &Tables) -> Option<LazyFrame> {
     Some(frame::inner_join(rows, school_counties(tables)?, &["year", "school_id"]))
@@ -31,8 +33,9 @@ pub fn located(rows: LazyFrame, tables: &Tables) -> Option<LazyFrame> {
 
 /// Rows of a measure of `stages` by reporting region: the `school` table's rows located by the
 /// register where a region, year and stage has them, the `regional` table's rows (a yearbook's
-/// teachers or classes by region) where it has not. Columns: year, from_code, stage, the `keep`
-/// columns, and `measure` as f64. `None` when neither table was delivered.
+/// teachers or classes by region) where it has not. Columns: year, from_code, stage, area (the
+/// school's; null on region-level rows), the `keep` columns, and `measure` as f64. `None` when
+/// neither table was delivered.
 pub fn by_region(
     tables: &Tables,
     (school, regional): (&str, &str),
@@ -41,15 +44,18 @@ pub fn by_region(
     keep: &[&str],
 ) -> Option<LazyFrame> {
     let select = |rows: LazyFrame| {
-        let mut cols = vec![col("year"), col("from_code"), col("stage")];
+        let mut cols = vec![col("year"), col("from_code"), col("stage"), col("area")];
         cols.extend(keep.iter().map(|k| col(*k)));
         cols.push(col(measure).cast(DataType::Float64));
         rows.filter(of_stages(stages).and(col(measure).is_not_null())).select(cols)
     };
     let school = tables.get(school).and_then(|t| located(frame::lazy(t), tables)).map(select);
-    let regional = tables
-        .get(regional)
-        .map(|t| select(frame::lazy(t).with_column(col("region_code").alias("from_code"))));
+    let regional = tables.get(regional).map(|t| {
+        select(frame::lazy(t).with_columns([
+            col("region_code").alias("from_code"),
+            frame::null_text().alias("area"),
+        ]))
+    });
     match (school, regional) {
         (Some(s), Some(r)) => {
             let covered =
@@ -61,6 +67,36 @@ pub fn by_region(
         (s, r) => s.or(r),
     }
 }
+
+/// Sums of `rows` (`keys` and `area`) per `keys` in total (area `total`) and, with `by_area`,
+/// per area where the row has one. `sums` are sums named after `names`.
+pub fn by_area(
+    rows: LazyFrame,
+    keys: &[&str],
+    sums: Vec<Expr>,
+    names: &[&str],
+    by_area: bool,
+) -> LazyFrame {
+    let mut fine_keys: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    fine_keys.push(col("area"));
+    let mut order = fine_keys.clone();
+    order.extend(names.iter().map(|n| col(*n)));
+    let total = rows
+        .clone()
+        .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
+        .agg(sums.clone())
+        .with_column(lit("total").alias("area"))
+        .select(order.clone());
+    if !by_area {
+        return total;
+    }
+    let parts = rows.filter(col("area").is_not_null()).group_by(fine_keys).agg(sums).select(order);
+    // Two frames of one schema: concat fails only on none.
+    frame::concat(vec![total.clone(), parts]).unwrap_or(total)
+}
+
+/// The reporting keys most families sum by.
+pub const REGION_YEAR: &[&str] = &["year", "from_code"];
 
 /// True for rows of one of `stages`.
 pub fn of_stages(stages: &[String]) -> Expr {

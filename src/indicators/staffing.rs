@@ -25,18 +25,26 @@ pub fn pupil_teacher_ratio(
     ) else {
         return super::empty().map(|d| d.lazy());
     };
-    let pupils = pupils
-        .group_by([col("year"), col("from_code")])
-        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__num")]);
-    let staff = staff
-        .group_by([col("year"), col("from_code")])
-        .agg([col("fulltime").cast(DataType::Float64).sum().alias("__den")]);
+    let pupils = scope::by_area(
+        pupils,
+        scope::REGION_YEAR,
+        vec![col("enrolled").cast(DataType::Float64).sum().alias("__num")],
+        &["__num"],
+        pipeline.by_area,
+    );
+    let staff = scope::by_area(
+        staff,
+        scope::REGION_YEAR,
+        vec![col("fulltime").cast(DataType::Float64).sum().alias("__den")],
+        &["__den"],
+        pipeline.by_area,
+    );
     // Pupils without teachers (or teachers without pupils) are unpaired: flagged, not divided.
     ratio(
         &spec.id,
         "ratio",
         1.0,
-        frame::full_join(pupils, staff, &["year", "from_code"]),
+        frame::full_join(pupils, staff, &["year", "from_code", "area"]),
         hierarchy,
         pipeline.years,
         &[],
@@ -70,6 +78,7 @@ pub fn measure(
             let data = rows.filter(any).select([
                 col("year"),
                 col("region_code").alias("from_code"),
+                lit("total").alias("area"),
                 col(spec.numerator.as_str()).cast(DataType::Float64).alias("__num"),
                 col(den.as_str()).cast(DataType::Float64).alias("__den"),
             ]);

@@ -184,6 +184,8 @@ pub struct Pipeline {
     pub levels: Vec<String>,
     /// Constant boundaries (history on today's codes) or as reported.
     pub boundaries: Boundaries,
+    /// Rows by area (urban / town / rural) beside the totals, where both parts have an area.
+    pub by_area: bool,
     pub divisions: PathBuf,
     pub last_grade: BTreeMap<String, i64>,
     pub max_quarantine_share: f64,
@@ -352,6 +354,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         province: raw.province.into_inner(),
         levels,
         boundaries: raw.boundaries.unwrap_or_default(),
+        by_area: raw.by_area.unwrap_or(true),
         divisions,
         last_grade: raw.last_grade,
         max_quarantine_share: share,

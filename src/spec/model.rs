@@ -29,6 +29,10 @@ pub struct PipelineFile {
     /// `constant` (default: history on today's codes) or `as_reported`.
     #[serde(default)]
     pub boundaries: Option<super::Boundaries>,
+    /// Publish rows by area (urban / town / rural) wherever both parts of a value have one
+    /// (default true).
+    #[serde(default)]
+    pub by_area: Option<bool>,
     /// The folder input paths may not leave, relative to this file (default: this file's folder).
     #[serde(default)]
     pub root: Option<Spanned<String>>,

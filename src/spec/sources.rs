@@ -298,8 +298,9 @@ fn check_keys(
         };
         let from_pattern = placeholder
             .is_some_and(|p| !values.is_empty() && values.iter().all(|v| v.raw.contains(p)));
-        // A table without grades (a yearbook's pupils of a stage) leaves grade null: all grades.
-        let optional = def.name == "grade";
+        // A table without grades (a yearbook's pupils of a stage) leaves grade null: all grades;
+        // a population without areas leaves area null: all areas.
+        let optional = matches!(def.name, "grade" | "area");
         let covered = columns.iter().any(|(c, _)| c == def.name)
             || constants.iter().any(|(c, _)| c == def.name)
             || from_pattern

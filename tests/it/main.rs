@@ -3,6 +3,7 @@
 // The 80-line rule is for src/; a test reads top to bottom, tables of cases included.
 #![allow(clippy::too_many_lines, clippy::type_complexity)]
 
+mod areas;
 mod bad_inputs;
 mod common;
 mod contract;
