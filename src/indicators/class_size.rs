@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::{Hierarchy, ratio, scope};
 use crate::error::Result;
-use crate::frame::{self, Column, DataType, IntoLazy, LazyFrame, col, lit};
+use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
 use crate::spec::{ClassAverageSpec, ClassShareSpec, Pipeline, Straddling};
 use crate::tables::Tables;
 use crate::tables::band_bounds;
@@ -52,13 +52,18 @@ pub fn share(
         Some(Straddling::Exclude) => col("__straddles").not(),
         _ => lit(true),
     };
-    let sums = vec![
-        col("classes").filter(col("__counted")).sum().alias("__num"),
-        col("classes").filter(in_denominator).sum().alias("__den"),
-        col("classes").filter(col("__straddles")).sum().alias("__straddling"),
-    ];
+    // The classes each sum counts, as columns (masked sums in a group-by are slower).
+    let counted = |cond: Expr, name: &str| {
+        when(cond).then(col("classes")).otherwise(lit(0.0)).alias(name.to_string())
+    };
+    let masked = frame::inner_join(classes, bands.lazy(), &["size_band"]).with_columns([
+        counted(col("__counted"), "__num"),
+        counted(in_denominator, "__den"),
+        counted(col("__straddles"), "__straddling"),
+    ]);
+    let sums = vec![col("__num").sum(), col("__den").sum(), col("__straddling").sum()];
     let data = scope::by_area(
-        frame::inner_join(classes, bands.lazy(), &["size_band"]),
+        masked,
         scope::REGION_YEAR,
         sums,
         &["__num", "__den", "__straddling"],

@@ -294,14 +294,16 @@ fn population_rows(
                 col("population").cast(DataType::Float64).alias("__den"),
             ]);
     let no_area = col("area").is_null();
+    let of = |cond: Expr| when(cond).then(col("__den")).otherwise(lit(0.0));
     let total = rows
         .clone()
-        .group_by([col("year"), col("from_code"), col("sex"), col("age")])
-        .agg([
-            col("__den").filter(no_area.clone()).sum().alias("__whole"),
-            no_area.clone().cast(DataType::UInt32).sum().alias("__wholes"),
-            col("__den").filter(no_area.clone().not()).sum().alias("__parts"),
+        .with_columns([
+            of(no_area.clone()).alias("__whole"),
+            no_area.clone().cast(DataType::UInt32).alias("__wholes"),
+            of(no_area.clone().not()).alias("__parts"),
         ])
+        .group_by([col("year"), col("from_code"), col("sex"), col("age")])
+        .agg([col("__whole").sum(), col("__wholes").sum(), col("__parts").sum()])
         .select([
             col("year"),
             col("from_code"),
