@@ -11,7 +11,7 @@ BUILD     = $(CARGO) build --quiet --locked --tests
 EDUSTAT   = $(TARGET)/debug/edustat
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint sample bench fuzz targets baseline clean
+.PHONY: help run test lint sample bench fuzz targets baseline readers clean
 
 # cargo-fuzz, installed into the clone (never by hand): `make fuzz` builds it on first use.
 CARGO_FUZZ_VERSION = 0.13.2
@@ -24,8 +24,20 @@ run: ## Build (debug) and run the Guangxi pipeline on the bundled samples; print
 	$(BUILD)
 	$(EDUSTAT) run $(PIPELINE) --out $(OUT) --log-level warn
 
-test: ## Run every test (unit and the one integration binary)
+test: readers ## Run every test (unit and the one integration binary); installs the readers first
 	$(CARGO) test --locked
+
+# The Python readers the outputs are opened with (tests/it/readers.rs), one venv per list in
+# tests/readers/, rebuilt when its list changes. PyPI is reached here only, never by a test.
+PYTHON  ?= python3
+READERS  = .venv/current/.installed .venv/oldest/.installed
+readers: $(READERS) ## Install the Python readers (pandas, pyarrow, polars, DuckDB) the tests open the outputs with
+
+.venv/%/.installed: tests/readers/%.txt
+	rm -rf .venv/$*
+	$(PYTHON) -m venv .venv/$*
+	.venv/$*/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
 
 lint: ## Formatting (rustfmt.toml) and clippy with every warning an error; CI runs it
 	$(CARGO) fmt --check

@@ -286,6 +286,9 @@ fn write_csv(df: &DataFrame, columns: &[&str], path: &Path) -> Result<()> {
                 crate::frame::Cell::Null => String::new(),
                 crate::frame::Cell::Float(x) => significant(x),
                 crate::frame::Cell::Text(t) => neutralise(&t).into_owned(),
+                crate::frame::Cell::Int(x) => x.to_string(),
+                crate::frame::Cell::Bool(b) => b.to_string(),
+                crate::frame::Cell::List(items) => neutralise(&items.join(";")).into_owned(),
                 crate::frame::Cell::Other(t) => t,
             });
         }

@@ -8,13 +8,14 @@
 use std::fs::File;
 use std::path::Path;
 
+use polars::prelude::{
+    ArrowDataType, ArrowField, ArrowSchema, CompatLevel, JoinArgs, JoinType, KeyValueMetadata,
+    ParquetCompression, ParquetReader, ParquetWriter, SerReader, StatisticsOptions, UnionArgs,
+    UniqueKeepStrategy, UnpivotArgsDSL, cols,
+};
 pub use polars::prelude::{
     Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, PlSmallStr, SortMultipleOptions,
     col, concat_list, lit, when,
-};
-use polars::prelude::{
-    JoinArgs, JoinType, KeyValueMetadata, ParquetCompression, ParquetReader, ParquetWriter,
-    SerReader, StatisticsOptions, UnionArgs, UniqueKeepStrategy, UnpivotArgsDSL, cols,
 };
 
 use crate::error::{Error, Result};
@@ -183,14 +184,76 @@ pub fn write_parquet(
     metadata: &[(String, String)],
 ) -> Result<u64> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut pairs = vec![plain_arrow_schema(frame)];
+    pairs.extend(metadata.iter().cloned());
     let bytes = ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata.to_vec())))
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs)))
         .finish(frame)
         // A full disk or a vanished folder, said with the file's path.
         .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
     Ok(bytes)
+}
+
+/// The `ARROW:schema` entry readers take their column types from, with plain types: polars
+/// describes its text as `string_view` (and `flags` as `large_list<string_view>`), which
+/// pyarrow before 14 cannot read at all and pandas cannot turn into a list column. The data in
+/// the file is the same Parquet either way (UTF-8 byte arrays, LIST groups); only the hint
+/// changes, to `string`, `binary` and `list<…>`. Given, it stops polars writing its own.
+fn plain_arrow_schema(frame: &DataFrame) -> (String, String) {
+    let fields = frame
+        .columns()
+        .iter()
+        .map(|c| {
+            let field = c.field().to_arrow(CompatLevel::newest());
+            (field.name.clone(), plain_field(field))
+        })
+        .collect::<ArrowSchema>();
+    let entry = polars_parquet::write::schema_to_metadata_key(&fields);
+    (entry.key, entry.value.unwrap_or_default())
+}
+
+fn plain_field(field: ArrowField) -> ArrowField {
+    let dtype = plain_type(field.dtype.clone());
+    ArrowField { dtype, ..field }
+}
+
+fn plain_type(dtype: ArrowDataType) -> ArrowDataType {
+    match dtype {
+        ArrowDataType::Utf8View | ArrowDataType::LargeUtf8 => ArrowDataType::Utf8,
+        ArrowDataType::BinaryView | ArrowDataType::LargeBinary => ArrowDataType::Binary,
+        ArrowDataType::LargeList(item) | ArrowDataType::List(item) => {
+            ArrowDataType::List(Box::new(plain_field(*item)))
+        }
+        other => other,
+    }
+}
+
+/// Run one SQL statement over `tables` (name → plan; a name may hold a dot, `staging.schools`)
+/// with polars' SQL. A statement polars refuses is the user's error, said with its message.
+pub fn sql(tables: &[(String, LazyFrame)], statement: &str) -> Result<DataFrame> {
+    let mut context = polars::sql::SQLContext::new();
+    for (name, plan) in tables {
+        context.register(name, plan.clone());
+    }
+    let refused = |e: polars::error::PolarsError| Error::Usage(format!("SQL: {e}"));
+    context.execute(statement).map_err(refused)?.collect().map_err(refused)
+}
+
+/// Each column's name and type, as polars names them (`str`, `i32`, `list[str]`).
+pub fn column_types(df: &DataFrame) -> Vec<(String, String)> {
+    df.columns().iter().map(|c| (c.name().to_string(), c.dtype().to_string())).collect()
+}
+
+/// The columns of a frame, in order (for [`cell`]).
+pub fn columns(df: &DataFrame) -> &[Column] {
+    df.columns()
+}
+
+/// The first `n` rows.
+pub fn head(df: &DataFrame, n: usize) -> DataFrame {
+    df.head(Some(n))
 }
 
 /// Read a whole Parquet file.
@@ -203,7 +266,14 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
 
 /// Execute a plan.
 pub fn collect(frame: LazyFrame) -> Result<DataFrame> {
+    static WARNINGS: std::sync::Once = std::sync::Once::new();
+    WARNINGS.call_once(|| polars::error::set_warning_function(engine_warning));
     Ok(frame.collect()?)
+}
+
+/// A warning of the engine, in our log rather than on stderr.
+fn engine_warning(message: &str, kind: polars::error::PolarsWarning) {
+    tracing::debug!(?kind, "polars: {message}");
 }
 
 /// One cell of a column as plain Rust values (for writers outside polars).
@@ -211,7 +281,11 @@ pub enum Cell {
     Null,
     Float(f64),
     Text(String),
-    /// Anything else, in polars' own text form (integers, booleans).
+    Int(i64),
+    Bool(bool),
+    /// A list of texts (`flags`); nulls inside are left out.
+    List(Vec<String>),
+    /// Anything else, in polars' own text form (dates, structs).
     Other(String),
 }
 
@@ -221,8 +295,23 @@ pub fn cell(column: &Column, i: usize) -> Result<Cell> {
     Ok(match column.get(i)? {
         AnyValue::Null => Cell::Null,
         AnyValue::Float64(x) => Cell::Float(x),
+        AnyValue::Float32(x) => Cell::Float(f64::from(x)),
         AnyValue::String(t) => Cell::Text(t.to_string()),
         AnyValue::StringOwned(t) => Cell::Text(t.to_string()),
+        AnyValue::Int8(x) => Cell::Int(i64::from(x)),
+        AnyValue::Int16(x) => Cell::Int(i64::from(x)),
+        AnyValue::Int32(x) => Cell::Int(i64::from(x)),
+        AnyValue::Int64(x) => Cell::Int(x),
+        AnyValue::UInt8(x) => Cell::Int(i64::from(x)),
+        AnyValue::UInt16(x) => Cell::Int(i64::from(x)),
+        AnyValue::UInt32(x) => Cell::Int(i64::from(x)),
+        AnyValue::Boolean(b) => Cell::Bool(b),
+        AnyValue::List(items) => match items.str() {
+            Ok(texts) => Cell::List(
+                (0..texts.len()).filter_map(|i| texts.get(i).map(str::to_string)).collect(),
+            ),
+            Err(_) => Cell::Other(AnyValue::List(items).to_string()),
+        },
         other => Cell::Other(other.to_string()),
     })
 }

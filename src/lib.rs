@@ -19,6 +19,7 @@ pub mod interrupt;
 pub mod lock;
 pub mod manifest;
 pub mod publish;
+pub mod query;
 pub mod run;
 pub mod run_folder;
 pub mod sample;

@@ -5,6 +5,7 @@ mod baseline;
 mod check;
 mod diff;
 mod explain;
+mod query;
 mod run;
 mod sample;
 mod targets;
@@ -52,6 +53,8 @@ enum Command {
     Check(check::Args),
     /// Write a run as the sorted CSV baseline that `check` compares against.
     Baseline(baseline::Args),
+    /// Read-only SQL over a run's tables (`edustat query --help` has worked examples).
+    Query(query::Args),
     /// Print the catalogue entry of an indicator.
     Explain(explain::Args),
     /// Write synthetic raw files shaped like real deliveries.
@@ -87,6 +90,7 @@ pub fn main() -> Result<()> {
         Command::Diff(a) => diff::execute(a),
         Command::Check(a) => check::execute(a),
         Command::Baseline(a) => baseline::execute(a),
+        Command::Query(a) => query::execute(a),
         Command::Explain(a) => explain::execute(a),
         Command::Sample(a) => sample::execute(a),
         Command::Verify(a) => verify::execute(a),

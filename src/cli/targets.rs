@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::assess::Assessment;
 use crate::error::Result;
 use crate::frame;
+use crate::query::output::aligned;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -121,43 +122,6 @@ pub fn render(assessments: &[Assessment]) -> String {
     table(&rows)
 }
 
-/// Display width: CJK and full-width characters take two columns.
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            if ('\u{1100}'..='\u{115F}').contains(&c)
-                || ('\u{2E80}'..='\u{A4CF}').contains(&c)
-                || ('\u{AC00}'..='\u{D7A3}').contains(&c)
-                || ('\u{F900}'..='\u{FAFF}').contains(&c)
-                || ('\u{FE30}'..='\u{FE4F}').contains(&c)
-                || ('\u{FF00}'..='\u{FF60}').contains(&c)
-                || ('\u{FFE0}'..='\u{FFE6}').contains(&c)
-            {
-                2
-            } else {
-                1
-            }
-        })
-        .sum()
-}
-
 fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> =
-        (0..cols).map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for (n, r) in rows.iter().enumerate() {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - width(cell))))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-        if n == 0 {
-            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
-            out.push('\n');
-        }
-    }
-    out.trim_end().to_string()
+    aligned(rows)
 }

@@ -91,6 +91,17 @@ pub fn catalogue(families: &Families, labels: &BTreeMap<String, Label>) -> Vec<D
             out.push(over(l, blank));
         }
     }
+    // An unlabelled parity index is named after its rate's names.
+    let names: BTreeMap<String, (String, String)> =
+        out.iter().map(|d| (d.id.clone(), (d.name_zh.clone(), d.name_en.clone()))).collect();
+    for d in out.iter_mut().filter(|d| !labels.contains_key(&d.id)) {
+        let Some(rate) = d.id.strip_suffix("_gpi") else { continue };
+        if let Some((zh, en)) = names.get(rate).filter(|(zh, en)| !zh.is_empty() && !en.is_empty())
+        {
+            d.name_zh = format!("{zh}性别均等指数");
+            d.name_en = format!("Gender parity index, {en}");
+        }
+    }
     out
 }
 

@@ -9,6 +9,7 @@ use super::common::repo;
 /// Top-level modules of `src/`, each importing only modules listed after it.
 const LAYERS: &[&str] = &[
     "cli",
+    "query",
     "run",
     "fingerprint",
     "gates",

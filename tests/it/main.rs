@@ -12,6 +12,8 @@ mod layout;
 mod missing;
 mod nightly;
 mod properties;
+mod query;
+mod readers;
 mod regression;
 mod samples;
 mod spec_errors;
