@@ -32,5 +32,7 @@ pub use error::{Error, Result};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Version of the output layout (columns and types of the published tables). 2: `checks.parquet`
-/// gained `severity`.
-pub const SCHEMA_VERSION: &str = "2";
+/// gained `severity`. 3: `targets.parquet` gained a row per region of a 县县 target and the
+/// columns region_level, target_region, applies_to, regions_meeting, regions_assessed; statuses
+/// no_baseline and no_recent_value replace no_data; `progress.parquet` is new.
+pub const SCHEMA_VERSION: &str = "3";

@@ -279,6 +279,7 @@ impl Publishing<'_> {
         publish::failpoint("mid_publish");
         staging.table("indicators.parquet", &mut c.indicators.clone())?;
         staging.table("targets.parquet", &mut assess::to_frame(&c.assessments)?)?;
+        staging.table("progress.parquet", &mut assess::progress_frame(&c.assessments)?)?;
         staging.table("quarantine.parquet", &mut c.ingested.quarantine.clone())?;
         staging.table("checks.parquet", &mut gates::to_frame(&c.checks)?)?;
         let mut catalogue = crate::catalogue::to_frame(&self.pipeline.catalogue())?;

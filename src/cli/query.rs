@@ -49,7 +49,7 @@ Output: an aligned table on a terminal (at most --rows rows; stderr says `N rows
 when rows are left out), CSV otherwise; --format or the -o file's extension choose another.
 CSV, TSV and XLSX are formula-safe: text starting with = + - @ is written with a leading '.
 
-Known gaps of polars' SQL: no ROLLUP, CUBE, GROUPING SETS or PIVOT; STDDEV and VARIANCE are
+Known gaps of the SQL engine: no ROLLUP, CUBE, GROUPING SETS or PIVOT; STDDEV and VARIANCE are
 the sample statistics only. The Parquet files of a run open with default settings in DuckDB,
 Spark, pandas and R, which have them:
     duckdb -c \"SELECT ... FROM 'out/guangxi-2018-2020/latest/indicators.parquet'\"";

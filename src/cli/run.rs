@@ -63,16 +63,10 @@ pub fn execute(args: Args) -> Result<()> {
             "unchanged: inputs, spec and edustat version are those of run {}; nothing recomputed (--force to recompute)",
             summary.run_id
         );
-        super::targets::print_run(&summary.run_dir)?;
+        super::targets::print_run(&summary.run_dir, &super::targets::Filter::default())?;
         return Ok(());
     }
-    println!("{}", super::targets::render(&summary.assessments));
-    let counts = ["achieved", "on_track", "off_track", "no_data"]
-        .iter()
-        .map(|s| format!("{} {s}", summary.assessments.iter().filter(|a| a.status == *s).count()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    println!("targets: {counts}");
+    super::targets::print_run(&summary.run_dir, &super::targets::Filter::default())?;
     println!(
         "indicator rows: {}; quarantined input rows: {}; checks passed: {}",
         summary.indicator_rows, summary.rows_quarantined, summary.checks_passed

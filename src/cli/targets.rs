@@ -1,13 +1,13 @@
-//! `edustat targets [<run-dir>]`: the plan's targets and their status, as a table.
+//! `edustat targets [<run-dir>] [--level L] [--status S] [--indicator ID]`: the plan's targets
+//! and their status, as a table; with `--level county`, every county of the 县县 targets.
 //!
-//! Example: `edustat targets out/guangxi-2018-2020/latest`
+//! Example: `edustat targets --level county --status off_track`
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::assess::Assessment;
-use crate::error::Result;
-use crate::frame;
+use crate::error::{Error, Result};
+use crate::frame::{self, DataFrame};
 use crate::query::output::aligned;
 
 #[derive(clap::Args, Debug)]
@@ -16,72 +16,149 @@ pub struct Args {
     run: Option<PathBuf>,
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    /// Rows of regions of this level (`county`: each county of the targets set for every county).
+    /// Default: the regions the plan addresses.
+    #[arg(long)]
+    level: Option<String>,
+    /// Only rows of this status (achieved, on_track, off_track, no_baseline, no_recent_value).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only the targets of this indicator.
+    #[arg(long)]
+    indicator: Option<String>,
+}
+
+/// Which rows of `targets.parquet` to show.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub level: Option<String>,
+    pub status: Option<String>,
+    pub indicator: Option<String>,
 }
 
 pub fn execute(args: Args) -> Result<()> {
-    print_run(&crate::run_folder::locate(args.run, &args.out)?)
+    if let Some(s) = &args.status
+        && !crate::assess::STATUSES.contains(&s.as_str())
+    {
+        return Err(Error::Usage(format!(
+            "--status {s}: one of {}",
+            crate::assess::STATUSES.join(", ")
+        )));
+    }
+    let filter = Filter { level: args.level, status: args.status, indicator: args.indicator };
+    print_run(&crate::run_folder::locate(args.run, &args.out)?, &filter)
 }
 
 /// Print the targets table of a published run folder, once its `targets.parquet` is shown to
-/// be the file the run wrote.
-pub fn print_run(dir: &std::path::Path) -> Result<()> {
+/// be the file the run wrote, and a line of counts.
+pub fn print_run(dir: &Path, filter: &Filter) -> Result<()> {
     if let Ok(manifest) = crate::manifest::Manifest::read(dir)
         && let Some(why) = manifest.damage_of(dir, "targets.parquet")
     {
-        return Err(crate::error::Error::input(
+        return Err(Error::input(
             dir.join("targets.parquet"),
             format!("{why}: not the file this run wrote (`edustat verify` checks the run)"),
         ));
     }
     let df = frame::read_parquet(&dir.join("targets.parquet"))?;
-    let columns = |names: &[&str]| -> Result<BTreeMap<String, Vec<Option<String>>>> {
-        names.iter().map(|n| Ok((n.to_string(), frame::texts(&df, n)?))).collect()
+    let rows = Rows::read(&df)?;
+    let shown: Vec<usize> = (0..df.height()).filter(|i| rows.shown(*i, filter)).collect();
+    let mut table = vec![header()];
+    table.extend(shown.iter().map(|i| rows.line(*i)));
+    println!("{}", aligned(&table));
+    let counts = crate::assess::STATUSES
+        .iter()
+        .map(|s| format!("{} {s}", shown.iter().filter(|i| rows.text("status", **i) == *s).count()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = match &filter.level {
+        Some(level) => format!("{level} rows"),
+        None => "targets".into(),
     };
-    let texts = columns(&[
-        "indicator",
-        "region_code",
-        "region_name",
-        "comparator",
-        "target_year",
-        "source",
-        "baseline_year",
-        "latest_year",
-        "status",
-    ])?;
-    let numbers: BTreeMap<&str, Vec<Option<f64>>> =
-        ["target_value", "target_value_high", "baseline_value", "latest_value", "gap"]
-            .into_iter()
-            .map(|n| Ok((n, frame::floats(&df, n)?)))
-            .collect::<Result<_>>()?;
-    let text = |c: &str, i: usize| texts.get(c).and_then(|v| v[i].clone()).unwrap_or_default();
-    let num = |c: &str, i: usize| numbers.get(c).and_then(|v| v[i]);
-    let mut rows = vec![header()];
-    for i in 0..df.height() {
-        rows.push(vec![
-            text("indicator", i),
-            format!("{} {}", text("region_code", i), text("region_name", i)),
-            target_text(
-                &text("comparator", i),
-                num("target_value", i),
-                num("target_value_high", i),
-            ),
-            format!("{} ({})", text("target_year", i), text("source", i)),
-            format!("{} {}", text("baseline_year", i), fmt(num("baseline_value", i))),
-            match num("latest_value", i) {
-                Some(v) => format!("{} {}", text("latest_year", i), fmt(Some(v))),
-                None => "-".into(),
-            },
-            text("status", i),
-            fmt(num("gap", i)),
-        ]);
-    }
-    println!("{}", table(&rows));
-    println!("run: {}", dir.display());
+    println!("{what}: {counts}");
     Ok(())
 }
 
+/// The columns of `targets.parquet` the table shows.
+struct Rows {
+    texts: BTreeMap<&'static str, Vec<Option<String>>>,
+    numbers: BTreeMap<&'static str, Vec<Option<f64>>>,
+}
+
+impl Rows {
+    fn read(df: &DataFrame) -> Result<Rows> {
+        let texts = [
+            "indicator",
+            "region_code",
+            "region_name",
+            "region_level",
+            "target_region",
+            "comparator",
+            "target_year",
+            "source",
+            "baseline_year",
+            "latest_year",
+            "status",
+            "regions_meeting",
+            "regions_assessed",
+        ]
+        .into_iter()
+        .map(|n| Ok((n, frame::texts(df, n)?)))
+        .collect::<Result<_>>()?;
+        let numbers =
+            ["target_value", "target_value_high", "baseline_value", "latest_value", "gap"]
+                .into_iter()
+                .map(|n| Ok((n, frame::floats(df, n)?)))
+                .collect::<Result<_>>()?;
+        Ok(Rows { texts, numbers })
+    }
+
+    fn text(&self, c: &str, i: usize) -> String {
+        self.texts.get(c).and_then(|v| v[i].clone()).unwrap_or_default()
+    }
+
+    fn num(&self, c: &str, i: usize) -> Option<f64> {
+        self.numbers.get(c).and_then(|v| v[i])
+    }
+
+    fn shown(&self, i: usize, f: &Filter) -> bool {
+        let level = match &f.level {
+            Some(level) => self.text("region_level", i) == *level,
+            None => self.text("region_code", i) == self.text("target_region", i),
+        };
+        level
+            && f.status.as_ref().is_none_or(|s| self.text("status", i) == *s)
+            && f.indicator.as_ref().is_none_or(|x| self.text("indicator", i) == *x)
+    }
+
+    fn line(&self, i: usize) -> Vec<String> {
+        let counted = match self.text("regions_assessed", i).as_str() {
+            "" => "-".to_string(),
+            n => format!("{}/{n}", self.text("regions_meeting", i)),
+        };
+        vec![
+            self.text("indicator", i),
+            format!("{} {}", self.text("region_code", i), self.text("region_name", i)),
+            target_text(
+                &self.text("comparator", i),
+                self.num("target_value", i),
+                self.num("target_value_high", i),
+            ),
+            format!("{} ({})", self.text("target_year", i), self.text("source", i)),
+            format!("{} {}", self.text("baseline_year", i), fmt(self.num("baseline_value", i))),
+            match self.num("latest_value", i) {
+                Some(v) => format!("{} {}", self.text("latest_year", i), fmt(Some(v))),
+                None => "-".into(),
+            },
+            self.text("status", i),
+            counted,
+            fmt(self.num("gap", i)),
+        ]
+    }
+}
+
 fn header() -> Vec<String> {
-    ["indicator", "region", "target", "by", "baseline", "latest", "status", "gap"]
+    ["indicator", "region", "target", "by", "baseline", "latest", "status", "meeting", "gap"]
         .iter()
         .map(|s| s.to_string())
         .collect()
@@ -95,33 +172,17 @@ fn target_text(comparator: &str, value: Option<f64>, high: Option<f64>) -> Strin
     }
 }
 
-/// One decimal, but enough digits that a small non-zero value never prints as 0.0.
+/// One decimal from 10 up, three below (a ratio of 0.972 is not 1.0), and a small non-zero
+/// value never as 0.
 fn fmt(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
-        Some(x) if x != 0.0 && x.abs() < 0.05 => format!("{x:.1e}"),
+        Some(x) if x != 0.0 && x.abs() < 0.0005 => format!("{x:.1e}"),
+        Some(x) if x.abs() < 10.0 => {
+            let t = format!("{x:.3}");
+            let t = t.trim_end_matches('0');
+            format!("{t}{}", if t.ends_with('.') { "0" } else { "" })
+        }
         Some(x) => format!("{x:.1}"),
     }
-}
-
-/// The targets of a run as a text table.
-pub fn render(assessments: &[Assessment]) -> String {
-    let mut rows = vec![header()];
-    for a in assessments {
-        rows.push(vec![
-            a.target.indicator.clone(),
-            format!("{} {}", a.target.region, a.region_name.clone().unwrap_or_default()),
-            target_text(a.target.comparator.as_str(), Some(a.target.value), a.target.value_high),
-            format!("{} ({})", a.target.target_year, a.target.source),
-            format!("{} {}", a.target.baseline_year, fmt(a.baseline_value)),
-            a.latest.map(|(y, v)| format!("{y} {}", fmt(Some(v)))).unwrap_or_else(|| "-".into()),
-            a.status.to_string(),
-            fmt(a.gap),
-        ]);
-    }
-    table(&rows)
-}
-
-fn table(rows: &[Vec<String>]) -> String {
-    aligned(rows)
 }

@@ -1,5 +1,6 @@
 //! `edustat query`: read-only SQL over one published run — its tables registered by name
-//! (`indicators`, `targets`, `catalogue`, `quarantine`, `checks`, `staging.<table>`), with
+//! (`indicators`, `targets`, `progress`, `catalogue`, `quarantine`, `checks`,
+//! `staging.<table>`), with
 //! `SHOW TABLES` and `DESCRIBE <table>` answered from the run itself.
 
 pub mod output;
@@ -16,7 +17,7 @@ use crate::frame::{self, Column, DataFrame, IntoLazy, LazyFrame};
 /// What a statement asks.
 #[derive(Debug, PartialEq)]
 pub enum Asked {
-    /// A query (SELECT, WITH, VALUES, EXPLAIN of one) for polars' SQL.
+    /// A query (SELECT, WITH, VALUES, EXPLAIN of one) for the SQL engine.
     Query,
     ShowTables,
     /// `DESCRIBE <table>`.
@@ -64,7 +65,7 @@ pub fn asked(sql: &str) -> Result<Asked> {
 /// staging tables as `staging.<table>`.
 pub fn tables(run: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut found = Vec::new();
-    for name in ["indicators", "targets", "catalogue", "quarantine", "checks"] {
+    for name in ["indicators", "targets", "progress", "catalogue", "quarantine", "checks"] {
         let file = run.join(format!("{name}.parquet"));
         if file.exists() {
             found.push((name.to_string(), file));

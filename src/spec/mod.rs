@@ -340,7 +340,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
     let families = families::resolve(ctx, &raw.indicators)?;
     let targeted: Vec<String> = raw.targets.iter().map(|t| t.indicator.get_ref().clone()).collect();
     let labels = labels::resolve(ctx, &raw.labels, &families, &targeted)?;
-    let targets = targets::resolve(ctx, &raw.targets, &families, &labels)?;
+    let targets = targets::resolve(ctx, &raw.targets, &families, &labels, &levels)?;
     let plausible = plausible(ctx, &raw.plausibility.indicators, &families)?;
 
     Ok(Pipeline {

@@ -591,6 +591,10 @@ pub struct Target {
     pub tolerance: Option<f64>,
     pub target_year: i32,
     pub baseline_year: i32,
+    /// A level of the division table (`county`): the target applies to every region of that
+    /// level under `region` (县县: every county), each assessed, and `region` gets how many meet it.
+    #[serde(default)]
+    pub each: Option<Spanned<String>>,
     /// The plan's section, e.g. 一（三）總體目標
     pub source: String,
     /// The plan's own words for the target

@@ -55,6 +55,8 @@ pub struct TargetSpec {
     pub tolerance: Option<f64>,
     pub target_year: i32,
     pub baseline_year: i32,
+    /// The level every region of which under `region` must meet the target (县县), if any.
+    pub each: Option<String>,
     pub source: String,
     pub wording: String,
 }
@@ -66,6 +68,7 @@ pub(super) fn resolve(
     raw: &[model::Target],
     families: &Families,
     labels: &std::collections::BTreeMap<String, super::labels::Label>,
+    levels: &[String],
 ) -> Result<Vec<TargetSpec>> {
     let ids = families.ids();
     let mut targets = Vec::new();
@@ -97,6 +100,17 @@ pub(super) fn resolve(
                 "region must be a region code (letters, digits, '-', '_', '.')",
             ));
         }
+        if let Some(each) = &t.each
+            && !levels[1..].contains(each.get_ref())
+        {
+            return Err(ctx.err(
+                each.span(),
+                format!(
+                    "each must name a level below the top of the division table ({})",
+                    levels[1..].join(", ")
+                ),
+            ));
+        }
         targets.push(TargetSpec {
             id: t.id.clone(),
             indicator: indicator.clone(),
@@ -107,6 +121,7 @@ pub(super) fn resolve(
             tolerance: t.tolerance,
             target_year: t.target_year,
             baseline_year: t.baseline_year,
+            each: t.each.as_ref().map(|e| e.get_ref().clone()),
             source: t.source.clone(),
             wording: t.wording.clone(),
         });

@@ -8,6 +8,7 @@ mod bad_inputs;
 mod common;
 mod contract;
 mod encodings;
+mod every_county;
 mod layout;
 mod missing;
 mod nightly;
