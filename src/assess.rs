@@ -318,6 +318,19 @@ fn texts(name: &str, v: Vec<Option<String>>) -> Column {
     Column::new(name.into(), v)
 }
 
+type TextOf<'a> = dyn Fn(&dyn Fn(&Assessment) -> Option<String>) -> Vec<Option<String>> + 'a;
+
+/// The columns that say which target and region a row is of.
+fn which(text: &TextOf) -> Vec<Column> {
+    vec![
+        texts("indicator", text(&|x| Some(x.target.indicator.clone()))),
+        texts("region_code", text(&|x| Some(x.target.region.clone()))),
+        texts("region_name", text(&|x| x.region_name.clone())),
+        texts("region_level", text(&|x| x.region_level.clone())),
+        texts("target_region", text(&|x| Some(x.target_region.clone()))),
+    ]
+}
+
 /// The `targets.parquet` frame.
 pub fn to_frame(assessments: &[Assessment]) -> Result<DataFrame> {
     let a = assessments;
@@ -327,12 +340,8 @@ pub fn to_frame(assessments: &[Assessment]) -> Result<DataFrame> {
     let count = |f: &dyn Fn((u32, u32)) -> u32| {
         a.iter().map(|x| x.counted.map(|c| f(c) as i32)).collect::<Vec<_>>()
     };
-    frame::frame(vec![
-        texts("indicator", text(&|x| Some(x.target.indicator.clone()))),
-        texts("region_code", text(&|x| Some(x.target.region.clone()))),
-        texts("region_name", text(&|x| x.region_name.clone())),
-        texts("region_level", text(&|x| x.region_level.clone())),
-        texts("target_region", text(&|x| Some(x.target_region.clone()))),
+    let mut columns = which(&text);
+    columns.extend(vec![
         texts("applies_to", text(&|x| x.target.each.clone().or_else(|| x.region_level.clone()))),
         Column::new("target_year".into(), int(&|x| Some(x.target.target_year))),
         texts("comparator", text(&|x| Some(x.target.comparator.as_str().to_string()))),
@@ -349,7 +358,8 @@ pub fn to_frame(assessments: &[Assessment]) -> Result<DataFrame> {
         Column::new("required_annual_change".into(), float(&|x| x.required_annual_change)),
         texts("source", text(&|x| Some(x.target.source.clone()))),
         texts("wording", text(&|x| Some(x.target.wording.clone()))),
-    ])
+    ]);
+    frame::frame(columns)
 }
 
 /// The `progress.parquet` frame: one row per target, region and year of the plan.
@@ -357,12 +367,8 @@ pub fn progress_frame(assessments: &[Assessment]) -> Result<DataFrame> {
     let rows: Vec<ProgressRow> =
         assessments.iter().flat_map(|a| a.progress.iter().map(move |p| (a, p))).collect();
     let text = |f: &dyn Fn(&Assessment) -> Option<String>| texts_of(&rows, f);
-    frame::frame(vec![
-        texts("indicator", text(&|x| Some(x.target.indicator.clone()))),
-        texts("region_code", text(&|x| Some(x.target.region.clone()))),
-        texts("region_name", text(&|x| x.region_name.clone())),
-        texts("region_level", text(&|x| x.region_level.clone())),
-        texts("target_region", text(&|x| Some(x.target_region.clone()))),
+    let mut columns = which(&text);
+    columns.extend(vec![
         Column::new(
             "target_year".into(),
             rows.iter().map(|(a, _)| a.target.target_year).collect::<Vec<_>>(),
@@ -385,7 +391,8 @@ pub fn progress_frame(assessments: &[Assessment]) -> Result<DataFrame> {
             "regions_assessed".into(),
             rows.iter().map(|(_, p)| p.counted.map(|c| c.1 as i32)).collect::<Vec<_>>(),
         ),
-    ])
+    ]);
+    frame::frame(columns)
 }
 
 type ProgressRow<'a> = (&'a Assessment, &'a Progress);

@@ -146,11 +146,24 @@ fn every_published_indicator_is_explained_and_every_target_has_a_row() {
     let values = df.column("value").unwrap().f64().unwrap().clone();
     assert!((0..values.len()).filter_map(|i| values.get(i)).all(f64::is_finite));
     let targets = frame::read_parquet(&dir.join("targets.parquet")).unwrap();
-    assert_eq!(targets.height(), pipeline.targets.len());
-    // The sample carries input for every target: none is no_data.
+    // One row per target for the region it addresses, and one per county of each 县县 target
+    // (111 counties in the sample's division table).
+    let own = super::common::texts(&targets, "region_code")
+        .iter()
+        .zip(super::common::texts(&targets, "target_region"))
+        .filter(|(r, t)| *r == t)
+        .count();
+    assert_eq!(own, pipeline.targets.len());
+    let each = pipeline.targets.iter().filter(|t| t.each.is_some()).count();
+    assert_eq!(targets.height(), pipeline.targets.len() + each * 111);
+    // The sample carries input for every target: none lacks a value or a baseline.
     let status = super::common::texts(&targets, "status");
     let indicator = super::common::texts(&targets, "indicator");
-    let no_data: Vec<&String> =
-        indicator.iter().zip(&status).filter(|(_, s)| *s == "no_data").map(|(i, _)| i).collect();
+    let no_data: Vec<&String> = indicator
+        .iter()
+        .zip(&status)
+        .filter(|(_, s)| s.starts_with("no_"))
+        .map(|(i, _)| i)
+        .collect();
     assert!(no_data.is_empty(), "{no_data:?}");
 }
