@@ -11,7 +11,7 @@ BUILD     = $(CARGO) build --quiet --locked --tests
 EDUSTAT   = $(TARGET)/debug/edustat
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint sample bench fuzz targets baseline readers clean
+.PHONY: help run test lint sample bench fuzz targets baseline readers browser report export clean
 
 # cargo-fuzz, installed into the clone (never by hand): `make fuzz` builds it on first use.
 CARGO_FUZZ_VERSION = 0.13.2
@@ -24,7 +24,7 @@ run: ## Build (debug) and run the Guangxi pipeline on the bundled samples; print
 	$(BUILD)
 	$(EDUSTAT) run $(PIPELINE) --out $(OUT) --log-level warn
 
-test: readers ## Run every test (unit and the one integration binary); installs the readers first
+test: readers browser ## Run every test (unit and the one integration binary); installs the readers and the browser first
 	$(CARGO) test --locked
 
 # The Python readers the outputs are opened with (tests/it/readers.rs), one venv per list in
@@ -39,9 +39,37 @@ readers: $(READERS) ## Install the Python readers (pandas, pyarrow, polars, Duck
 	.venv/$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
+# Debian's Chromium with a CJK font, and Playwright for Python to drive it, for the report test
+# (tests/it/report.rs). apt-get runs only when Chromium or a Chinese font is missing (as root,
+# or through sudo); Playwright's own browser download is never used.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser: .venv/browser/.installed .venv/browser/.chromium ## Install headless Chromium (Debian's) and the Playwright driver the report test opens report.html with
+
+.venv/browser/.installed: tests/browser/requirements.txt
+	rm -rf .venv/browser
+	$(PYTHON) -m venv .venv/browser
+	.venv/browser/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+.venv/browser/.chromium: .venv/browser/.installed
+	if ! command -v chromium >/dev/null || ! fc-list :lang=zh family | grep -q .; then \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; \
+	fi
+	chromium --version
+	touch $@
+
 lint: ## Formatting (rustfmt.toml) and clippy with every warning an error; CI runs it
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --locked --quiet -- -D warnings
+
+report: ## Write the latest published run's report to $(OUT)/report.html (charts of every target; opens offline)
+	$(BUILD)
+	$(EDUSTAT) report --out $(OUT) -o $(OUT)/report.html
+
+export: ## Write the latest published run's workbook to $(OUT)/edustat.xlsx (for Excel users)
+	$(BUILD)
+	$(EDUSTAT) export --out $(OUT) --xlsx $(OUT)/edustat.xlsx
 
 targets: ## Print the targets of the latest published run
 	$(BUILD)

@@ -11,6 +11,7 @@ use crate::spec::{Comparator, TargetSpec};
 
 /// Columns of `targets.parquet`, in order.
 pub const COLUMNS: &[&str] = &[
+    "target",
     "indicator",
     "region_code",
     "region_name",
@@ -36,6 +37,7 @@ pub const COLUMNS: &[&str] = &[
 
 /// Columns of `progress.parquet`: each target's status as of every year of its plan.
 pub const PROGRESS_COLUMNS: &[&str] = &[
+    "target",
     "indicator",
     "region_code",
     "region_name",
@@ -323,6 +325,7 @@ type TextOf<'a> = dyn Fn(&dyn Fn(&Assessment) -> Option<String>) -> Vec<Option<S
 /// The columns that say which target and region a row is of.
 fn which(text: &TextOf) -> Vec<Column> {
     vec![
+        texts("target", text(&|x| Some(x.target.id.clone()))),
         texts("indicator", text(&|x| Some(x.target.indicator.clone()))),
         texts("region_code", text(&|x| Some(x.target.region.clone()))),
         texts("region_name", text(&|x| x.region_name.clone())),

@@ -13,6 +13,9 @@ pub struct Described {
     pub definition: String,
     pub methodology: String,
     pub plan: String,
+    /// The pipeline table that declares the indicator (`gross_enrolment`, `class_share` …);
+    /// empty for an id only a target names.
+    pub family: String,
 }
 
 /// The catalogue as a table (`catalogue.parquet`).
@@ -29,5 +32,6 @@ pub fn to_frame(entries: &[Described]) -> crate::Result<crate::frame::DataFrame>
         col("definition", &|e| e.definition.clone()),
         col("methodology", &|e| e.methodology.clone()),
         col("plan", &|e| e.plan.clone()),
+        col("family", &|e| e.family.clone()),
     ])
 }

@@ -374,3 +374,49 @@ pub fn has_column(df: &DataFrame, name: &str) -> bool {
 pub fn lazy(df: &DataFrame) -> LazyFrame {
     df.clone().lazy()
 }
+
+/// Named columns of a frame read once into plain vectors, for code that walks rows (reports,
+/// workbooks, terminal tables): texts (any type, as text), floats and integers.
+#[derive(Debug, Default)]
+pub struct Rows {
+    height: usize,
+    texts: std::collections::HashMap<String, Vec<Option<String>>>,
+    floats: std::collections::HashMap<String, Vec<Option<f64>>>,
+    ints: std::collections::HashMap<String, Vec<Option<i64>>>,
+}
+
+impl Rows {
+    /// Read the named columns of `df`; a name `df` lacks is an error naming it.
+    pub fn read(df: &DataFrame, texts: &[&str], floats: &[&str], ints: &[&str]) -> Result<Rows> {
+        let mut rows = Rows { height: df.height(), ..Rows::default() };
+        for n in texts {
+            rows.texts.insert(n.to_string(), self::texts(df, n)?);
+        }
+        for n in floats {
+            rows.floats.insert(n.to_string(), self::floats(df, n)?);
+        }
+        for n in ints {
+            rows.ints.insert(n.to_string(), self::ints(df, n)?);
+        }
+        Ok(rows)
+    }
+
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// The text at row `i` of column `c` (`None` when null or not read).
+    pub fn text(&self, c: &str, i: usize) -> Option<&str> {
+        self.texts.get(c).and_then(|v| v[i].as_deref())
+    }
+
+    /// The number at row `i` of float column `c`.
+    pub fn float(&self, c: &str, i: usize) -> Option<f64> {
+        self.floats.get(c).and_then(|v| v[i])
+    }
+
+    /// The integer at row `i` of integer column `c`.
+    pub fn int(&self, c: &str, i: usize) -> Option<i64> {
+        self.ints.get(c).and_then(|v| v[i])
+    }
+}

@@ -20,6 +20,7 @@ pub mod lock;
 pub mod manifest;
 pub mod publish;
 pub mod query;
+pub mod report;
 pub mod run;
 pub mod run_folder;
 pub mod sample;
@@ -34,5 +35,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Version of the output layout (columns and types of the published tables). 2: `checks.parquet`
 /// gained `severity`. 3: `targets.parquet` gained a row per region of a 县县 target and the
 /// columns region_level, target_region, applies_to, regions_meeting, regions_assessed; statuses
-/// no_baseline and no_recent_value replace no_data; `progress.parquet` is new.
-pub const SCHEMA_VERSION: &str = "3";
+/// no_baseline and no_recent_value replace no_data; `progress.parquet` is new. 4: `targets` and
+/// `progress` lead with `target` (the pipeline's id of the target); `catalogue` gained `family`.
+pub const SCHEMA_VERSION: &str = "4";

@@ -52,3 +52,17 @@ pub fn locate(given: Option<PathBuf>, out: &Path) -> Result<PathBuf> {
 pub fn is_run(dir: &Path) -> bool {
     dir.join("manifest.json").is_file()
 }
+
+/// A table of a published run folder, once it is shown to be the file the run wrote (same
+/// size and SHA-256 as its manifest records): a report or workbook is never drawn from a file
+/// changed after the run.
+pub fn table(dir: &Path, file: &str) -> Result<crate::frame::DataFrame> {
+    let manifest = crate::manifest::Manifest::read(dir)?;
+    if let Some(why) = manifest.damage_of(dir, file) {
+        return Err(Error::input(
+            dir.join(file),
+            format!("{why}: not the file this run wrote (`edustat verify` checks the run)"),
+        ));
+    }
+    crate::frame::read_parquet(&dir.join(file))
+}

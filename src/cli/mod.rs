@@ -6,6 +6,7 @@ mod check;
 mod diff;
 mod explain;
 mod query;
+mod report;
 mod run;
 mod sample;
 mod targets;
@@ -55,6 +56,8 @@ enum Command {
     Baseline(baseline::Args),
     /// Read-only SQL over a run's tables (`edustat query --help` has worked examples).
     Query(query::Args),
+    /// Write the run's targets as one self-contained HTML page with charts.
+    Report(report::Args),
     /// Print the catalogue entry of an indicator.
     Explain(explain::Args),
     /// Write synthetic raw files shaped like real deliveries.
@@ -91,6 +94,7 @@ pub fn main() -> Result<()> {
         Command::Check(a) => check::execute(a),
         Command::Baseline(a) => baseline::execute(a),
         Command::Query(a) => query::execute(a),
+        Command::Report(a) => report::execute(a),
         Command::Explain(a) => explain::execute(a),
         Command::Sample(a) => sample::execute(a),
         Command::Verify(a) => verify::execute(a),

@@ -3,12 +3,12 @@
 //!
 //! Example: `edustat targets --level county --status off_track`
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame};
 use crate::query::output::aligned;
+use crate::report::figure;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -52,15 +52,7 @@ pub fn execute(args: Args) -> Result<()> {
 /// Print the targets table of a published run folder, once its `targets.parquet` is shown to
 /// be the file the run wrote, and a line of counts.
 pub fn print_run(dir: &Path, filter: &Filter) -> Result<()> {
-    if let Ok(manifest) = crate::manifest::Manifest::read(dir)
-        && let Some(why) = manifest.damage_of(dir, "targets.parquet")
-    {
-        return Err(Error::input(
-            dir.join("targets.parquet"),
-            format!("{why}: not the file this run wrote (`edustat verify` checks the run)"),
-        ));
-    }
-    let df = frame::read_parquet(&dir.join("targets.parquet"))?;
+    let df = crate::run_folder::table(dir, "targets.parquet")?;
     let rows = Rows::read(&df)?;
     let shown: Vec<usize> = (0..df.height()).filter(|i| rows.shown(*i, filter)).collect();
     let mut table = vec![header()];
@@ -80,10 +72,7 @@ pub fn print_run(dir: &Path, filter: &Filter) -> Result<()> {
 }
 
 /// The columns of `targets.parquet` the table shows.
-struct Rows {
-    texts: BTreeMap<&'static str, Vec<Option<String>>>,
-    numbers: BTreeMap<&'static str, Vec<Option<f64>>>,
-}
+struct Rows(frame::Rows);
 
 impl Rows {
     fn read(df: &DataFrame) -> Result<Rows> {
@@ -101,24 +90,18 @@ impl Rows {
             "status",
             "regions_meeting",
             "regions_assessed",
-        ]
-        .into_iter()
-        .map(|n| Ok((n, frame::texts(df, n)?)))
-        .collect::<Result<_>>()?;
+        ];
         let numbers =
-            ["target_value", "target_value_high", "baseline_value", "latest_value", "gap"]
-                .into_iter()
-                .map(|n| Ok((n, frame::floats(df, n)?)))
-                .collect::<Result<_>>()?;
-        Ok(Rows { texts, numbers })
+            ["target_value", "target_value_high", "baseline_value", "latest_value", "gap"];
+        Ok(Rows(frame::Rows::read(df, &texts, &numbers, &[])?))
     }
 
     fn text(&self, c: &str, i: usize) -> String {
-        self.texts.get(c).and_then(|v| v[i].clone()).unwrap_or_default()
+        self.0.text(c, i).unwrap_or_default().to_string()
     }
 
     fn num(&self, c: &str, i: usize) -> Option<f64> {
-        self.numbers.get(c).and_then(|v| v[i])
+        self.0.float(c, i)
     }
 
     fn shown(&self, i: usize, f: &Filter) -> bool {
@@ -145,14 +128,14 @@ impl Rows {
                 self.num("target_value_high", i),
             ),
             format!("{} ({})", self.text("target_year", i), self.text("source", i)),
-            format!("{} {}", self.text("baseline_year", i), fmt(self.num("baseline_value", i))),
+            format!("{} {}", self.text("baseline_year", i), figure(self.num("baseline_value", i))),
             match self.num("latest_value", i) {
-                Some(v) => format!("{} {}", self.text("latest_year", i), fmt(Some(v))),
+                Some(v) => format!("{} {}", self.text("latest_year", i), figure(Some(v))),
                 None => "-".into(),
             },
             self.text("status", i),
             counted,
-            fmt(self.num("gap", i)),
+            figure(self.num("gap", i)),
         ]
     }
 }
@@ -166,23 +149,8 @@ fn header() -> Vec<String> {
 
 fn target_text(comparator: &str, value: Option<f64>, high: Option<f64>) -> String {
     match comparator {
-        "between" => format!("{}–{}", fmt(value), fmt(high)),
-        "about" => format!("≈ {}", fmt(value)),
-        c => format!("{c} {}", fmt(value)),
-    }
-}
-
-/// One decimal from 10 up, three below (a ratio of 0.972 is not 1.0), and a small non-zero
-/// value never as 0.
-fn fmt(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(x) if x != 0.0 && x.abs() < 0.0005 => format!("{x:.1e}"),
-        Some(x) if x.abs() < 10.0 => {
-            let t = format!("{x:.3}");
-            let t = t.trim_end_matches('0');
-            format!("{t}{}", if t.ends_with('.') { "0" } else { "" })
-        }
-        Some(x) => format!("{x:.1}"),
+        "between" => format!("{}–{}", figure(value), figure(high)),
+        "about" => format!("≈ {}", figure(value)),
+        c => format!("{c} {}", figure(value)),
     }
 }

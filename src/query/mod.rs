@@ -174,12 +174,15 @@ fn meaning(table: &str, column: &str) -> &'static str {
         (_, "unit") => "percent, ratio, index, count, yuan, …",
         ("indicators", "flags") => "why a value is missing or qualified (no_data, low_coverage, …)",
         ("indicators", "coverage") => "share of the region's reporting units whose data entered",
-        ("targets", "status") => "achieved, on_track, off_track or no_data",
+        ("targets" | "progress", "target") => "the target's id in the pipeline file",
+        ("targets", "status") => "achieved, on_track, off_track, no_baseline or no_recent_value",
+        ("progress", "status") => "the status as of that year (values up to it)",
+        ("catalogue", "family") => "the pipeline table declaring the indicator",
         ("targets", "gap") => "latest value minus target (negative: short of it)",
         ("targets", "source") => "the plan's section",
         ("quarantine", "rule") => "the rule the input row broke",
         ("checks", "rule") => "the quality check",
-        ("checks", "severity") => "error (stops a run) or warning",
+        ("checks", "severity") => "gate (a failure stops the run) or warning (recorded only)",
         _ => "",
     }
 }

@@ -300,6 +300,28 @@ impl Family {
         }
     }
 
+    /// The pipeline file's table that declares the family (`[[indicators.<table>]]`), which
+    /// the catalogue publishes as the indicator's `family`.
+    pub fn table(&self) -> &'static str {
+        match self {
+            Family::GrossEnrolment(_) => "gross_enrolment",
+            Family::Count(_) => "count",
+            Family::ClassShare(_) => "class_share",
+            Family::ClassAverage(_) => "class_average",
+            Family::SchoolShare(_) => "school_share",
+            Family::SchoolTotal(_) => "school_total",
+            Family::TownshipCoverage(_) => "township_coverage",
+            Family::PupilTeacherRatio(_) => "pupil_teacher_ratio",
+            Family::Measure(m) if m.denominator.is_none() => "total",
+            Family::Measure(_) => "measure_ratio",
+            Family::Balance(_) => "balance",
+            Family::Retention(_) => "retention",
+            Family::Survival(_) => "survival",
+            Family::Growth(_) => "growth",
+            Family::CountyRule(_) => "county_rule",
+        }
+    }
+
     /// When the family can be computed.
     pub fn phase(&self) -> Phase {
         match self {
@@ -333,6 +355,7 @@ fn describe_count(c: &CountSpec) -> Described {
         ),
         methodology: "docs/methodology.md §1a".into(),
         plan: c.plan.clone(),
+        family: String::new(),
     }
 }
 
@@ -354,6 +377,7 @@ fn describe_balance(b: &BalanceSpec) -> Vec<Described> {
                 ),
                 methodology: "docs/methodology.md §6".into(),
                 plan: String::new(),
+                family: String::new(),
             });
         }
         out.push(Described {
@@ -367,6 +391,7 @@ fn describe_balance(b: &BalanceSpec) -> Vec<Described> {
             ),
             methodology: "docs/methodology.md §6.1".into(),
             plan: String::new(),
+            family: String::new(),
         });
     }
     out

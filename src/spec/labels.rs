@@ -66,6 +66,7 @@ pub(super) fn resolve(
                 definition: l.definition.clone().unwrap_or_default(),
                 methodology: l.methodology.clone().unwrap_or_default(),
                 plan: l.plan.clone().unwrap_or_default(),
+                family: String::new(),
             },
         );
     }
@@ -116,16 +117,16 @@ fn over(l: &Label, d: Described) -> Described {
         methodology: pick(&l.methodology, d.methodology),
         plan: pick(&l.plan, d.plan),
         id: d.id,
+        family: d.family,
     }
 }
 
-/// A family's own description of every id it publishes.
+/// A family's own description of every id it publishes, each naming the family.
 fn described(f: &Family) -> Vec<Described> {
     let own = f.described();
-    if !own.is_empty() {
-        return own;
-    }
-    f.ids().into_iter().map(|id| generic(f, &id)).collect()
+    let own =
+        if own.is_empty() { f.ids().into_iter().map(|id| generic(f, &id)).collect() } else { own };
+    own.into_iter().map(|d| Described { family: f.table().to_string(), ..d }).collect()
 }
 
 /// Names (zh, en), unit, definition and method of a generic catalogue entry.
@@ -154,6 +155,7 @@ fn generic(f: &Family, id: &str) -> Described {
         definition,
         methodology: method.to_string(),
         plan: String::new(),
+        family: String::new(),
     }
 }
 

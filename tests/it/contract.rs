@@ -80,6 +80,7 @@ fn published_tables_match_the_contract() {
         (
             "targets.parquet",
             expect(&[
+                ("target", "str"),
                 ("indicator", "str"),
                 ("region_code", "str"),
                 ("region_name", "str"),
@@ -106,6 +107,7 @@ fn published_tables_match_the_contract() {
         (
             "progress.parquet",
             expect(&[
+                ("target", "str"),
                 ("indicator", "str"),
                 ("region_code", "str"),
                 ("region_name", "str"),
@@ -153,6 +155,7 @@ fn published_tables_match_the_contract() {
                 ("definition", "str"),
                 ("methodology", "str"),
                 ("plan", "str"),
+                ("family", "str"),
             ]),
         ),
     ];

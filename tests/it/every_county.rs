@@ -34,7 +34,8 @@ source = "二（一）"
 wording = "每個縣學前三年毛入園率達95% (by 2021)"
 "#;
 
-fn run() -> (tempfile::TempDir, tempfile::TempDir, std::path::PathBuf) {
+/// The tiny fixture with both 县县 targets, run: (fixture guard, output guard, run folder).
+pub(super) fn run() -> (tempfile::TempDir, tempfile::TempDir, std::path::PathBuf) {
     let dir = tiny_copy();
     let pipeline = dir.path().join("pipeline.toml");
     let text = std::fs::read_to_string(&pipeline).unwrap() + TARGETS;

@@ -10,6 +10,7 @@ use super::common::repo;
 const LAYERS: &[&str] = &[
     "cli",
     "query",
+    "report",
     "run",
     "fingerprint",
     "gates",

@@ -16,6 +16,7 @@ mod properties;
 mod query;
 mod readers;
 mod regression;
+mod report;
 mod samples;
 mod spec_errors;
 mod tiny;
