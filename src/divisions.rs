@@ -171,6 +171,30 @@ impl Division {
 }
 
 impl Divisions {
+    /// The division table as published (`divisions.parquet`): every row in code order, codes as
+    /// text, aliases `;`-separated as delivered, so a run's outputs can be rolled up or named
+    /// without the input file.
+    pub fn to_frame(&self) -> Result<DataFrame> {
+        let mut rows: Vec<&Division> = self.rows.iter().collect();
+        rows.sort_by(|a, b| a.code.cmp(&b.code));
+        let text = |f: &dyn Fn(&Division) -> Option<String>| {
+            rows.iter().map(|d| f(d)).collect::<Vec<Option<String>>>()
+        };
+        let year =
+            |f: &dyn Fn(&Division) -> Option<i32>| rows.iter().map(|d| f(d)).collect::<Vec<_>>();
+        frame(vec![
+            Column::new("code".into(), text(&|d| Some(d.code.clone()))),
+            Column::new("name_zh".into(), text(&|d| Some(d.name_zh.clone()))),
+            Column::new("name_en".into(), text(&|d| Some(d.name_en.clone()))),
+            Column::new("level".into(), text(&|d| Some(d.level.clone()))),
+            Column::new("parent_code".into(), text(&|d| d.parent_code.clone())),
+            Column::new("valid_from".into(), year(&|d| d.valid_from)),
+            Column::new("valid_to".into(), year(&|d| d.valid_to)),
+            Column::new("successor_code".into(), text(&|d| d.successor_code.clone())),
+            Column::new("aliases".into(), text(&|d| Some(d.aliases.join(";")))),
+        ])
+    }
+
     /// Read the canonical division CSV (UTF-8, the canonical English headers of `edustat sample`'s divisions.csv).
     pub fn load(path: &Path) -> Result<Divisions> {
         let bad = |line: usize, message: String| Error::Input {

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod digest;
 pub mod divisions;
 pub mod error;
+pub mod export;
 pub mod fingerprint;
 pub mod frame;
 pub mod gates;

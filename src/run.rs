@@ -144,7 +144,11 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     let mut stages = Stages::default();
     let mut computed =
         compute(&mut stages, &pipeline, &division_table.divisions, reuse, options.progress)?;
-    let publishing = Publishing { pipeline: &pipeline, computed: &computed };
+    let publishing = Publishing {
+        pipeline: &pipeline,
+        computed: &computed,
+        divisions: &division_table.divisions,
+    };
     let staging = stages.run(
         "publish",
         || publishing.tables(out),
@@ -256,6 +260,7 @@ fn unchanged((dir, manifest): &(PathBuf, Manifest)) -> RunSummary {
 struct Publishing<'a> {
     pipeline: &'a Pipeline,
     computed: &'a Computed,
+    divisions: &'a Divisions,
 }
 
 impl Publishing<'_> {
@@ -283,7 +288,8 @@ impl Publishing<'_> {
         staging.table("quarantine.parquet", &mut c.ingested.quarantine.clone())?;
         staging.table("checks.parquet", &mut gates::to_frame(&c.checks)?)?;
         let mut catalogue = crate::catalogue::to_frame(&self.pipeline.catalogue())?;
-        staging.table("catalogue.parquet", &mut catalogue)
+        staging.table("catalogue.parquet", &mut catalogue)?;
+        staging.table("divisions.parquet", &mut self.divisions.to_frame()?)
     }
 
     /// Write the manifest last, then move the run into place and switch `latest` to it.

@@ -23,18 +23,20 @@ pub fn locate(given: Option<PathBuf>, out: &Path) -> Result<PathBuf> {
         if is_run(&r.join("latest")) {
             return Ok(r.join("latest"));
         }
-        return Err(Error::Usage(format!(
-            "{} is not a run folder (no manifest.json)",
-            r.display()
-        )));
+        // An output root (`--out`) under which exactly one pipeline has published.
+        return match published_under(&r).as_slice() {
+            [only] => Ok(only.clone()),
+            _ => Err(Error::Usage(format!(
+                "{} is not a run folder (no manifest.json), a pipeline's output folder or an \
+                 output root with one pipeline",
+                r.display()
+            ))),
+        };
     }
-    let mut latest: Vec<PathBuf> = std::fs::read_dir(out)
-        .map_err(|e| Error::Usage(format!("no published runs under {}: {e}", out.display())))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("latest"))
-        .filter(|p| is_run(p))
-        .collect();
-    latest.sort();
+    if let Err(e) = std::fs::read_dir(out) {
+        return Err(Error::Usage(format!("no published runs under {}: {e}", out.display())));
+    }
+    let mut latest = published_under(out);
     match latest.len() {
         1 => Ok(latest.remove(0)),
         0 => Err(Error::Usage(format!(
@@ -46,6 +48,18 @@ pub fn locate(given: Option<PathBuf>, out: &Path) -> Result<PathBuf> {
             out.display()
         ))),
     }
+}
+
+/// The `latest` run of every pipeline published under the output root `out`, in name order.
+fn published_under(out: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(out) else { return Vec::new() };
+    let mut latest: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("latest"))
+        .filter(|p| is_run(p))
+        .collect();
+    latest.sort();
+    latest
 }
 
 /// A folder holding a published run (its manifest is written last).

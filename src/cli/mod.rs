@@ -5,6 +5,7 @@ mod baseline;
 mod check;
 mod diff;
 mod explain;
+mod export;
 mod query;
 mod report;
 mod run;
@@ -58,6 +59,8 @@ enum Command {
     Query(query::Args),
     /// Write the run's targets as one self-contained HTML page with charts.
     Report(report::Args),
+    /// Write the run as one workbook for Excel users (README, targets, a sheet per family, a long table).
+    Export(export::Args),
     /// Print the catalogue entry of an indicator.
     Explain(explain::Args),
     /// Write synthetic raw files shaped like real deliveries.
@@ -95,6 +98,7 @@ pub fn main() -> Result<()> {
         Command::Baseline(a) => baseline::execute(a),
         Command::Query(a) => query::execute(a),
         Command::Report(a) => report::execute(a),
+        Command::Export(a) => export::execute(a),
         Command::Explain(a) => explain::execute(a),
         Command::Sample(a) => sample::execute(a),
         Command::Verify(a) => verify::execute(a),

@@ -61,11 +61,13 @@ pub fn asked(sql: &str) -> Result<Asked> {
     }
 }
 
-/// The tables of a run folder: (name, file), the five published tables first, then the
+/// The tables of a run folder: (name, file), the published tables first, then the
 /// staging tables as `staging.<table>`.
 pub fn tables(run: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut found = Vec::new();
-    for name in ["indicators", "targets", "progress", "catalogue", "quarantine", "checks"] {
+    for name in
+        ["indicators", "targets", "progress", "catalogue", "divisions", "quarantine", "checks"]
+    {
         let file = run.join(format!("{name}.parquet"));
         if file.exists() {
             found.push((name.to_string(), file));
@@ -178,6 +180,9 @@ fn meaning(table: &str, column: &str) -> &'static str {
         ("targets", "status") => "achieved, on_track, off_track, no_baseline or no_recent_value",
         ("progress", "status") => "the status as of that year (values up to it)",
         ("catalogue", "family") => "the pipeline table declaring the indicator",
+        ("divisions", "code") => "region code, text",
+        ("divisions", "parent_code") => "the code of the region it rolls up into",
+        ("divisions", "successor_code") => "where a retired code's history counts (`;`: a split)",
         ("targets", "gap") => "latest value minus target (negative: short of it)",
         ("targets", "source") => "the plan's section",
         ("quarantine", "rule") => "the rule the input row broke",

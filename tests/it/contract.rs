@@ -158,6 +158,20 @@ fn published_tables_match_the_contract() {
                 ("family", "str"),
             ]),
         ),
+        (
+            "divisions.parquet",
+            expect(&[
+                ("code", "str"),
+                ("name_zh", "str"),
+                ("name_en", "str"),
+                ("level", "str"),
+                ("parent_code", "str"),
+                ("valid_from", "i32"),
+                ("valid_to", "i32"),
+                ("successor_code", "str"),
+                ("aliases", "str"),
+            ]),
+        ),
     ];
     let spec_hash =
         edustat::spec::load(&repo().join("tests/fixtures/tiny/pipeline.toml")).unwrap().spec_hash;
@@ -204,6 +218,7 @@ fn latest_points_at_the_complete_run_and_the_manifest_lists_every_file() {
         [
             "catalogue.parquet",
             "checks.parquet",
+            "divisions.parquet",
             "indicators.parquet",
             "progress.parquet",
             "quarantine.parquet",

@@ -8,7 +8,7 @@
 use super::common::{edustat, texts, tiny_copy};
 use edustat::frame::{self, DataFrame, IntoLazy, col, lit};
 
-const TARGETS: &str = r#"
+pub(super) const TARGETS: &str = r#"
 [[targets]]
 id = "preschool_each_county"
 indicator = "ger_preschool"

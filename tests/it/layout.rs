@@ -11,6 +11,7 @@ const LAYERS: &[&str] = &[
     "cli",
     "query",
     "report",
+    "export",
     "run",
     "fingerprint",
     "gates",

@@ -9,6 +9,7 @@ mod common;
 mod contract;
 mod encodings;
 mod every_county;
+mod export;
 mod layout;
 mod missing;
 mod nightly;

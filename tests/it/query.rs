@@ -68,9 +68,15 @@ fn show_tables_and_describe_come_from_the_run() {
     let (_g, dir) = tiny_run();
     let ran = query("SHOW TABLES", &dir, &["--format", "csv"]);
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    for table in ["indicators,", "targets,", "catalogue,", "checks,", "staging.schools,"] {
+    for table in
+        ["indicators,", "targets,", "catalogue,", "divisions,", "checks,", "staging.schools,"]
+    {
         assert!(ran.stdout.contains(table), "{table}\n{}", ran.stdout);
     }
+    // The division table travels with the run: a county's city, by its code as text.
+    let sql = "SELECT code, parent_code, level FROM divisions WHERE code = '450102'";
+    let ran = query(sql, &dir, &["--format", "csv"]);
+    assert_eq!(ran.stdout, "code,parent_code,level\n450102,450100,county\n", "{}", ran.stderr);
     let ran = query("DESCRIBE indicators", &dir, &["--format", "csv"]);
     assert!(ran.stdout.contains("region_code,str,"), "{}", ran.stdout);
     assert!(ran.stdout.contains("flags,list[str],"), "{}", ran.stdout);

@@ -21,7 +21,9 @@ fn open_with(venv: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{venv}:\n{stdout}\n{stderr}");
     // Every file of the run was opened: the five tables and the staging copies.
-    for file in ["indicators", "targets", "progress", "catalogue", "quarantine", "checks"] {
+    for file in
+        ["indicators", "targets", "progress", "catalogue", "divisions", "quarantine", "checks"]
+    {
         assert!(stdout.contains(&format!("ok {file}.parquet")), "{venv}: {file}\n{stdout}");
     }
     assert!(stdout.contains("ok staging/population.parquet"), "{venv}:\n{stdout}");
