@@ -43,6 +43,11 @@ pub enum Error {
     /// Any other internal failure.
     #[error("internal: {0}")]
     Internal(String),
+
+    /// The reader of standard output went away (`edustat targets | head`): not a failure, the
+    /// verb just stops.
+    #[error("standard output closed")]
+    OutputClosed,
 }
 
 /// The exit codes of the README's table.
@@ -77,6 +82,7 @@ impl Error {
             Error::Regression(_) => Exit::Regression,
             Error::Locked(_) => Exit::Locked,
             Error::Io { .. } | Error::Engine(_) | Error::Internal(_) => Exit::Internal,
+            Error::OutputClosed => Exit::Success,
         }
     }
 
@@ -85,6 +91,14 @@ impl Error {
     }
 
     /// Bad input in `file` as a whole (no line or cell to point at).
+    /// A failed write to standard output: a closed pipe ends the verb quietly.
+    pub(crate) fn from_output(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Error::OutputClosed,
+            _ => Error::Io { path: PathBuf::from("<stdout>"), source: e },
+        }
+    }
+
     pub(crate) fn input(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Error::Input { file: file.into(), location: String::new(), message: message.into() }
     }

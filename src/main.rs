@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     match edustat::cli::main() {
-        Ok(()) => edustat::error::Exit::Success.into(),
+        Ok(()) | Err(edustat::Error::OutputClosed) => edustat::error::Exit::Success.into(),
         Err(e) => {
             eprintln!("edustat: error: {e}");
             e.exit().into()

@@ -22,6 +22,6 @@ pub struct Args {
 pub fn execute(args: Args) -> Result<()> {
     let run = crate::run_folder::locate(args.run, &args.out)?;
     crate::diff::write_baseline(&run, &args.output)?;
-    println!("baseline of {} written to {}", run.display(), args.output.display());
+    say!("baseline of {} written to {}", run.display(), args.output.display())?;
     Ok(())
 }

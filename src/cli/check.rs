@@ -42,12 +42,12 @@ pub fn execute(args: Args) -> Result<()> {
     let d = diff::diff(&baseline, &run, &tolerances)?;
     let regressions = d.regressions();
     if regressions == 0 {
-        println!(
+        say!(
             "check: no indicator moved beyond its tolerance and no target changed status ({} rows differ within tolerance)",
             d.moves.len()
-        );
+        )?;
         return Ok(());
     }
-    print!("{}", diff::render(&d, args.format.layout(), args.limit)?);
+    say_raw!("{}", diff::render(&d, args.format.layout(), args.limit)?)?;
     Err(Error::Regression(format!("{regressions} regressions against {}", args.baseline.display())))
 }

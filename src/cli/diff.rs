@@ -48,6 +48,6 @@ pub fn execute(args: Args) -> Result<()> {
     let (old, new) = (Snapshot::load(&args.old)?, Snapshot::load(&args.new)?);
     old.same_pipeline_as(&new, args.other_pipeline)?;
     let d = diff::diff(&old, &new, &Tolerances::default())?;
-    print!("{}", diff::render(&d, args.format.layout(), args.limit)?);
+    say_raw!("{}", diff::render(&d, args.format.layout(), args.limit)?)?;
     Ok(())
 }

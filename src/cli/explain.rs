@@ -41,8 +41,7 @@ pub fn execute(args: Args) -> Result<()> {
     for file in &files {
         let catalogue = crate::spec::load(file)?.catalogue();
         if let Some(e) = catalogue.iter().find(|e| e.id == args.indicator) {
-            print(e, file);
-            return Ok(());
+            return print(e, file);
         }
         known.extend(catalogue.into_iter().map(|e| e.id));
     }
@@ -55,13 +54,18 @@ pub fn execute(args: Args) -> Result<()> {
     )))
 }
 
-fn print(e: &Described, file: &std::path::Path) {
-    println!(
+fn print(e: &Described, file: &std::path::Path) -> Result<()> {
+    say!(
         "{}\n  {}\n  {}\n  unit: {}\n  definition: {}\n  method: {}",
-        e.id, e.name_zh, e.name_en, e.unit, e.definition, e.methodology
-    );
+        e.id,
+        e.name_zh,
+        e.name_en,
+        e.unit,
+        e.definition,
+        e.methodology
+    )?;
     if !e.plan.is_empty() {
-        println!("  plan: {}", e.plan);
+        say!("  plan: {}", e.plan)?;
     }
-    println!("  declared in: {}", file.display());
+    say!("  declared in: {}", file.display())
 }

@@ -1,6 +1,21 @@
 //! The command line: one module per verb; this file parses flags, sets up logging and
 //! dispatches. Verbs return typed errors; `main` maps them to exit codes.
 
+/// `println!` for what a verb prints: a reader that went away (`edustat targets | head`) ends
+/// the verb quietly ([`Error::OutputClosed`]) instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for what a verb prints, as [`say!`].
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))
+    };
+}
+
 mod baseline;
 mod check;
 mod diff;
@@ -79,7 +94,7 @@ pub fn main() -> Result<()> {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
             ) =>
         {
-            print!("{e}");
+            say_raw!("{e}")?;
             return Ok(());
         }
         Err(e) => {
@@ -103,6 +118,12 @@ pub fn main() -> Result<()> {
         Command::Sample(a) => sample::execute(a),
         Command::Verify(a) => verify::execute(a),
     }
+}
+
+/// Write a verb's output to stdout; a closed pipe is [`Error::OutputClosed`].
+pub(crate) fn write_out(args: std::fmt::Arguments) -> Result<()> {
+    use std::io::Write;
+    std::io::stdout().lock().write_fmt(args).map_err(Error::from_output)
 }
 
 fn init_logging(format: LogFormat, level: Option<&str>) {

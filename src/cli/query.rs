@@ -82,7 +82,7 @@ pub fn execute(args: Args) -> Result<()> {
         (Some(path), f) => write_file(&answer, f, path)?,
         (None, Format::Table) => {
             let (text, cut) = output::table(&answer, args.rows)?;
-            print!("{text}");
+            say_raw!("{text}")?;
             let n = answer.height();
             if cut {
                 eprintln!(

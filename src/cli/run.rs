@@ -59,27 +59,29 @@ pub fn execute(args: Args) -> Result<()> {
         },
     )?;
     if summary.unchanged {
-        println!(
+        say!(
             "unchanged: inputs, spec and edustat version are those of run {}; nothing recomputed (--force to recompute)",
             summary.run_id
-        );
+        )?;
         super::targets::print_run(&summary.run_dir, &super::targets::Filter::default())?;
         return Ok(());
     }
     super::targets::print_run(&summary.run_dir, &super::targets::Filter::default())?;
-    println!(
+    say!(
         "indicator rows: {}; quarantined input rows: {}; checks passed: {}",
-        summary.indicator_rows, summary.rows_quarantined, summary.checks_passed
-    );
+        summary.indicator_rows,
+        summary.rows_quarantined,
+        summary.checks_passed
+    )?;
     if summary.warnings > 0 {
-        println!(
+        say!(
             "warnings: {} checks failed that do not stop a run (severity warning); see checks.parquet",
             summary.warnings
-        );
+        )?;
     }
     if !summary.reused_tables.is_empty() {
-        println!("reused unchanged tables: {}", summary.reused_tables.join(", "));
+        say!("reused unchanged tables: {}", summary.reused_tables.join(", "))?;
     }
-    println!("run {} published in {}", summary.run_id, summary.run_dir.display());
+    say!("run {} published in {}", summary.run_id, summary.run_dir.display())?;
     Ok(())
 }

@@ -31,7 +31,7 @@ pub fn execute(args: Args) -> Result<()> {
     }
     let written = crate::sample::guangxi(&args.out, args.scale, args.seed)?;
     for w in written {
-        println!("{}", w.display());
+        say!("{}", w.display())?;
     }
     Ok(())
 }

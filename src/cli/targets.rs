@@ -57,7 +57,7 @@ pub fn print_run(dir: &Path, filter: &Filter) -> Result<()> {
     let shown: Vec<usize> = (0..df.height()).filter(|i| rows.shown(*i, filter)).collect();
     let mut table = vec![header()];
     table.extend(shown.iter().map(|i| rows.line(*i)));
-    println!("{}", aligned(&table));
+    say!("{}", aligned(&table))?;
     let counts = crate::assess::STATUSES
         .iter()
         .map(|s| format!("{} {s}", shown.iter().filter(|i| rows.text("status", **i) == *s).count()))
@@ -67,7 +67,7 @@ pub fn print_run(dir: &Path, filter: &Filter) -> Result<()> {
         Some(level) => format!("{level} rows"),
         None => "targets".into(),
     };
-    println!("{what}: {counts}");
+    say!("{what}: {counts}")?;
     Ok(())
 }
 

@@ -24,20 +24,23 @@ pub struct Args {
 
 pub fn execute(args: Args) -> Result<()> {
     let v = crate::run::validate(&args.pipeline, args.progress.enabled(), args.allow_outside)?;
-    println!("{:<60} {:>9} {:>9} {:>11}", "file", "read", "accepted", "quarantined");
+    say!("{:<60} {:>9} {:>9} {:>11}", "file", "read", "accepted", "quarantined")?;
     for f in &v.ingested.files {
-        println!(
+        say!(
             "{:<60} {:>9} {:>9} {:>11}",
-            f.path, f.rows_read, f.rows_accepted, f.rows_quarantined
-        );
+            f.path,
+            f.rows_read,
+            f.rows_accepted,
+            f.rows_quarantined
+        )?;
     }
     let q = &v.ingested.quarantine;
     if q.height() > 0 {
-        println!(
+        say!(
             "\nquarantine ({} rows{}):",
             q.height(),
             if q.height() > args.show { format!(", first {}", args.show) } else { String::new() }
-        );
+        )?;
         let text = |c: &str, i: usize| {
             q.column(c)
                 .ok()
@@ -46,7 +49,7 @@ pub fn execute(args: Args) -> Result<()> {
                 .unwrap_or_default()
         };
         for i in 0..q.height().min(args.show) {
-            println!(
+            say!(
                 "  {}:{} [{}] {} = {:?}: {}",
                 text("source_file", i),
                 text("line", i),
@@ -54,22 +57,17 @@ pub fn execute(args: Args) -> Result<()> {
                 text("column", i),
                 text("raw_value", i),
                 text("message", i)
-            );
+            )?;
         }
     }
     let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed && !c.warning).collect();
     let warned: Vec<_> = v.checks.iter().filter(|c| !c.passed && c.warning).collect();
-    println!(
-        "\nchecks: {} run, {} failed, {} warnings",
-        v.checks.len(),
-        failed.len(),
-        warned.len()
-    );
+    say!("\nchecks: {} run, {} failed, {} warnings", v.checks.len(), failed.len(), warned.len())?;
     for c in &failed {
-        println!("  FAIL {} [{}]: {}", c.rule, c.scope, c.detail);
+        say!("  FAIL {} [{}]: {}", c.rule, c.scope, c.detail)?;
     }
     for c in &warned {
-        println!("  WARN {} [{}]: {}", c.rule, c.scope, c.detail);
+        say!("  WARN {} [{}]: {}", c.rule, c.scope, c.detail)?;
     }
     if failed.is_empty() {
         Ok(())

@@ -23,13 +23,13 @@ pub fn execute(args: Args) -> Result<()> {
     let damage = manifest.damage(&dir);
     let whole = manifest.files.len() - damage.len();
     for (file, why) in &damage {
-        println!("damaged  {file}: {why}");
+        say!("damaged  {file}: {why}")?;
     }
-    println!(
+    say!(
         "{whole} of {} files match the manifest of run {}",
         manifest.files.len(),
         manifest.run_id
-    );
+    )?;
     match damage.first() {
         None => Ok(()),
         Some((file, why)) => Err(Error::input(

@@ -76,10 +76,21 @@ pub fn formula_safe(text: &str) -> String {
     }
 }
 
+/// A failed write of the answer: a reader that went away (`| head`) ends the verb quietly.
+fn write_failed(e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::OutputClosed,
+        _ => Error::Internal(format!("writing the answer: {e}")),
+    }
+}
+
 /// `df` as CSV (`,`) or TSV (tab) into `to`.
 pub fn delimited(df: &DataFrame, delimiter: u8, to: &mut dyn Write) -> Result<()> {
     let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(to);
-    let fail = |e: csv::Error| Error::Internal(format!("writing the answer: {e}"));
+    let fail = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => write_failed(io),
+        other => Error::Internal(format!("writing the answer: {other:?}")),
+    };
     w.write_record(names(df)).map_err(fail)?;
     for row in cells(df)? {
         let row: Vec<String> = row
@@ -91,7 +102,7 @@ pub fn delimited(df: &DataFrame, delimiter: u8, to: &mut dyn Write) -> Result<()
             .collect();
         w.write_record(row).map_err(fail)?;
     }
-    w.flush().map_err(|e| Error::Internal(format!("writing the answer: {e}")))
+    w.flush().map_err(write_failed)
 }
 
 fn json_value(cell: &Cell) -> serde_json::Value {
@@ -116,7 +127,7 @@ pub fn json(df: &DataFrame, lines: bool, to: &mut dyn Write) -> Result<()> {
             serde_json::Value::Object(map)
         })
         .collect();
-    let fail = |e: std::io::Error| Error::Internal(format!("writing the answer: {e}"));
+    let fail = write_failed;
     if lines {
         for o in &objects {
             writeln!(to, "{o}").map_err(fail)?;

@@ -146,3 +146,26 @@ fn the_examples_of_the_help_answer_on_the_sample() {
         assert!(ran.stdout.lines().count() >= 2, "{sql}: no row\n{}", ran.stdout);
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_verb_quietly() {
+    // `edustat query … | head` and `edustat targets … | head`: the pipe closes before the verb
+    // has written; the verb stops with exit 0 and no panic, as `head`'s users expect.
+    let run = super::common::guangxi_run().to_str().unwrap().to_string();
+    for args in [
+        vec!["query", "SELECT * FROM indicators", &run, "--format", "csv"],
+        vec!["targets", &run, "--level", "county"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edustat"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
