@@ -85,9 +85,15 @@ baseline: ## Refresh tests/baselines/guangxi-2018-2020 from a fresh run of the b
 	$(EDUSTAT) run $(PIPELINE) --out $(TARGET)/baseline-run --progress never --log-level warn > /dev/null
 	$(EDUSTAT) baseline --out $(TARGET)/baseline-run -o tests/baselines/guangxi-2018-2020
 
-bench: ## Release build; time a run on a full-scale (scale 1.0) Guangxi sample
+bench: .venv/bench/.installed ## Release build; edustat against a DuckDB script of the same slice and the parse floor, alternating rounds, and memory growth over scales
 	$(CARGO) build --release --locked
-	./scripts/bench.sh
+	EDUSTAT_BIN=$(TARGET)/release/edustat .venv/bench/bin/python scripts/bench/bench.py $(BENCH_ARGS)
+
+.venv/bench/.installed: scripts/bench/requirements.txt
+	rm -rf .venv/bench
+	$(PYTHON) -m venv .venv/bench
+	.venv/bench/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
 
 fuzz: $(CARGO_FUZZ) ## Fuzz the CSV and XLSX input paths (3 targets), FUZZ_SECONDS each (default 600); findings in fuzz/artifacts
 	./scripts/fuzz.sh

@@ -1,7 +1,7 @@
 //! The sample's class tables: classes per school and stage by size band, and kindergarten
 //! classes within and over the norm of their type.
 
-use super::{BadRow, County, Dice, FileRows, Pupils, School, YEARS, normal, split};
+use super::{BadRow, Dice, FileRows, Pupils, Setting, normal, over_plan, split};
 
 /// Size bands of the class tables (班额情况), lower bounds.
 const BANDS: &[(&str, i64)] = &[
@@ -22,11 +22,11 @@ const BANDS: &[(&str, i64)] = &[
 /// large classes that shrink from 2017 to 2020, as Guangxi's 大班额 plan required.
 pub fn classes(
     dice: &mut Dice,
-    counties: &[County],
-    schools: &[School],
+    at: &Setting,
     pupils: &Pupils,
     bad: &mut Vec<BadRow>,
 ) -> Vec<FileRows> {
+    let Setting { p: preset, counties, schools, .. } = *at;
     let mut header: Vec<String> = vec!["学校标识码".into(), "学段".into()];
     header.extend(BANDS.iter().map(|(b, _)| b.to_string()));
     let kg_header: Vec<String> = [
@@ -44,14 +44,14 @@ pub fn classes(
     .map(|s| s.to_string())
     .collect();
     let mut files = Vec::new();
-    for (yi, year) in YEARS.iter().copied().enumerate() {
-        let easing = [1.0, 0.75, 0.5, 0.3][yi];
+    for year in preset.years.iter().copied() {
+        let easing = over_plan([1.0, 0.75, 0.5, 0.3], year);
         let mut rows = Vec::new();
         let mut kg_rows = Vec::new();
         for s in schools.iter().filter(|s| s.opened <= year) {
             let crowding = counties[s.county].crowding;
             let (stage_zh, stage, base) = match s.kind {
-                "primary" => ("小学", "primary", 40.0),
+                "primary" | "teaching_point" => ("小学", "primary", 40.0),
                 "junior" => ("初中", "junior", 46.0),
                 "senior_general" => ("普通高中", "senior_general", 48.0),
                 "kindergarten" => ("", "preschool", 0.0),
@@ -68,7 +68,7 @@ pub fn classes(
             rows.push(row);
         }
         let name = format!("classes_{year}.csv");
-        if year == 2019 {
+        if year == 2019 && preset.guangxi_extras {
             let mut r = rows[0].clone();
             r[1] = "高中".into();
             rows.push(r);

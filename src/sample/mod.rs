@@ -5,6 +5,7 @@
 
 mod classes;
 mod guangxi;
+mod preset;
 mod resources;
 mod write;
 
@@ -15,9 +16,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
+pub use preset::Preset;
+use preset::over_plan;
 use write::{Encoding, write_csv, write_xlsx};
-
-const YEARS: [i32; 4] = [2017, 2018, 2019, 2020];
 
 /// Uniform draws from a portable seeded generator.
 struct Dice(ChaCha8Rng);
@@ -46,13 +47,15 @@ struct County {
     imbalance: f64,
     /// Townships (乡镇) with schools, scaled with the sample.
     townships: usize,
+    /// The codes the county had before: (old code, old name, last school year used).
+    earlier: Vec<(String, String, i32)>,
 }
 
 impl County {
     /// The code and name a delivery of `year` uses (retired codes before their change).
     fn code_in(&self, year: i32) -> (&str, &str) {
-        for (old, name, last, successor) in guangxi::RETIRED {
-            if *successor == self.code && year <= *last {
+        for (old, name, last) in &self.earlier {
+            if year <= *last {
                 return (old, name);
             }
         }
@@ -91,6 +94,8 @@ struct Delivery<'a> {
     out: &'a Path,
     written: Vec<PathBuf>,
     bad: Vec<BadRow>,
+    /// Whether bad rows are planted (the bundled Guangxi sample's catalogue).
+    extras: bool,
 }
 
 /// A file's name, header and rows.
@@ -117,7 +122,9 @@ impl Delivery<'_> {
     }
 
     fn plant(&mut self, file: &str, what: &'static str, rule: &'static str) {
-        self.bad.push(BadRow { file: file.into(), what, rule });
+        if self.extras {
+            self.bad.push(BadRow { file: file.into(), what, rule });
+        }
     }
 }
 
@@ -126,27 +133,45 @@ type Population = BTreeMap<(i32, usize, i32), (i64, i64)>;
 
 /// Write the Guangxi sample into `out`; returns the files written.
 pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
+    Ok(province(out, &Preset::guangxi(), scale, seed)?.0)
+}
+
+/// Write one province's delivery into `out`: the files written, and the rows of its division
+/// table (written beside the files for Guangxi; the national preset gathers every province's).
+pub fn province(
+    out: &Path,
+    p: &Preset,
+    scale: f64,
+    seed: u64,
+) -> Result<(Vec<PathBuf>, Vec<Vec<String>>)> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut dice = Dice::new(seed);
-    let mut counties = counties(&mut dice);
-    let mut d = Delivery { out, written: Vec::new(), bad: Vec::new() };
-    let population = population_files(&mut d, &mut dice, &counties, scale)?;
-    let schools = schools(&mut dice, &mut counties, scale);
-    d.written.push(write_divisions(out, &counties)?);
+    let mut counties = counties(&mut dice, p);
+    let mut d = Delivery { out, written: Vec::new(), bad: Vec::new(), extras: p.guangxi_extras };
+    let population = population_files(&mut d, &mut dice, &counties, scale, p)?;
+    let schools = schools(&mut dice, &mut counties, scale, p);
+    let divisions = division_rows(&counties, p);
+    if p.guangxi_extras {
+        let written =
+            write_csv(out, "divisions.csv", crate::divisions::HEADER, &divisions, Encoding::Utf8)?;
+        d.written.push(written);
+    }
     let mut pupils = Pupils::new();
-    let (kg_files, school_files) =
-        enrolment(&mut dice, &counties, &schools, &population, &mut d.bad, &mut pupils)?;
-    let calibration = calibration(&kg_files, scale);
+    let at = Setting { p, counties: &counties, schools: &schools, population: &population };
+    let (kg_files, school_files) = enrolment(&mut dice, &at, &mut d.bad, &mut pupils)?;
+    let calibration = calibration(&kg_files, scale, p);
     d.tables(kg_files, Encoding::Utf8Bom)?;
     d.tables(school_files, Encoding::Utf8)?;
-    register_file(&mut d, &mut dice, &counties, &schools, &pupils)?;
-    d.tables(resources::teachers(&mut dice, &counties, &schools, &pupils), Encoding::Utf8)?;
-    let (header, rows) = resources::finance(&mut dice, &counties, &schools, &pupils);
+    register_file(&mut d, &mut dice, &at, &pupils)?;
+    d.tables(resources::teachers(&mut dice, &at, &pupils), Encoding::Utf8)?;
+    let (header, rows) = resources::finance(&mut dice, &at, &pupils);
     d.csv("finance.csv", &header, &rows, Encoding::Utf8)?;
-    let (header, rows) = resources::exchange();
-    d.csv("exchange.csv", &header, &rows, Encoding::Utf8)?;
+    if p.guangxi_extras {
+        let (header, rows) = resources::exchange();
+        d.csv("exchange.csv", &header, &rows, Encoding::Utf8)?;
+    }
     // Higher education by origin (per county) and by location (province).
-    let (header, rows) = higher_education(&mut dice, &counties, &population);
+    let (header, rows) = higher_education(&mut dice, &at);
     d.plant(
         "higher_education.csv",
         "last row has 3 fields where the header has 14",
@@ -154,28 +179,38 @@ pub fn guangxi(out: &Path, scale: f64, seed: u64) -> Result<Vec<PathBuf>> {
     );
     d.csv("higher_education.csv", &header, &rows, Encoding::Utf8)?;
     // Classes by size band (schools) and within / over the norm (kindergartens).
-    let classes = classes::classes(&mut dice, &counties, &schools, &pupils, &mut d.bad);
+    let classes = classes::classes(&mut dice, &at, &pupils, &mut d.bad);
     d.tables(classes, Encoding::Utf8)?;
-    let (header, rows) = history(&mut dice, &counties, scale);
+    let (header, rows) = history(&mut dice, &counties, scale, p);
     d.plant(
         "regional_enrolment.csv",
         "last row: year 2005 is before the pipeline's history_from (2009)",
         "year.out_of_range",
     );
     d.csv("regional_enrolment.csv", &header, &rows, Encoding::Utf8)?;
-    let (header, rows) = projects(&mut dice, &counties);
-    d.plant(
-        "projects.csv",
-        "last row: 项目类别 装修食堂 is not a kind of the plan",
-        "code.unknown_value",
-    );
-    d.csv("projects.csv", &header, &rows, Encoding::Utf8)?;
-    d.written.push(write::readme(out, scale, seed, &d.bad, &calibration)?);
-    Ok(d.written)
+    if p.guangxi_extras {
+        let (header, rows) = projects(&mut dice, &counties);
+        d.plant(
+            "projects.csv",
+            "last row: 项目类别 装修食堂 is not a kind of the plan",
+            "code.unknown_value",
+        );
+        d.csv("projects.csv", &header, &rows, Encoding::Utf8)?;
+        d.written.push(write::readme(out, scale, seed, &d.bad, &calibration)?);
+    }
+    Ok((d.written, divisions))
+}
+
+/// What every table of one province's delivery is drawn from.
+struct Setting<'a> {
+    p: &'a Preset,
+    counties: &'a [County],
+    schools: &'a [School],
+    population: &'a Population,
 }
 
 /// Kindergartens and children of the 2020 kindergarten file, against the published figures.
-fn calibration(kg_files: &[Table], scale: f64) -> write::Calibration {
+fn calibration(kg_files: &[Table], scale: f64, p: &Preset) -> write::Calibration {
     let children_2020: i64 = kg_files
         .last()
         .map(|(_, _, rows)| {
@@ -188,9 +223,9 @@ fn calibration(kg_files: &[Table], scale: f64) -> write::Calibration {
         .unwrap_or(0);
     write::Calibration {
         kindergartens: kg_files.last().map_or(0, |(_, _, rows)| rows.len()),
-        kindergartens_published: guangxi::KINDERGARTENS_2020 * scale,
+        kindergartens_published: p.kindergartens * scale,
         children: children_2020,
-        children_published: guangxi::CHILDREN_2020 * scale,
+        children_published: p.children * scale,
     }
 }
 
@@ -201,18 +236,19 @@ fn population_files(
     dice: &mut Dice,
     counties: &[County],
     scale: f64,
+    p: &Preset,
 ) -> Result<Population> {
     let total_weight: f64 = counties.iter().map(|c| c.weight).sum();
     let mut population = Population::new();
-    for year in YEARS {
+    for year in p.years.iter().copied() {
         let mut rows = Vec::new();
         for (ci, c) in counties.iter().enumerate() {
             let (code, name) = c.code_in(year);
             for age in 0..=100 {
                 let people = if age < 100 {
-                    guangxi::cohort(year - age) * guangxi::survival(age)
+                    p.cohort(year - age) * guangxi::survival(age)
                 } else {
-                    (100..110).map(|a| guangxi::cohort(year - a) * guangxi::survival(a)).sum()
+                    (100..110).map(|a| p.cohort(year - a) * guangxi::survival(a)).sum()
                 };
                 let n = people * c.weight / total_weight * scale * dice.uniform(0.97, 1.03);
                 let male = (n * guangxi::male_share(age)).round() as i64;
@@ -230,58 +266,67 @@ fn population_files(
                 ]);
             }
         }
-        population_file(d, year, rows)?;
+        population_file(d, year, rows, &p.short)?;
     }
     Ok(population)
 }
 
-/// One year's population file, its bad row planted.
-fn population_file(d: &mut Delivery, year: i32, mut rows: Vec<Vec<String>>) -> Result<()> {
+/// One year's population file in the format of that year (GB18030 CSV, UTF-8 CSV in 2018, a
+/// workbook with a title row in 2019), its bad row planted where the sample carries them.
+fn population_file(
+    d: &mut Delivery,
+    year: i32,
+    mut rows: Vec<Vec<String>>,
+    province: &str,
+) -> Result<()> {
     let header = ["地区代码", "地区名称", "年龄", "合计", "男", "女"];
     let first = rows[0].clone();
     let text = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let name = format!("population_{year}.csv");
     match year {
-        2017 => {
+        2017 if d.extras => {
             rows.push(text(&["459999", "不存在县", "5岁", "30", "16", "14"]));
             let what = "last row: region code 459999 is in no division table";
             d.plant("population_2017.csv", what, "code.unknown_region");
-            d.csv("population_2017.csv", &header, &rows, Encoding::Gb18030)
+            d.csv(&name, &header, &rows, Encoding::Gb18030)
         }
         2018 => {
-            rows.push(first);
-            let what = "last row repeats the first row's county and age";
-            d.plant("population_2018.csv", what, "key.duplicate");
-            d.csv("population_2018.csv", &header, &rows, Encoding::Utf8)
+            if d.extras {
+                rows.push(first);
+                let what = "last row repeats the first row's county and age";
+                d.plant("population_2018.csv", what, "key.duplicate");
+            }
+            d.csv(&name, &header, &rows, Encoding::Utf8)
         }
         2019 => {
-            rows.push(text(&[&first[0], &first[1], "150岁", "2", "1", "1"]));
-            let what = "last row: age 150岁 is outside 0..=100";
-            d.plant("population_2019.xlsx", what, "value.out_of_range");
-            let title = "2019年广西分县、分年龄、性别人口（抽样调查推算）";
+            if d.extras {
+                rows.push(text(&[&first[0], &first[1], "150岁", "2", "1", "1"]));
+                let what = "last row: age 150岁 is outside 0..=100";
+                d.plant("population_2019.xlsx", what, "value.out_of_range");
+            }
+            let title = format!("2019年{province}分县、分年龄、性别人口（抽样调查推算）");
             let sheet = "分年龄人口";
             let path =
-                write_xlsx(d.out, "population_2019.xlsx", sheet, Some(title), &header, &rows)?;
+                write_xlsx(d.out, "population_2019.xlsx", sheet, Some(&title), &header, &rows)?;
             d.written.push(path);
             Ok(())
         }
-        _ => {
+        2020 if d.extras => {
             rows.push(text(&[&first[0], &first[1], &first[2], &first[3], "-12", &first[5]]));
             d.plant("population_2020.csv", "last row: 男 = -12", "count.negative");
-            d.csv("population_2020.csv", &header, &rows, Encoding::Gb18030)
+            d.csv(&name, &header, &rows, Encoding::Gb18030)
         }
+        _ => d.csv(&name, &header, &rows, Encoding::Gb18030),
     }
 }
 
 /// The school register, all years in one file, with resources sized by each school's pupils,
 /// and two planted bad rows.
-fn register_file(
-    d: &mut Delivery,
-    dice: &mut Dice,
-    counties: &[County],
-    schools: &[School],
-    pupils: &Pupils,
-) -> Result<()> {
-    let mut register = resources::register(dice, counties, schools, pupils);
+fn register_file(d: &mut Delivery, dice: &mut Dice, at: &Setting, pupils: &Pupils) -> Result<()> {
+    let mut register = resources::register(dice, at, pupils);
+    if !d.extras {
+        return d.csv("schools.csv", resources::REGISTER_HEADER, &register, Encoding::Utf8);
+    }
     let dup = register
         .iter()
         .find(|r| r[0] == "2018")
@@ -301,15 +346,20 @@ fn register_file(
     d.csv("schools.csv", resources::REGISTER_HEADER, &register, Encoding::Utf8)
 }
 
-fn counties(dice: &mut Dice) -> Vec<County> {
+fn counties(dice: &mut Dice, p: &Preset) -> Vec<County> {
     let mut out = Vec::new();
-    for (ci, (_, _, _, list)) in guangxi::CITIES.iter().enumerate() {
-        for item in list.split(", ") {
-            let (code, name) = item.split_once(' ').unwrap_or((item, item));
+    for (ci, (_, _, _, list)) in p.cities.iter().enumerate() {
+        for (code, name) in list {
             let district = name.ends_with('区');
+            let earlier = p
+                .retired
+                .iter()
+                .filter(|r| r.3 == *code)
+                .map(|(old, name, last, _)| (old.clone(), name.clone(), *last))
+                .collect();
             out.push(County {
-                code: code.to_string(),
-                name: name.to_string(),
+                code: code.clone(),
+                name: name.clone(),
                 city: ci,
                 weight: dice.uniform(0.35, 1.65) * if district { 0.8 } else { 1.0 },
                 preschool: dice.uniform(0.90, 1.10) * if district { 1.08 } else { 1.0 },
@@ -318,6 +368,7 @@ fn counties(dice: &mut Dice) -> Vec<County> {
                 crowding: dice.uniform(0.0, 1.0).powi(2),
                 imbalance: dice.uniform(0.0, 1.0).powi(2),
                 townships: 0,
+                earlier,
             });
         }
     }
@@ -347,15 +398,16 @@ fn kind_zh(kind: &str) -> &'static str {
         "junior" => "初级中学",
         "senior_general" => "高级中学",
         "secondary_vocational" => "中等职业学校",
+        "teaching_point" => "教学点",
         _ => "技工学校",
     }
 }
 
-fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> {
+fn schools(dice: &mut Dice, counties: &mut [County], scale: f64, p: &Preset) -> Vec<School> {
     let total: f64 = counties.iter().map(|c| c.weight).sum();
     let mut out = Vec::new();
     // Each city's technical school (技工学校) stands in its most populous county.
-    let mut host = vec![usize::MAX; guangxi::CITIES.len()];
+    let mut host = vec![usize::MAX; p.cities.len()];
     for (ci, c) in counties.iter().enumerate() {
         if host[c.city] == usize::MAX || c.weight > counties[host[c.city]].weight {
             host[c.city] = ci;
@@ -367,18 +419,20 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
         let share = counties[ci].weight / total;
         let n = |count: f64| ((count * scale * share).round() as usize).max(1);
         // Townships scale with the sample: about 0.6 per kindergarten, 2 to 12 per county.
-        counties[ci].townships =
-            ((n(guangxi::KINDERGARTENS_2020) as f64 * 0.6).round() as usize).clamp(2, 12);
+        counties[ci].townships = ((n(p.kindergartens) as f64 * 0.6).round() as usize).clamp(2, 12);
         let c = &counties[ci];
         let mut plan: Vec<(&'static str, usize)> = vec![
-            ("kindergarten", n(guangxi::KINDERGARTENS_2020)),
+            ("kindergarten", n(p.kindergartens)),
             // At least 4 primary and 3 junior schools per county, so that school-to-school
             // balance (a CV across a county's schools) means something at small scales.
-            ("primary", n(guangxi::PRIMARY_SCHOOLS).max(4)),
-            ("junior", n(guangxi::JUNIOR_SCHOOLS).max(3)),
-            ("senior_general", n(guangxi::SENIOR_SCHOOLS)),
-            ("secondary_vocational", n(guangxi::VOCATIONAL_SCHOOLS)),
+            ("primary", n(p.primary).max(4)),
+            ("junior", n(p.junior).max(3)),
+            ("senior_general", n(p.senior_schools)),
+            ("secondary_vocational", n(p.vocational)),
         ];
+        if p.teaching_points > 0.0 {
+            plan.push(("teaching_point", n(p.teaching_points)));
+        }
         if host[c.city] == ci {
             plan.push(("technical", 1));
         }
@@ -386,7 +440,7 @@ fn schools(dice: &mut Dice, counties: &mut [County], scale: f64) -> Vec<School> 
         for (kind, count) in plan {
             for k in 0..count {
                 serial += 1;
-                out.push(one_school(dice, c, ci, kind, (k, count), serial));
+                out.push(one_school(dice, c, ci, kind, (k, count), (serial, p)));
             }
         }
     }
@@ -400,23 +454,24 @@ fn one_school(
     ci: usize,
     kind: &'static str,
     (k, count): (usize, usize),
-    serial: usize,
+    (serial, p): (usize, &Preset),
 ) -> School {
     let townships = c.townships;
     // Kindergartens keep opening: the last ones in each county open in later years.
+    let first = p.first_year();
     let opened = if kind == "kindergarten" {
         let position = (k as f64 + 0.5) / count as f64;
         if position < 0.88 {
-            2017
+            first
         } else if position < 0.93 {
-            2018
+            2018.max(first)
         } else if position < 0.97 {
-            2019
+            2019.max(first)
         } else {
-            2020
+            2020.max(first)
         }
     } else {
-        2017
+        first
     };
     let label = match kind {
         "kindergarten" => format!("第{}幼儿园", k + 1),
@@ -424,6 +479,7 @@ fn one_school(
         "junior" => format!("第{}初级中学", k + 1),
         "senior_general" => format!("第{}高级中学", k + 1),
         "secondary_vocational" => "职业教育中心".to_string(),
+        "teaching_point" => format!("第{}教学点", k + 1),
         _ => "技工学校".to_string(),
     };
     let draw = dice.uniform(0.0, 1.0);
@@ -454,7 +510,7 @@ fn one_school(
         "乡村"
     };
     School {
-        id: format!("3{}{:04}", &c.code[1..], serial),
+        id: p.school_id(&c.code, serial),
         name: format!("{}{}", c.name, label),
         county: ci,
         kind,
@@ -506,26 +562,23 @@ fn pop(
 /// `pupils` is filled for the class and resource files.
 fn enrolment(
     dice: &mut Dice,
-    counties: &[County],
-    schools: &[School],
-    population: &Population,
+    setting: &Setting,
     bad: &mut Vec<BadRow>,
     pupils: &mut Pupils,
 ) -> Result<(Vec<FileRows>, Vec<FileRows>)> {
+    let Setting { p, counties, schools, population } = *setting;
     let (kg_header, school_header) = enrolment_headers();
     let mut kg_files = Vec::new();
     let mut school_files = Vec::new();
-    for (yi, year) in YEARS.iter().copied().enumerate() {
+    for (yi, year) in p.years.iter().copied().enumerate() {
         let mut kg_rows: Vec<Vec<String>> = Vec::new();
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut technical_by_city: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
         for (ci, c) in counties.iter().enumerate() {
-            let at = Place { year, yi, ci, c, schools, population };
+            let at = Place { year, yi, ci, c, schools, population, p };
             kg_rows.extend(kindergarten_rows(dice, &at, pupils));
             rows.extend(compulsory_rows(dice, &at, pupils));
-            let senior = guangxi::SENIOR_SECONDARY[yi] / 100.0
-                * pop(population, year, ci, 15..=17)
-                * c.senior;
+            let senior = p.senior[yi] / 100.0 * pop(population, year, ci, 15..=17) * c.senior;
             rows.extend(senior_rows(dice, &at, senior, pupils));
             let tech = technical_by_city.entry(c.city).or_insert_with(|| vec![0.0; 3]);
             for (g, w) in [0.35, 0.33, 0.32].iter().enumerate() {
@@ -542,7 +595,9 @@ fn enrolment(
             }
         }
         let (kg_name, name) = (format!("kindergarten_{year}.csv"), format!("enrolment_{year}.csv"));
-        plant_enrolment(year, (&kg_name, &mut kg_rows), (&name, &mut rows), bad);
+        if p.guangxi_extras {
+            plant_enrolment(year, (&kg_name, &mut kg_rows), (&name, &mut rows), bad);
+        }
         kg_files.push((kg_name, kg_header.clone(), kg_rows));
         school_files.push((name, school_header.clone(), rows));
     }
@@ -552,12 +607,13 @@ fn enrolment(
 /// One county in one year, for the enrolment rows.
 struct Place<'a> {
     year: i32,
-    /// Index of `year` in YEARS.
+    /// Index of `year` in the preset's years.
     yi: usize,
     ci: usize,
     c: &'a County,
     schools: &'a [School],
     population: &'a Population,
+    p: &'a Preset,
 }
 
 impl Place<'_> {
@@ -600,7 +656,7 @@ fn enrolment_headers() -> (Vec<String>, Vec<String>) {
 /// Kindergartens: 托班 / 小班 / 中班 / 大班.
 fn kindergarten_rows(dice: &mut Dice, at: &Place, pupils: &mut Pupils) -> Vec<Vec<String>> {
     let kgs = at.open("kindergarten");
-    let children = (guangxi::PRESCHOOL[at.yi] / 100.0
+    let children = (at.p.preschool[at.yi] / 100.0
         * pop(at.population, at.year, at.ci, 3..=5)
         * at.c.preschool)
         .round() as i64;
@@ -631,7 +687,10 @@ fn compulsory_rows(dice: &mut Dice, at: &Place, pupils: &mut Pupils) -> Vec<Vec<
         [("primary", "小学", 6, 6usize, 1.02, 0.465), ("junior", "初中", 12, 3usize, 0.98, 0.47)]
     {
         let canonical: &'static str = if kind == "primary" { "primary" } else { "junior" };
-        let list = at.open(kind);
+        let mut list = at.open(kind);
+        if kind == "primary" {
+            list.extend(at.open("teaching_point"));
+        }
         let per_grade: Vec<i64> = (0..grades)
             .map(|g| {
                 let age = first_age + g as i32;
@@ -765,19 +824,15 @@ const HIGHER_CATEGORIES: &[(&str, f64, f64)] = &[
     ("军事院校本专科", 0.008, 1.0),
 ];
 
-fn higher_education(
-    dice: &mut Dice,
-    counties: &[County],
-    population: &BTreeMap<(i32, usize, i32), (i64, i64)>,
-) -> (Vec<&'static str>, Vec<Vec<String>>) {
+fn higher_education(dice: &mut Dice, at: &Setting) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let Setting { p, counties, population, .. } = *at;
     let mut header = vec!["年份", "地区代码", "统计口径"];
     header.extend(HIGHER_CATEGORIES.iter().map(|(n, _, _)| *n));
     let mut rows = Vec::new();
-    for (yi, year) in YEARS.iter().copied().enumerate() {
+    for (yi, year) in p.years.iter().copied().enumerate() {
         let mut province = vec![0i64; HIGHER_CATEGORIES.len()];
         for (ci, c) in counties.iter().enumerate() {
-            let weighted =
-                guangxi::HIGHER[yi] / 100.0 * pop(population, year, ci, 18..=22) * c.higher;
+            let weighted = p.higher[yi] / 100.0 * pop(population, year, ci, 18..=22) * c.higher;
             let mut row =
                 vec![year.to_string(), c.code_in(year).0.to_string(), "生源地".to_string()];
             for (k, (_, share, weight)) in HIGHER_CATEGORIES.iter().enumerate() {
@@ -787,12 +842,14 @@ fn higher_education(
             }
             rows.push(row);
         }
-        // Location basis: students in Guangxi's institutions, whatever their origin.
-        let mut row = vec![year.to_string(), guangxi::PROVINCE.0.to_string(), "所在地".to_string()];
+        // Location basis: students in the province's institutions, whatever their origin.
+        let mut row = vec![year.to_string(), p.province.0.clone(), "所在地".to_string()];
         row.extend(province.iter().map(|n| ((*n as f64) * 0.93).round().to_string()));
         rows.push(row);
     }
-    rows.push(vec!["2020".into(), "450102".into(), "生源地".into()]);
+    if p.guangxi_extras {
+        rows.push(vec!["2020".into(), "450102".into(), "生源地".into()]);
+    }
     (header, rows)
 }
 
@@ -810,32 +867,28 @@ fn history(
     dice: &mut Dice,
     counties: &[County],
     scale: f64,
+    p: &Preset,
 ) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec!["年份", "地区代码", "学段", "招生数", "招生数其中：女", "毕业班学生数"];
     let total: f64 = counties.iter().map(|c| c.weight).sum();
     // junior final grade ≈ 0.98 of the age-14 cohort; entrants = that cohort at 6 × intake factor
-    let intake = |t: i32| match t {
-        2017 => 1.036,
-        2018 => 1.029,
-        2019 => 1.025,
-        2020 => 1.0196,
-        _ => 1.02,
-    };
+    let intake =
+        |t: i32| p.intake.iter().find(|(year, _)| *year == t).map_or(1.02, |(_, factor)| *factor);
     let mut rows = Vec::new();
-    for year in 2009..=2016 {
+    for year in p.history.0..=p.history.1 {
         for c in counties {
             let share = c.weight / total * scale;
-            let primary = guangxi::cohort(year - 6)
+            let primary = p.cohort(year - 6)
                 * guangxi::survival(6)
                 * share
                 * intake(year + 8)
                 * dice.uniform(0.98, 1.02);
-            let junior = guangxi::cohort(year - 12)
+            let junior = p.cohort(year - 12)
                 * guangxi::survival(12)
                 * share
                 * 0.99
                 * dice.uniform(0.98, 1.02);
-            let final_grade = guangxi::cohort(year - 14) * guangxi::survival(14) * share * 0.98;
+            let final_grade = p.cohort(year - 14) * guangxi::survival(14) * share * 0.98;
             let code = c.code_in(year).0.to_string();
             rows.push(vec![
                 year.to_string(),
@@ -855,9 +908,11 @@ fn history(
             ]);
         }
     }
-    let mut old = rows[0].clone();
-    old[0] = "2005".into();
-    rows.push(old);
+    if p.guangxi_extras {
+        let mut old = rows[0].clone();
+        old[0] = "2005".into();
+        rows.push(old);
+    }
     (header, rows)
 }
 
@@ -898,15 +953,17 @@ fn projects(dice: &mut Dice, counties: &[County]) -> (Vec<&'static str>, Vec<Vec
     (header, rows)
 }
 
-fn write_divisions(out: &Path, counties: &[County]) -> Result<PathBuf> {
-    let (pcode, pname, pen) = guangxi::PROVINCE;
+/// The province's rows of the division table: itself, its cities, counties, townships and
+/// retired codes.
+fn division_rows(counties: &[County], p: &Preset) -> Vec<Vec<String>> {
+    let (pcode, pname, pen) = &p.province;
     let mut rows = vec![division(pcode, pname, pen, "province", "")];
-    for (code, name, en, _) in guangxi::CITIES {
+    for (code, name, en, _) in &p.cities {
         rows.push(division(code, name, &format!("{en} City"), "city", pcode));
     }
     for c in counties {
-        let mut row = division(&c.code, &c.name, "", "county", guangxi::CITIES[c.city].0);
-        if let Some(r) = guangxi::RETIRED.iter().find(|r| r.3 == c.code) {
+        let mut row = division(&c.code, &c.name, "", "county", p.city_code(c.city));
+        if let Some(r) = p.retired.iter().find(|r| r.3 == c.code) {
             row[5] = (r.2 + 1).to_string();
         }
         rows.push(row);
@@ -928,12 +985,12 @@ fn write_divisions(out: &Path, counties: &[County]) -> Result<PathBuf> {
             }
         }
     }
-    for (old, name, last, successor) in guangxi::RETIRED {
+    for (old, name, last, successor) in &p.retired {
         let mut row = division(old, name, "", "county", &format!("{}00", &old[..4]));
         (row[6], row[7]) = (last.to_string(), successor.to_string());
         rows.push(row);
     }
-    write_csv(out, "divisions.csv", crate::divisions::HEADER, &rows, Encoding::Utf8)
+    rows
 }
 
 /// A row of the division table, valid throughout (no dates, no successor).

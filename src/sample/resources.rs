@@ -4,8 +4,7 @@
 //! national standards (docs/methodology.md §6.2) with a county-specific spread, so that balance CVs span
 //! passing and failing counties.
 
-use super::County;
-use super::{Dice, FileRows, Pupils, School, YEARS, counties_of, kind_zh, normal};
+use super::{Dice, FileRows, Pupils, Setting, counties_of, kind_zh, normal, over_plan};
 
 /// The register's header.
 pub const REGISTER_HEADER: &[&str] = &[
@@ -50,14 +49,10 @@ pub fn pupils_of(pupils: &Pupils, year: i32, id: &str) -> i64 {
 }
 
 /// One register row per school and year.
-pub fn register(
-    dice: &mut Dice,
-    counties: &[County],
-    schools: &[School],
-    pupils: &Pupils,
-) -> Vec<Vec<String>> {
+pub fn register(dice: &mut Dice, at: &Setting, pupils: &Pupils) -> Vec<Vec<String>> {
+    let Setting { p: preset, counties, schools, .. } = *at;
     let mut rows = Vec::new();
-    for (yi, year) in YEARS.iter().copied().enumerate() {
+    for year in preset.years.iter().copied() {
         for s in schools.iter().filter(|s| s.opened <= year) {
             let c = &counties[s.county];
             let (code, _) = c.code_in(year);
@@ -89,8 +84,8 @@ pub fn register(
             let p = pupils_of(pupils, year, &s.id) as f64;
             let junior = s.kind != "primary";
             // Uneven counties differ most in 2017 and even out as balance drives proceed.
-            let spread = (0.2 + 1.1 * c.imbalance) * [1.0, 0.85, 0.7, 0.6][yi];
-            let improve = 1.0 + 0.05 * yi as f64;
+            let spread = (0.2 + 1.1 * c.imbalance) * over_plan([1.0, 0.85, 0.7, 0.6], year);
+            let improve = 1.0 + 0.05 * f64::from((year - 2017).clamp(0, 3));
             let per_pupil = |norm: f64, dice: &mut Dice| {
                 (p * norm * improve * normal(dice, 1.0, spread).max(0.15)).round()
             };
@@ -100,11 +95,12 @@ pub fn register(
             let books = per_pupil(if junior { 35.0 } else { 25.0 }, dice);
             let computers = per_pupil(if junior { 0.12 } else { 0.10 }, dice);
             let multimedia =
-                (p / 45.0 * [0.7, 0.8, 0.9, 0.97][yi] * dice.uniform(0.8, 1.2)).round();
-            let broadband = dice.uniform(0.0, 1.0) < [0.9, 0.95, 0.98, 0.998][yi];
-            let flag_p = [0.75, 0.82, 0.9, 0.95][yi];
+                (p / 45.0 * over_plan([0.7, 0.8, 0.9, 0.97], year) * dice.uniform(0.8, 1.2))
+                    .round();
+            let broadband = dice.uniform(0.0, 1.0) < over_plan([0.9, 0.95, 0.98, 0.998], year);
+            let flag_p = over_plan([0.75, 0.82, 0.9, 0.95], year);
             let flags: Vec<bool> = (0..5).map(|_| dice.uniform(0.0, 1.0) < flag_p).collect();
-            let dangerous = dice.uniform(0.0, 1.0) < [0.03, 0.02, 0.01, 0.003][yi];
+            let dangerous = dice.uniform(0.0, 1.0) < over_plan([0.03, 0.02, 0.01, 0.003], year);
             let boarders = if s.area == "乡村" && s.kind != "senior_general" {
                 (p * 0.35).round()
             } else if s.kind == "senior_general" {
@@ -112,7 +108,7 @@ pub fn register(
             } else {
                 0.0
             };
-            let short_of_beds = dice.uniform(0.0, 1.0) < [0.2, 0.12, 0.05, 0.0][yi];
+            let short_of_beds = dice.uniform(0.0, 1.0) < over_plan([0.2, 0.12, 0.05, 0.0], year);
             let beds = if short_of_beds { (boarders * 0.8).round() } else { boarders };
             row.extend([
                 yes(broadband),
@@ -132,12 +128,8 @@ pub fn register(
 }
 
 /// Teachers per school and stage, one file per year.
-pub fn teachers(
-    dice: &mut Dice,
-    counties: &[County],
-    schools: &[School],
-    pupils: &Pupils,
-) -> Vec<FileRows> {
+pub fn teachers(dice: &mut Dice, at: &Setting, pupils: &Pupils) -> Vec<FileRows> {
+    let Setting { p: preset, counties, schools, .. } = *at;
     let header: Vec<String> = [
         "学校标识码",
         "学段",
@@ -151,12 +143,12 @@ pub fn teachers(
     .map(|s| s.to_string())
     .collect();
     let mut files = Vec::new();
-    for year in YEARS {
+    for year in preset.years.iter().copied() {
         let mut rows = Vec::new();
         for s in schools.iter().filter(|s| s.opened <= year) {
             let (stage, stage_zh, ptr, qualified) = match s.kind {
                 "kindergarten" => ("preschool", "学前教育", 17.0, 0.75),
-                "primary" => ("primary", "小学", 18.0, 0.92),
+                "primary" | "teaching_point" => ("primary", "小学", 18.0, 0.92),
                 "junior" => ("junior", "初中", 13.0, 0.85),
                 "senior_general" => ("senior_general", "普通高中", 13.5, 0.30),
                 _ => continue,
@@ -187,10 +179,10 @@ pub fn teachers(
 /// it in some year, and some pay teachers less than civil servants.
 pub fn finance(
     dice: &mut Dice,
-    counties: &[County],
-    schools: &[School],
+    at: &Setting,
     pupils: &Pupils,
 ) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let Setting { p: preset, counties, schools, .. } = *at;
     let header = vec![
         "年份",
         "地区代码",
@@ -205,7 +197,7 @@ pub fn finance(
         let teacher_pay = 72_000.0 * dice.uniform(0.9, 1.15);
         let pay_gap = dice.uniform(0.94, 1.08);
         let mut spending_trend = 1.0;
-        for (yi, year) in YEARS.iter().copied().enumerate() {
+        for (yi, year) in preset.years.iter().copied().enumerate() {
             let students: i64 = counties_of(schools, ci)
                 .filter(|s| s.opened <= year)
                 .map(|s| pupils_of(pupils, year, &s.id))
