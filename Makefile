@@ -11,7 +11,7 @@ BUILD     = $(CARGO) build --quiet --locked --tests
 EDUSTAT   = $(TARGET)/debug/edustat
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint sample bench fuzz targets baseline readers browser report export clean
+.PHONY: help run test lint sample national bench fuzz targets baseline readers browser report export clean
 
 # cargo-fuzz, installed into the clone (never by hand): `make fuzz` builds it on first use.
 CARGO_FUZZ_VERSION = 0.13.2
@@ -78,6 +78,13 @@ targets: ## Print the targets of the latest published run
 sample: ## Regenerate data-samples/guangxi (deterministic: same seed, same bytes)
 	$(BUILD)
 	$(EDUSTAT) sample --preset guangxi --scale 0.05 --seed 2018 -o data-samples/guangxi
+
+NATIONAL_SCALE ?= 0.01
+national: ## Write the national sample (31 provinces, 2011-2020; NATIONAL_SCALE, default 0.01, about 180 MB) into data-samples/national and run the national pipeline on it (release build)
+	$(CARGO) build --release --locked
+	rm -rf data-samples/national
+	$(TARGET)/release/edustat sample --preset national --scale $(NATIONAL_SCALE) --seed 2016 -o data-samples/national > /dev/null
+	$(TARGET)/release/edustat run pipelines/national-2016-2020.toml --out $(OUT) --log-level warn
 
 baseline: ## Refresh tests/baselines/guangxi-2018-2020 from a fresh run of the bundled samples (review the diff before committing)
 	$(BUILD)

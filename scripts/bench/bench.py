@@ -28,7 +28,10 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-PIPELINES = {"guangxi": ("pipelines/guangxi-2018-2020.toml", "../data-samples/guangxi/")}
+PIPELINES = {
+    "guangxi": ("pipelines/guangxi-2018-2020.toml", "../data-samples/guangxi/"),
+    "national": ("pipelines/national-2016-2020.toml", "../data-samples/national/"),
+}
 
 
 def timed(cmd):
@@ -54,6 +57,7 @@ def prepare(binary, preset, scale, work):
     source, prefix = PIPELINES[preset]
     text = (REPO / source).read_text(encoding="utf-8").replace(prefix, "../data/")
     (work / "pipelines").mkdir(exist_ok=True)
+    shutil.copytree(REPO / "pipelines" / "shared", work / "pipelines" / "shared", dirs_exist_ok=True)
     pipeline = work / "pipelines" / pathlib.Path(source).name
     pipeline.write_text(text, encoding="utf-8")
     size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file()) / 1e6
@@ -131,7 +135,7 @@ def main():
     parser.add_argument("--preset", action="append", default=None, help="preset:scale, repeatable")
     parser.add_argument("--growth", default="guangxi:0.05,0.25,0.5,1.0")
     args = parser.parse_args()
-    for item in args.preset or ["guangxi:1.0"]:
+    for item in args.preset or ["guangxi:1.0", "national:0.01"]:
         preset, scale = item.split(":")
         report(measure(args.bin, sys.executable, preset, float(scale), args.rounds))
     if args.growth:

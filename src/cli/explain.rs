@@ -39,7 +39,7 @@ pub fn execute(args: Args) -> Result<()> {
     }
     let mut known: Vec<String> = Vec::new();
     for file in &files {
-        let catalogue = crate::spec::load(file)?.catalogue();
+        let catalogue = crate::spec::catalogue_of(file)?;
         if let Some(e) = catalogue.iter().find(|e| e.id == args.indicator) {
             return print(e, file);
         }

@@ -70,6 +70,7 @@ pub fn compute(
     let chosen = with_total_coverage(preferred_basis(g, rolled)?);
     let mut candidates = super::paired_flags("percent", 100.0, &[]);
     candidates.push(flag_if(col("__basis").neq(lit(g.basis[0].clone())), "location_basis"));
+    let totals = numerator_rows(g, chosen.clone().filter(in_years(pipeline.years)))?;
     let rows = frame::collect(
         chosen.filter(in_years(pipeline.years)).select(
             super::Output::new(lit(g.id.clone()), "percent", super::paired_value(100.0))
@@ -82,7 +83,27 @@ pub fn compute(
     )?
     .lazy();
     let gpi = super::parity(rows.clone(), &g.gpi_id())?;
-    frame::concat(vec![rows, gpi])
+    frame::concat(std::iter::once(rows).chain([gpi]).chain(totals).collect())
+}
+
+/// The weighted numerator as its own count indicator (`numerator_id`, e.g. 在学总规模): where
+/// the ratio has a value, the numerator it divided.
+fn numerator_rows(g: &GrossEnrolmentSpec, chosen: LazyFrame) -> Result<Option<LazyFrame>> {
+    let Some(id) = &g.numerator_id else { return Ok(None) };
+    let mut candidates = super::paired_flags("count", 1.0, &[]);
+    candidates.push(flag_if(col("__basis").neq(lit(g.basis[0].clone())), "location_basis"));
+    let value = when(super::paired_value(1.0).is_not_null())
+        .then(col("__pnum"))
+        .otherwise(lit(NULL).cast(DataType::Float64));
+    Ok(Some(
+        chosen.select(
+            super::Output::new(lit(id.clone()), "count", value)
+                .flags(flags(candidates)?)
+                .coverage(col("coverage").fill_null(lit(0.0)))
+                .breakdown(col("sex"), col("area"))
+                .columns()?,
+        ),
+    ))
 }
 
 /// True on the rows of one area (not the total).

@@ -5,6 +5,7 @@
 
 mod classes;
 mod guangxi;
+mod national;
 mod preset;
 mod resources;
 mod write;
@@ -16,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
+pub use national::national;
 pub use preset::Preset;
 use preset::over_plan;
 use write::{Encoding, write_csv, write_xlsx};

@@ -61,6 +61,8 @@ pub struct GrossEnrolmentSpec {
     pub basis: Vec<String>,
     /// (from_year, component → weight), sorted by from_year
     pub weights: Vec<(i32, BTreeMap<String, f64>)>,
+    /// The id under which the weighted numerator is published as a count, if any.
+    pub numerator_id: Option<String>,
 }
 
 impl GrossEnrolmentSpec {
@@ -272,7 +274,9 @@ impl Family {
     /// Every indicator id the family publishes.
     pub fn ids(&self) -> Vec<String> {
         match self {
-            Family::GrossEnrolment(s) => vec![s.id.clone(), s.gpi_id()],
+            Family::GrossEnrolment(s) => {
+                [s.id.clone(), s.gpi_id()].into_iter().chain(s.numerator_id.clone()).collect()
+            }
             Family::Count(s) => vec![s.id.clone()],
             Family::ClassShare(s) => vec![s.id.clone()],
             Family::ClassAverage(s) => vec![s.id.clone()],
@@ -842,7 +846,14 @@ fn resolve_gross_enrolment(ctx: &Ctx, g: &model::GrossEnrolment) -> Result<Gross
     weights.sort_by_key(|(y, _)| *y);
     let basis =
         if g.basis.is_empty() { vec!["origin".into(), "location".into()] } else { g.basis.clone() };
-    Ok(GrossEnrolmentSpec { id: g.id.get_ref().clone(), numerator, ages: (lo, hi), basis, weights })
+    Ok(GrossEnrolmentSpec {
+        id: g.id.get_ref().clone(),
+        numerator,
+        ages: (lo, hi),
+        basis,
+        weights,
+        numerator_id: g.numerator_id.as_ref().map(|n| n.get_ref().clone()),
+    })
 }
 
 fn resolve_weights(

@@ -135,6 +135,16 @@ type Text<'a> = (String, String, &'a str, String, &'static str);
 /// The generic text of one id of a family, from its declaration.
 fn generic(f: &Family, id: &str) -> Described {
     let (zh, en, unit, definition, method) = match f {
+        Family::GrossEnrolment(g) if g.numerator_id.as_deref() == Some(id) => (
+            format!("{}的分子（加权在学人数）", g.id),
+            format!("Numerator of {} (weighted count)", g.id),
+            "count",
+            format!(
+                "The weighted numerator of {}: pupils or students of its components, each weighted as the pipeline declares for the year, summed over the reporting units whose population is delivered too.",
+                g.id
+            ),
+            "docs/methodology.md §3.4 (高等教育在学总规模)",
+        ),
         Family::GrossEnrolment(g) if id == g.gpi_id() => (
             format!("{}性别均等指数", g.id),
             format!("Gender parity index of {}", g.id),

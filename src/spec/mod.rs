@@ -216,6 +216,17 @@ impl Pipeline {
     }
 }
 
+/// The catalogue a pipeline file declares, read without its inputs (which need not exist
+/// yet, as for a national sample not generated): its indicator families and `[labels]` only.
+pub fn catalogue_of(path: &Path) -> Result<Vec<Described>> {
+    let (_, text, raw) = parse(path)?;
+    let ctx = Ctx { path, text: &text, root: None };
+    let families = families::resolve(&ctx, &raw.indicators)?;
+    let targeted: Vec<String> = raw.targets.iter().map(|t| t.indicator.get_ref().clone()).collect();
+    let labels = labels::resolve(&ctx, &raw.labels, &families, &targeted)?;
+    Ok(labels::catalogue(&families, &labels))
+}
+
 /// Read, parse and validate a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline> {
     load_with(path, false)
@@ -224,6 +235,29 @@ pub fn load(path: &Path) -> Result<Pipeline> {
 /// Read, parse and validate a pipeline file; `allow_outside` lets input paths leave the
 /// pipeline's root.
 pub fn load_with(path: &Path, allow_outside: bool) -> Result<Pipeline> {
+    let (bytes, text, raw) = parse(path)?;
+    let mut ctx = Ctx { path, text: &text, root: None };
+    let included = includes(&ctx, &raw)?;
+    if !allow_outside {
+        let declared =
+            raw.root.as_ref().map(|r| ctx.dir().join(r.get_ref())).unwrap_or_else(|| ctx.dir());
+        let span = raw.root.as_ref().map(|r| r.span()).unwrap_or(0..0);
+        ctx.root = Some(
+            declared
+                .canonicalize()
+                .map_err(|e| ctx.err(span, format!("root {}: {e}", declared.display())))?,
+        );
+    }
+    // The spec hash covers the included files too: a changed shared mapping is a changed spec.
+    let mut hashed = bytes;
+    for inc in &included {
+        hashed.extend_from_slice(inc.text.as_bytes());
+    }
+    resolve(&ctx, raw, &included, crate::digest::sha256(&hashed))
+}
+
+/// A pipeline file's bytes, text and TOML, errors naming its line.
+fn parse(path: &Path) -> Result<(Vec<u8>, String, model::PipelineFile)> {
     let bytes = std::fs::read(path).map_err(|e| Error::Spec {
         path: path.to_path_buf(),
         line: None,
@@ -239,18 +273,58 @@ pub fn load_with(path: &Path, allow_outside: bool) -> Result<Pipeline> {
         line: e.span().map(|s| line_of(text.as_bytes(), s.start)),
         message: e.message().trim().to_string(),
     })?;
-    let mut ctx = Ctx { path, text: &text, root: None };
-    if !allow_outside {
-        let declared =
-            raw.root.as_ref().map(|r| ctx.dir().join(r.get_ref())).unwrap_or_else(|| ctx.dir());
-        let span = raw.root.as_ref().map(|r| r.span()).unwrap_or(0..0);
-        ctx.root = Some(
-            declared
-                .canonicalize()
-                .map_err(|e| ctx.err(span, format!("root {}: {e}", declared.display())))?,
-        );
+    Ok((bytes, text, raw))
+}
+
+/// A file named by `include`: its path, text and what it declares.
+struct Included {
+    path: PathBuf,
+    text: String,
+    shared: model::Shared,
+}
+
+/// Read and parse every file of `include`, errors naming the included file and its line.
+fn includes(ctx: &Ctx, raw: &model::PipelineFile) -> Result<Vec<Included>> {
+    let mut out = Vec::new();
+    for name in &raw.include {
+        let path = ctx.dir().join(name.get_ref());
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ctx.err(name.span(), format!("include {}: {e}", path.display())))?;
+        let shared: model::Shared = toml::from_str(&text).map_err(|e| Error::Spec {
+            path: path.clone(),
+            line: e.span().map(|s| line_of(text.as_bytes(), s.start)),
+            message: e.message().trim().to_string(),
+        })?;
+        out.push(Included { path, text, shared });
     }
-    resolve(&ctx, raw, crate::digest::sha256(&bytes))
+    Ok(out)
+}
+
+/// `[last_grade]` of the pipeline file and its includes; a stage given two different grades
+/// is an error.
+fn last_grade(
+    ctx: &Ctx,
+    raw: &model::PipelineFile,
+    included: &[Included],
+) -> Result<BTreeMap<String, i64>> {
+    let mut out = raw.last_grade.clone();
+    for inc in included {
+        for (stage, grade) in &inc.shared.last_grade {
+            match out.insert(stage.clone(), *grade) {
+                Some(other) if other != *grade => {
+                    return Err(ctx.err(
+                        raw.include.first().map(|i| i.span()).unwrap_or(0..0),
+                        format!(
+                            "last_grade.{stage} is {other} here and {grade} in {}",
+                            inc.path.display()
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
 }
 
 struct Ctx<'a> {
@@ -296,36 +370,14 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
     bytes[..offset.min(bytes.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
-fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pipeline> {
-    let id = raw.id.get_ref().clone();
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(ctx.err(
-            raw.id.span(),
-            format!("id {id:?} must be non-empty ASCII letters, digits, '-' or '_'"),
-        ));
-    }
-    let [first, last] = *raw.years.get_ref();
-    if first > last || first < 1949 || last > 2100 {
-        return Err(ctx.err(
-            raw.years.span(),
-            format!("years [{first}, {last}] must be ascending school years"),
-        ));
-    }
-    if !is_region_code(raw.province.get_ref()) {
-        return Err(ctx.err(
-            raw.province.span(),
-            "province must be the code of the top region of the division table (letters, digits, '-', '_', '.')",
-        ));
-    }
-    let dir = ctx.dir();
-    let divisions = dir.join(raw.divisions.get_ref());
-    if !divisions.is_file() {
-        return Err(ctx.err(
-            raw.divisions.span(),
-            format!("division table {} does not exist", divisions.display()),
-        ));
-    }
-    ctx.confined(raw.divisions.span(), &divisions)?;
+fn resolve(
+    ctx: &Ctx,
+    raw: model::PipelineFile,
+    included: &[Included],
+    spec_hash: String,
+) -> Result<Pipeline> {
+    let (id, first, last) = identity(ctx, &raw)?;
+    let divisions = division_table(ctx, &raw)?;
     let history_from = history_from(ctx, &raw, first)?;
     let largest_class = largest_class(ctx, &raw)?;
     let share = *raw.gates.max_quarantine_share.get_ref();
@@ -333,7 +385,8 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         return Err(ctx
             .err(raw.gates.max_quarantine_share.span(), "max_quarantine_share must lie in 0..=1"));
     }
-    let sources = sources::resolve(ctx, &raw, (first, last))?;
+    let last_grade = last_grade(ctx, &raw, included)?;
+    let sources = sources::resolve(ctx, &raw, included, &last_grade, (first, last))?;
     let supplied_totals = supplied_totals(ctx, &raw.supplied_totals)?;
     let levels = levels(ctx, &raw)?;
 
@@ -356,7 +409,7 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         boundaries: raw.boundaries.unwrap_or_default(),
         by_area: raw.by_area.unwrap_or(true),
         divisions,
-        last_grade: raw.last_grade,
+        last_grade,
         max_quarantine_share: share,
         supplied_totals,
         population_max_yoy_change: raw.gates.population_max_yoy_change,
@@ -373,6 +426,44 @@ fn resolve(ctx: &Ctx, raw: model::PipelineFile, spec_hash: String) -> Result<Pip
         targets,
         labels,
     })
+}
+
+/// The pipeline's id, first and last year, and a well-formed top region code.
+fn identity(ctx: &Ctx, raw: &model::PipelineFile) -> Result<(String, i32, i32)> {
+    let id = raw.id.get_ref().clone();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(ctx.err(
+            raw.id.span(),
+            format!("id {id:?} must be non-empty ASCII letters, digits, '-' or '_'"),
+        ));
+    }
+    let [first, last] = *raw.years.get_ref();
+    if first > last || first < 1949 || last > 2100 {
+        return Err(ctx.err(
+            raw.years.span(),
+            format!("years [{first}, {last}] must be ascending school years"),
+        ));
+    }
+    if !is_region_code(raw.province.get_ref()) {
+        return Err(ctx.err(
+            raw.province.span(),
+            "province must be the code of the top region of the division table (letters, digits, '-', '_', '.')",
+        ));
+    }
+    Ok((id, first, last))
+}
+
+/// The division table's path: it exists and lies inside the pipeline's root.
+fn division_table(ctx: &Ctx, raw: &model::PipelineFile) -> Result<PathBuf> {
+    let divisions = ctx.dir().join(raw.divisions.get_ref());
+    if !divisions.is_file() {
+        return Err(ctx.err(
+            raw.divisions.span(),
+            format!("division table {} does not exist", divisions.display()),
+        ));
+    }
+    ctx.confined(raw.divisions.span(), &divisions)?;
+    Ok(divisions)
 }
 
 /// `history_from`: no later than the first reported year (default: that year).

@@ -38,6 +38,14 @@ pub struct PipelineFile {
     pub root: Option<Spanned<String>>,
     /// The division table (CSV, canonical English headers), relative to this file.
     pub divisions: Spanned<String>,
+    /// Files of shared `[mappings]` and `[last_grade]` (deliveries of the same shape read by
+    /// several pipelines), relative to this file.
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+    /// Placeholders of source paths and the values each expands to: `{province}` in
+    /// `path = "{province}/schools.csv"` gives one source per listed province.
+    #[serde(default)]
+    pub expand: BTreeMap<String, Vec<String>>,
     /// Final grade of each stage, for value columns declared with `grade = "last"`.
     #[serde(default)]
     pub last_grade: BTreeMap<String, i64>,
@@ -252,8 +260,12 @@ pub enum GradeValue {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    /// Path relative to the pipeline file; `{year}` expands to every pipeline year.
+    /// Path relative to the pipeline file; `{year}` expands to every pipeline year (or to
+    /// `years`), and a placeholder of `[expand]` to each of its values.
     pub path: Spanned<String>,
+    /// First and last year a `{year}` path expands to (default: the pipeline's years).
+    #[serde(default)]
+    pub years: Option<Spanned<[i32; 2]>>,
     pub mapping: Spanned<String>,
     /// utf-8, gb18030 or auto (BOM, then strict UTF-8, then strict GB18030)
     #[serde(default = "default_encoding")]
@@ -565,6 +577,10 @@ pub struct GrossEnrolment {
     #[serde(default)]
     pub basis: Vec<String>,
     pub weights: Vec<Weights>,
+    /// Publish the weighted numerator (pupils or students counted, e.g. 在学总规模) as its own
+    /// indicator of this id, unit count.
+    #[serde(default)]
+    pub numerator_id: Option<Spanned<String>>,
 }
 
 /// Component weights in force from `from_year` until the next entry.
@@ -599,4 +615,14 @@ pub struct Target {
     pub source: String,
     /// The plan's own words for the target
     pub wording: String,
+}
+
+/// A file of `include`: what pipelines reading deliveries of the same shape share.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shared {
+    #[serde(default)]
+    pub last_grade: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub mappings: BTreeMap<String, Mapping>,
 }

@@ -7,49 +7,143 @@ use std::path::Path;
 
 use super::{
     Ctx, DEFAULT_MAX_CELLS, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_UNCOMPRESSED_BYTES, Encoding,
-    Format, Grade, PATTERN_STAGE, PATTERN_YEAR, SourceSpec, ValueSpec, model,
+    Format, Grade, Included, PATTERN_STAGE, PATTERN_YEAR, SourceSpec, ValueSpec, model,
 };
 use crate::error::Result;
 use crate::tables::{self, Kind, TableDef};
 
-/// Every source of the pipeline file, one per file (a `{year}` path gives one per year).
+/// The mappings by name, each with the file that declares it (the pipeline file or an
+/// include), for errors that name the right file and line.
+type Mappings<'a> = BTreeMap<&'a str, (&'a model::Mapping, Ctx<'a>)>;
+
+fn mappings<'a>(
+    ctx: &'a Ctx,
+    raw: &'a model::PipelineFile,
+    included: &'a [Included],
+) -> Result<Mappings<'a>> {
+    let mut out: Mappings = raw
+        .mappings
+        .iter()
+        .map(|(name, m)| {
+            (name.as_str(), (m, Ctx { path: ctx.path, text: ctx.text, root: ctx.root.clone() }))
+        })
+        .collect();
+    for (inc, span) in included.iter().zip(raw.include.iter().map(|i| i.span())) {
+        for (name, m) in &inc.shared.mappings {
+            let from = Ctx { path: &inc.path, text: &inc.text, root: ctx.root.clone() };
+            if let Some((_, other)) = out.insert(name.as_str(), (m, from)) {
+                return Err(ctx.err(
+                    span,
+                    format!(
+                        "mapping {name:?} is declared twice: in {} and in {}",
+                        other.path.display(),
+                        inc.path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every source of the pipeline file, one per file (a `{year}` path gives one per year, a
+/// placeholder of `[expand]` one per value).
 pub(super) fn resolve(
     ctx: &Ctx,
     raw: &model::PipelineFile,
+    included: &[Included],
+    last_grade: &BTreeMap<String, i64>,
     (first, last): (i32, i32),
 ) -> Result<Vec<SourceSpec>> {
     let dir = ctx.dir();
+    let mappings = mappings(ctx, raw, included)?;
     let mut sources = Vec::new();
     for source in &raw.sources {
         let mapping_name = source.mapping.get_ref();
-        let mapping = raw.mappings.get(mapping_name).ok_or_else(|| {
+        let (mapping, from) = mappings.get(mapping_name.as_str()).ok_or_else(|| {
             ctx.err(
                 source.mapping.span(),
-                format!("no mapping named {mapping_name:?} in [mappings]"),
+                format!("no mapping named {mapping_name:?} in [mappings] or an include"),
             )
         })?;
-        let years: Vec<Option<i32>> = if source.path.get_ref().contains("{year}") {
-            (first..=last).map(Some).collect()
-        } else {
-            vec![None]
-        };
-        for year in years {
-            sources.push(resolve_source(ctx, &dir, source, mapping, year, &raw.last_grade)?);
+        for (display, year) in expanded(ctx, raw, source, (first, last))? {
+            let at = Source { ctx, mapping_ctx: from, dir: &dir, display };
+            sources.push(resolve_source(&at, source, mapping, year, last_grade)?);
         }
     }
-    referenced_tables_delivered(ctx, raw, &sources)?;
+    referenced_tables_delivered(ctx, raw, &mappings, &sources)?;
     Ok(sources)
+}
+
+/// Where a source's spans and its mapping's spans point, and the file's path as written.
+struct Source<'a> {
+    ctx: &'a Ctx<'a>,
+    mapping_ctx: &'a Ctx<'a>,
+    dir: &'a Path,
+    display: String,
+}
+
+/// A source's paths: `{year}` over its years, each `[expand]` placeholder over its values.
+fn expanded(
+    ctx: &Ctx,
+    raw: &model::PipelineFile,
+    source: &model::Source,
+    (first, last): (i32, i32),
+) -> Result<Vec<(String, Option<i32>)>> {
+    let path = source.path.get_ref();
+    let mut paths: Vec<(String, Option<i32>)> = vec![(path.clone(), None)];
+    if path.contains("{year}") {
+        let [from, to] = source.years.as_ref().map_or([first, last], |y| *y.get_ref());
+        if from > to || from < first || to > last {
+            let span = source.years.as_ref().map_or(source.path.span(), |y| y.span());
+            return Err(ctx.err(
+                span,
+                format!(
+                    "years [{from}, {to}] must lie within the pipeline's years [{first}, {last}]"
+                ),
+            ));
+        }
+        paths = (from..=to).map(|y| (path.replace("{year}", &y.to_string()), Some(y))).collect();
+    } else if let Some(y) = &source.years {
+        return Err(ctx.err(y.span(), "years applies to a path with {year}"));
+    }
+    for (name, values) in &raw.expand {
+        let placeholder = format!("{{{name}}}");
+        if !path.contains(&placeholder) {
+            continue;
+        }
+        let placeholder = placeholder.as_str();
+        paths = paths
+            .iter()
+            .flat_map(|(p, y)| values.iter().map(move |v| (p.replace(placeholder, v), *y)))
+            .collect();
+    }
+    if let Some(rest) = paths.first().and_then(|(p, _)| p.split_once('{')) {
+        let name = rest.1.split('}').next().unwrap_or_default();
+        let known: Vec<String> =
+            std::iter::once("year".to_string()).chain(raw.expand.keys().cloned()).collect();
+        return Err(ctx.err(
+            source.path.span(),
+            format!(
+                "unknown placeholder {{{name}}} in the path; known: {} ([expand] declares more)",
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(paths)
 }
 
 /// A table whose rows reference another (enrolment → schools) needs a source of that table.
 fn referenced_tables_delivered(
     ctx: &Ctx,
     raw: &model::PipelineFile,
+    mappings: &Mappings,
     sources: &[SourceSpec],
 ) -> Result<()> {
     for s in &raw.sources {
-        let table =
-            raw.mappings.get(s.mapping.get_ref()).and_then(|m| tables::table(m.table.get_ref()));
+        let table = mappings
+            .get(s.mapping.get_ref().as_str())
+            .and_then(|(m, _)| tables::table(m.table.get_ref()));
         let Some(spec) = table else { continue };
         let Some((other, keys)) = spec.references else { continue };
         if !sources.iter().any(|t| t.table.name == other) {
@@ -67,38 +161,35 @@ fn referenced_tables_delivered(
 }
 
 fn resolve_source(
-    ctx: &Ctx,
-    dir: &Path,
+    at: &Source,
     source: &model::Source,
     mapping: &model::Mapping,
     year: Option<i32>,
     last_grade: &BTreeMap<String, i64>,
 ) -> Result<SourceSpec> {
+    let (ctx, mctx) = (at.ctx, at.mapping_ctx);
     let table = tables::table(mapping.table.get_ref()).ok_or_else(|| {
         let known: Vec<&str> = tables::TABLES.iter().map(|t| t.name).collect();
-        ctx.err(
+        mctx.err(
             mapping.table.span(),
             format!("unknown table {:?}; known: {}", mapping.table.get_ref(), known.join(", ")),
         )
     })?;
-    let display = match year {
-        Some(y) => source.path.get_ref().replace("{year}", &y.to_string()),
-        None => source.path.get_ref().clone(),
-    };
-    let (path, format) = input_file(ctx, dir, source, &display)?;
+    let display = at.display.clone();
+    let (path, format) = input_file(ctx, at.dir, source, &display)?;
     let encoding = encoding(ctx, source)?;
     let delimiter = delimiter(ctx, source, format)?;
     if source.header_row == 0 {
         return Err(ctx.err(source.path.span(), "header_row is 1-based"));
     }
-    let columns = mapped_columns(ctx, table, mapping)?;
+    let columns = mapped_columns(mctx, table, mapping)?;
     let constants = constants(ctx, table, source, year)?;
-    let codes = code_maps(ctx, table, mapping)?;
+    let codes = code_maps(mctx, table, mapping)?;
     let mut values = Vec::new();
     for v in &mapping.values {
-        values.push(resolve_value(ctx, table, v, last_grade)?);
+        values.push(resolve_value(mctx, table, v, last_grade)?);
     }
-    check_keys(ctx, table, mapping, &columns, &constants, &values)?;
+    check_keys(mctx, table, mapping, &columns, &constants, &values)?;
     Ok(SourceSpec {
         path,
         display,
