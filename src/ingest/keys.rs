@@ -9,7 +9,11 @@ use crate::tables::TableDef;
 
 /// Rows whose key (from raw columns and constants) repeats an earlier row of any file of the
 /// same table are quarantined; the first occurrence stays.
-pub(super) fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result<Vec<DataFrame>> {
+pub(super) fn reject_duplicates(
+    table: &TableDef,
+    typed: &mut [Typed],
+    names: &DataFrame,
+) -> Result<Vec<DataFrame>> {
     // The row's keys, and any key a file maps from a column rather than from its value columns
     // (a size band delivered as a column).
     let keys: Vec<&str> = table
@@ -24,26 +28,38 @@ pub(super) fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result
         return Ok(Vec::new());
     }
     let found = Duplicates::read(&dups, &keys)?;
-    let displays: Vec<String> = typed.iter().map(|t| t.source.display.clone()).collect();
+    let displays: Vec<String> =
+        frame::texts(names, "__source_file")?.into_iter().map(Option::unwrap_or_default).collect();
+    let sheets = frame::texts(names, "__sheet")?;
     let mut out = Vec::new();
-    for (i, t) in typed.iter_mut().enumerate() {
-        let mut lines = Vec::new();
-        let mut rows = Vec::new();
-        for r in (0..dups.height()).filter(|r| found.src[*r] == Some(i as i64)) {
-            let line = found.line[r].unwrap_or(0);
-            lines.push(line);
-            rows.push(found.rejected(r, i, &displays, &keys));
+    for t in typed.iter_mut() {
+        let (mut files, mut lines) = (Vec::new(), Vec::new());
+        for file in t.first..t.first + t.reports.len() as u32 {
+            let i = file as usize;
+            let rows: Vec<quarantine::Rejected> = (0..dups.height())
+                .filter(|r| found.src[*r] == Some(i64::from(file)))
+                .map(|r| {
+                    files.push(file);
+                    lines.push(found.line[r].unwrap_or(0));
+                    found.rejected(r, i, &displays, &keys)
+                })
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut q = quarantine::from_rejected(&displays[i], &rows)?;
+            if let Some(sheet) = sheets[i].clone() {
+                q = frame::collect(q.lazy().with_column(lit(sheet).alias("sheet")))?;
+            }
+            out.push(q);
         }
-        if rows.is_empty() {
-            continue;
+        if !lines.is_empty() {
+            let drop = frame::frame(vec![
+                frame::Column::new("__file".into(), files),
+                frame::Column::new("__line".into(), lines),
+            ])?;
+            t.set_aside(drop.lazy())?;
         }
-        let mut q = quarantine::from_rejected(&t.source.display, &rows)?;
-        if let Some(sheet) = t.report.sheet.clone() {
-            q = frame::collect(q.lazy().with_column(lit(sheet).alias("sheet")))?;
-        }
-        out.push(q);
-        let drop = frame::frame(vec![frame::Column::new("__line".into(), lines)])?;
-        t.set_aside(drop.lazy(), rows.len() as u64)?;
     }
     Ok(out)
 }
@@ -52,7 +68,7 @@ pub(super) fn reject_duplicates(table: &TableDef, typed: &mut [Typed]) -> Result
 /// region, and the first row's file, line and region.
 fn duplicates(table: &TableDef, keys: &[&str], typed: &[Typed]) -> Result<DataFrame> {
     let mut parts = Vec::new();
-    for (i, t) in typed.iter().enumerate() {
+    for t in typed {
         // A key a header pattern gives (year, stage) is not in the rows: a typed null, the same
         // in every row of the file.
         let has = |c: &str| frame::has_column(&t.accepted, c);
@@ -74,7 +90,7 @@ fn duplicates(table: &TableDef, keys: &[&str], typed: &[Typed]) -> Result<DataFr
             })
             .collect();
         sel.push(col("__line"));
-        sel.push(lit(i as u32).cast(DataType::UInt32).alias("__src"));
+        sel.push(col("__file").alias("__src"));
         // A key that does not name the region (a school id) may repeat in another county.
         let region =
             if !keys.contains(&"region_code") && frame::has_column(&t.accepted, "region_code") {
@@ -170,8 +186,8 @@ impl Duplicates {
 pub(super) fn reject_dangling(
     table: &TableDef,
     typed: &mut [Typed],
-    other: &str,
-    target: &DataFrame,
+    names: &DataFrame,
+    (other, target): (&str, &DataFrame),
     keys: &[&str],
 ) -> Result<Vec<DataFrame>> {
     let known = frame::distinct(
@@ -191,7 +207,7 @@ pub(super) fn reject_dangling(
             continue;
         }
         let column = t
-            .source
+            .source()
             .columns
             .iter()
             .find(|(c, _)| c == last_key)
@@ -199,21 +215,21 @@ pub(super) fn reject_dangling(
             .unwrap_or_default();
         let rule =
             if keys.contains(&"school_id") { "ref.unknown_school" } else { "ref.unknown_target" };
-        let q = frame::collect(
-            dangling
-                .clone()
-                .lazy()
-                .with_columns([
-                    lit(rule).alias("__rule"),
-                    lit(column).alias("__column"),
-                    col(last_key).cast(DataType::String).alias("__raw"),
-                    lit(message.clone()).alias("__message"),
-                ])
-                .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
-        )?;
-        let q =
-            if keys.contains(&"school_id") { lost_zeros(q, &dangling, &known, keys)? } else { q };
-        t.set_aside(dangling.lazy().select([col("__line")]), q.height() as u64)?;
+        let q = frame::collect(quarantine::rows_of(
+            dangling.clone().lazy().with_columns([
+                lit(rule).alias("__rule"),
+                lit(column).alias("__column"),
+                col(last_key).cast(DataType::String).alias("__raw"),
+                lit(message.clone()).alias("__message"),
+            ]),
+            names,
+        ))?;
+        let q = if keys.contains(&"school_id") {
+            lost_zeros(q, &dangling, &known, (keys, names))?
+        } else {
+            q
+        };
+        t.set_aside(dangling.lazy().select([col("__file"), col("__line")]))?;
         out.push(q);
     }
     Ok(out)
@@ -226,7 +242,7 @@ fn lost_zeros(
     q: DataFrame,
     dangling: &DataFrame,
     known: &LazyFrame,
-    keys: &[&str],
+    (keys, names): (&[&str], &DataFrame),
 ) -> Result<DataFrame> {
     let stripped = |lf: LazyFrame| {
         lf.with_column(col("school_id").str().strip_chars_start(lit("0")).alias("__stripped"))
@@ -238,19 +254,23 @@ fn lost_zeros(
         on_cols().into_iter().chain([col("school_id").alias("__register_id")]).collect::<Vec<_>>(),
     ));
     let left = stripped(dangling.clone().lazy())
-        .select(on_cols().into_iter().chain([col("__line")]).collect::<Vec<_>>());
+        .select(on_cols().into_iter().chain([col("__file"), col("__line")]).collect::<Vec<_>>());
     let hits = frame::collect(
         frame::inner_join(left, register, &on)
-            .group_by([col("__line")])
+            .group_by([col("__file"), col("__line")])
             .agg([col("__register_id").min()]),
     )?;
     if hits.height() == 0 {
         return Ok(q);
     }
-    let hits = hits.lazy().select([col("__line").alias("line"), col("__register_id")]);
+    let hits = frame::left_join(hits.lazy(), names.clone().lazy(), &["__file"]).select([
+        col("__source_file").alias("source_file"),
+        col("__line").cast(DataType::Int64).alias("line"),
+        col("__register_id"),
+    ]);
     let found = col("__register_id").is_not_null();
     frame::collect(
-        frame::left_join(q.lazy(), hits, &["line"])
+        frame::left_join(q.lazy(), hits, &["source_file", "line"])
             .with_columns([
                 when(found.clone()).then(lit("ref.school_id_lost_zeros")).otherwise(col("rule")).alias("rule"),
                 when(found)

@@ -31,19 +31,41 @@ pub struct Ingested {
     pub files: Vec<FileReport>,
 }
 
-/// One file of a table, typed, while the checks across the table's files run.
+/// A batch of a table's files (one `[[sources]]` entry, one header), typed, while the checks
+/// across the table's files run. Its rows carry `__file` (the file's index among the table's
+/// files, from `first`) and `__line`.
 struct Typed<'a> {
-    source: &'a SourceSpec,
-    report: FileReport,
+    sources: Vec<&'a SourceSpec>,
+    /// The `__file` of the batch's first file; its files follow in order.
+    first: u32,
+    /// One per file, in order.
+    reports: Vec<FileReport>,
     accepted: DataFrame,
     values: Vec<ValueCol>,
 }
 
 impl Typed<'_> {
-    /// Move the accepted rows whose `__line` is in `lines` to the quarantine: `rows` of them.
-    fn set_aside(&mut self, lines: crate::frame::LazyFrame, rows: u64) -> Result<()> {
-        self.report.rows_quarantined += rows;
-        let kept = frame::anti_join(self.accepted.clone().lazy(), lines, &["__line"]);
+    /// The entry the batch's files share (mapping, codes, values).
+    fn source(&self) -> &SourceSpec {
+        self.sources[0]
+    }
+
+    /// The report of file `file` (a `__file` of this batch).
+    fn report(&mut self, file: u32) -> Option<&mut FileReport> {
+        self.reports.get_mut(file.checked_sub(self.first)? as usize)
+    }
+
+    /// Move the accepted rows named by `rows` (`__file`, `__line`) to the quarantine, counting
+    /// them against their files.
+    fn set_aside(&mut self, rows: crate::frame::LazyFrame) -> Result<()> {
+        let rows = frame::collect(rows)?;
+        for file in frame::ints(&rows, "__file")?.into_iter().flatten() {
+            if let Some(r) = self.report(file as u32) {
+                r.rows_quarantined += 1;
+            }
+        }
+        let kept =
+            frame::anti_join(self.accepted.clone().lazy(), rows.lazy(), &["__file", "__line"]);
         self.accepted = frame::collect(kept)?;
         Ok(())
     }
@@ -73,39 +95,60 @@ pub struct FileRows {
 }
 
 /// Decode → read → map → validate one file's bytes as `source` declares. The fuzz targets
-/// drive this directly; `ingest` calls it for every file. `code_map` is
-/// [`Divisions::code_map`]; `years` the pipeline's data years.
+/// drive this directly; `ingest` reads files with [`raw_table`] and types them in batches.
+/// `code_map` is [`Divisions::code_map`]; `years` the pipeline's data years.
 pub fn read_file(
     source: &SourceSpec,
     bytes: &[u8],
     code_map: &DataFrame,
     years: (i32, i32),
 ) -> Result<FileRows> {
+    let raw = raw_table(source, bytes)?;
+    let (rows_read, encoding, sheet) = (raw.rows_read as u64, raw.encoding, raw.sheet.clone());
+    let unmapped = rows::unmapped(source, &raw);
+    let names = quarantine::names(&[(source.display.clone(), sheet.clone())])?;
+    let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
+    let batch = rows::Batch { files: vec![(0, source, raw)], names: &names };
+    let t = rows::type_batch(&batch, code_map, years)?;
+    let quarantine = with_early(source, code_map, early, t.quarantine)?;
+    Ok(FileRows {
+        rows_read,
+        accepted: t.accepted,
+        quarantine,
+        values: t.values,
+        encoding,
+        sheet,
+        unmapped,
+    })
+}
+
+/// A file's bytes as text cells, its "no value" markers read as empty.
+pub fn raw_table(source: &SourceSpec, bytes: &[u8]) -> Result<read::RawTable> {
     let mut raw = match source.format {
         Format::Csv => csv::read(source, bytes)?,
         Format::Xlsx => xlsx::read(source, bytes)?,
     };
     raw.read_as_empty(&source.missing);
-    let unmapped = rows::unmapped(source, &raw);
-    let t = rows::type_rows(source, &raw, code_map, years)?;
-    let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
+    Ok(raw)
+}
+
+/// The rows refused while reading before those refused by the row rules, and for regions
+/// delivered by name, the nearest known names in each message.
+fn with_early(
+    source: &SourceSpec,
+    code_map: &DataFrame,
+    early: DataFrame,
+    typed: DataFrame,
+) -> Result<DataFrame> {
     let mut quarantine = if early.height() == 0 {
-        t.quarantine
+        typed
     } else {
-        frame::collect(frame::concat(vec![early.lazy(), t.quarantine.lazy()])?)?
+        frame::collect(frame::concat(vec![early.lazy(), typed.lazy()])?)?
     };
     if source.regions == crate::spec::RegionsBy::Name {
         quarantine = names::with_nearest(quarantine, code_map)?;
     }
-    Ok(FileRows {
-        rows_read: raw.rows_read as u64,
-        accepted: t.accepted,
-        quarantine,
-        values: t.values,
-        encoding: raw.encoding,
-        sheet: raw.sheet,
-        unmapped,
-    })
+    Ok(quarantine)
 }
 
 /// Ingest every source of the pipeline, except the tables in `reuse`, which are taken as they
@@ -143,16 +186,26 @@ pub fn ingest(
         if sources.is_empty() {
             continue;
         }
+        let files = read_files(&sources, &bar)?;
+        let names = quarantine::names(
+            &files
+                .iter()
+                .map(|f| (f.source.display.clone(), f.raw.sheet.clone()))
+                .collect::<Vec<_>>(),
+        )?;
         let mut typed = Vec::new();
-        for source in sources {
-            bar.set_message(source.display.clone());
-            bar.inc(1);
-            let (file, rejected, ignored) = read_source(source, &code_map, pipeline.data_years)?;
-            unmapped.add(ignored, &source.display);
+        let mut first = 0u32;
+        for batch in batches(files) {
+            for f in &batch {
+                unmapped.add(rows::unmapped(f.source, &f.raw), &f.source.display);
+            }
+            let n = batch.len() as u32;
+            let (t, rejected) = type_files(batch, (first, &names), &code_map, pipeline.data_years)?;
+            first += n;
             quarantine.push(rejected);
-            typed.push(file);
+            typed.push(t);
         }
-        let staged = stage_table(pipeline, table, typed, &mut done, &mut quarantine)?;
+        let staged = stage_table(pipeline, table, typed, &names, &mut done, &mut quarantine)?;
         done.tables.insert(table.name, staged);
     }
     bar.finish_and_clear();
@@ -203,30 +256,88 @@ fn progress_bar(visible: bool, files: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// One source file read and typed on its own, and the rows it rejected.
-fn read_source<'a>(
+/// One file read into text cells, before typing.
+struct ReadFile<'a> {
     source: &'a SourceSpec,
+    raw: read::RawTable,
+    bytes: u64,
+    sha256: String,
+}
+
+/// The files of one table read (decoded and parsed) on every core, in their order; the first
+/// file that cannot be read stops the run.
+fn read_files<'a>(
+    sources: &[&'a SourceSpec],
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<ReadFile<'a>>> {
+    use rayon::prelude::*;
+    sources
+        .par_iter()
+        .map(|source| {
+            limits::check(source)?;
+            let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
+            let raw = raw_table(source, &bytes)?;
+            bar.inc(1);
+            let sha256 = crate::digest::sha256(&bytes);
+            Ok(ReadFile { source, raw, bytes: bytes.len() as u64, sha256 })
+        })
+        .collect()
+}
+
+/// The files typed together: consecutive files of one `[[sources]]` entry with the same header.
+fn batches(files: Vec<ReadFile>) -> Vec<Vec<ReadFile>> {
+    let mut out: Vec<Vec<ReadFile>> = Vec::new();
+    for f in files {
+        match out.last_mut() {
+            Some(batch)
+                if batch[0].source.entry == f.source.entry
+                    && batch[0].raw.headers == f.raw.headers =>
+            {
+                batch.push(f);
+            }
+            _ => out.push(vec![f]),
+        }
+    }
+    out
+}
+
+/// One batch typed in one plan: the typed batch and the rows it rejected.
+/// `first` is the `__file` of the batch's first file among its table's `names`.
+fn type_files<'a>(
+    batch: Vec<ReadFile<'a>>,
+    (first, names): (u32, &DataFrame),
     code_map: &DataFrame,
     years: (i32, i32),
-) -> Result<(Typed<'a>, DataFrame, Vec<String>)> {
-    limits::check(source)?;
-    let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
-    let file = read_file(source, &bytes, code_map, years)?;
-    let q = file.quarantine.height() as u64;
-    tracing::info!(file = %source.display, table = source.table.name, rows = file.rows_read, quarantined = q, "read");
-    let report = FileReport {
-        path: source.display.clone(),
-        table: source.table.name.into(),
-        bytes: bytes.len() as u64,
-        sha256: crate::digest::sha256(&bytes),
-        encoding: file.encoding.map(str::to_string),
-        sheet: file.sheet,
-        rows_read: file.rows_read,
-        rows_accepted: 0,
-        rows_quarantined: q,
-    };
-    let typed = Typed { source, report, accepted: file.accepted, values: file.values };
-    Ok((typed, file.quarantine, file.unmapped))
+) -> Result<(Typed<'a>, DataFrame)> {
+    let mut reports = Vec::new();
+    let mut early = Vec::new();
+    let mut files = Vec::new();
+    for (k, f) in batch.into_iter().enumerate() {
+        early.push(quarantine::from_rejected(&f.source.display, &f.raw.rejected)?.lazy());
+        reports.push(FileReport {
+            path: f.source.display.clone(),
+            table: f.source.table.name.into(),
+            bytes: f.bytes,
+            sha256: f.sha256,
+            encoding: f.raw.encoding.map(str::to_string),
+            sheet: f.raw.sheet.clone(),
+            rows_read: f.raw.rows_read as u64,
+            rows_accepted: 0,
+            rows_quarantined: f.raw.rejected.len() as u64,
+        });
+        files.push((first + k as u32, f.source, f.raw));
+    }
+    let sources: Vec<&SourceSpec> = files.iter().map(|(_, s, _)| *s).collect();
+    let batch = rows::Batch { files, names };
+    let t = rows::type_batch(&batch, code_map, years)?;
+    for (r, q) in reports.iter_mut().zip(&t.quarantined) {
+        r.rows_quarantined += q;
+        tracing::info!(file = %r.path, table = %r.table, rows = r.rows_read, quarantined = r.rows_quarantined, "read");
+    }
+    let early = frame::collect(frame::concat(early)?)?;
+    let rejected = with_early(sources[0], code_map, early, t.quarantine)?;
+    let typed = Typed { sources, first, reports, accepted: t.accepted, values: t.values };
+    Ok((typed, rejected))
 }
 
 /// The checks across a table's files (keys, references, class capacity), the row accounting of
@@ -235,33 +346,36 @@ fn stage_table(
     pipeline: &Pipeline,
     table: &TableDef,
     mut typed: Vec<Typed>,
+    names: &DataFrame,
     done: &mut Ingested,
     quarantine: &mut Vec<DataFrame>,
 ) -> Result<DataFrame> {
-    quarantine.extend(keys::reject_duplicates(table, &mut typed)?);
+    quarantine.extend(keys::reject_duplicates(table, &mut typed, names)?);
     if let Some((other, keys)) = table.references {
         let target = done.tables.get(other).ok_or_else(|| {
             Error::Internal(format!("{} references {other}, which has no source", table.name))
         })?;
-        quarantine.extend(keys::reject_dangling(table, &mut typed, other, target, keys)?);
+        quarantine.extend(keys::reject_dangling(table, &mut typed, names, (other, target), keys)?);
     }
     if let (Some(largest), true, Some(enrolment)) =
         (pipeline.largest_class, table.name == "classes", done.tables.get("enrolment"))
     {
-        quarantine.extend(plausibility::reject_overfull(&mut typed, enrolment, largest)?);
+        quarantine.extend(plausibility::reject_overfull(&mut typed, names, enrolment, largest)?);
     }
     let mut long = Vec::new();
     for t in &mut typed {
-        let r = &mut t.report;
-        r.rows_accepted = t.accepted.height() as u64;
-        if r.rows_accepted + r.rows_quarantined != r.rows_read {
-            return Err(Error::Internal(format!(
-                "{}: rows read {} != accepted {} + quarantined {}",
-                r.path, r.rows_read, r.rows_accepted, r.rows_quarantined
-            )));
+        let accepted = rows::per_file(&t.accepted, t.first, t.reports.len())?;
+        for (r, n) in t.reports.iter_mut().zip(accepted) {
+            r.rows_accepted = n;
+            if r.rows_accepted + r.rows_quarantined != r.rows_read {
+                return Err(Error::Internal(format!(
+                    "{}: rows read {} != accepted {} + quarantined {}",
+                    r.path, r.rows_read, r.rows_accepted, r.rows_quarantined
+                )));
+            }
         }
         long.push(reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?);
-        done.files.push(t.report.clone());
+        done.files.extend(t.reports.iter().cloned());
     }
     let staged = frame::collect(frame::sort_by(frame::concat(long)?, &table.keys()))?;
     tracing::info!(table = table.name, rows = staged.height(), "staged");

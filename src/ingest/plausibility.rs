@@ -14,6 +14,7 @@ const KEYS: [&str; 3] = ["year", "school_id", "stage"];
 /// checked; nor are schools without enrolment.
 pub(super) fn reject_overfull(
     typed: &mut [Typed],
+    names: &DataFrame,
     enrolment: &DataFrame,
     largest: i64,
 ) -> Result<Vec<DataFrame>> {
@@ -26,7 +27,12 @@ pub(super) fn reject_overfull(
             continue;
         }
         let mut sel: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
-        sel.extend([col("__line"), capacity.alias("__capacity"), classes.alias("__classes")]);
+        sel.extend([
+            col("__file"),
+            col("__line"),
+            capacity.alias("__capacity"),
+            classes.alias("__classes"),
+        ]);
         let over = frame::collect(
             frame::inner_join(t.accepted.clone().lazy().select(sel), pupils.clone(), &KEYS)
                 .filter(col("__pupils").gt(col("__capacity"))),
@@ -34,13 +40,11 @@ pub(super) fn reject_overfull(
         if over.height() == 0 {
             continue;
         }
-        let q = frame::collect(
-            over.clone()
-                .lazy()
-                .with_columns(over_capacity_message(largest))
-                .select(quarantine::select_exprs(&t.source.display, t.report.sheet.as_deref())),
-        )?;
-        t.set_aside(over.lazy().select([col("__line")]), q.height() as u64)?;
+        let q = frame::collect(quarantine::rows_of(
+            over.clone().lazy().with_columns(over_capacity_message(largest)),
+            names,
+        ))?;
+        t.set_aside(over.lazy().select([col("__file"), col("__line")]))?;
         out.push(q);
     }
     Ok(out)

@@ -2,7 +2,7 @@
 //! said so. Ends up as `quarantine.parquet`.
 
 use crate::error::Result;
-use crate::frame::{Column, DataFrame, DataType, Expr, col, frame, lit, when};
+use crate::frame::{Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, col, frame, lit, when};
 
 /// Columns of `quarantine.parquet`, in order.
 pub const COLUMNS: &[(&str, DataType)] = &[
@@ -74,16 +74,28 @@ pub fn from_rejected(file: &str, rows: &[Rejected]) -> Result<DataFrame> {
     ])
 }
 
-/// The selection that turns a frame with `__line`, `__rule`, `__column`, `__raw`, `__message`
-/// into quarantine rows.
-pub fn select_exprs(file: &str, sheet: Option<&str>) -> Vec<Expr> {
+/// The table of a table's files that quarantine rows name: `__file` (the index every typed row
+/// carries), `__source_file`, `__sheet`.
+pub fn names(files: &[(String, Option<String>)]) -> Result<DataFrame> {
+    frame(vec![
+        Column::new("__file".into(), (0..files.len() as u32).collect::<Vec<_>>()),
+        Column::new("__source_file".into(), files.iter().map(|f| f.0.clone()).collect::<Vec<_>>()),
+        Column::new("__sheet".into(), files.iter().map(|f| f.1.clone()).collect::<Vec<_>>()),
+    ])
+}
+
+/// Quarantine rows of a frame with `__file`, `__line`, `__rule`, `__column`, `__raw`,
+/// `__message`, each naming its file and sheet from `names` ([`names`]).
+pub fn rows_of(rejected: LazyFrame, names: &DataFrame) -> LazyFrame {
+    crate::frame::left_join(rejected, names.clone().lazy(), &["__file"]).select(select_exprs())
+}
+
+/// The selection that turns a frame with `__source_file`, `__sheet`, `__line`, `__rule`,
+/// `__column`, `__raw`, `__message` into quarantine rows.
+fn select_exprs() -> Vec<Expr> {
     vec![
-        lit(file.to_string()).alias("source_file"),
-        match sheet {
-            Some(s) => lit(s.to_string()),
-            None => crate::frame::null_text(),
-        }
-        .alias("sheet"),
+        col("__source_file").alias("source_file"),
+        col("__sheet").alias("sheet"),
         col("__line").cast(DataType::Int64).alias("line"),
         col("__column").alias("column"),
         {

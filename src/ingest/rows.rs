@@ -31,12 +31,32 @@ pub struct ValueCol {
     pub stage: Option<String>,
 }
 
-/// The result of typing one file.
+/// Files typed together in one plan: the files of one `[[sources]]` entry that share a
+/// header (the 31 provinces' enrolment files of a year, or one file alone). A plan costs the
+/// same whether it types a hundred rows or a million, so a delivery of thousands of small files
+/// is typed in as many plans as it has kinds of file.
+pub struct Batch<'a> {
+    /// Each file: its index among its table's files (`__file`), its source, its text cells.
+    pub files: Vec<(u32, &'a SourceSpec, RawTable)>,
+    /// `__file`, `__source_file`, `__sheet` of the table's files, to name them in quarantine.
+    pub names: &'a DataFrame,
+}
+
+impl Batch<'_> {
+    /// The source entry the batch's files share (mapping, codes, values).
+    fn source(&self) -> &SourceSpec {
+        self.files[0].1
+    }
+}
+
+/// The result of typing a batch of files.
 pub struct Typed {
     /// `__line`, the typed canonical columns, and the `__v*` value columns.
     pub accepted: DataFrame,
     pub quarantine: DataFrame,
     pub values: Vec<ValueCol>,
+    /// Rows quarantined per file of the batch, in its order.
+    pub quarantined: Vec<u64>,
 }
 
 /// The column of a retired code as delivered (with `__valid_from`, `__valid_to`), kept through
@@ -102,15 +122,12 @@ fn raw_name(i: usize) -> String {
     format!("__c{i}")
 }
 
-/// Type `raw` as `source` declares. `code_map` is [`crate::divisions::Divisions::code_map`].
-pub fn type_rows(
-    source: &SourceSpec,
-    raw: &RawTable,
-    code_map: &DataFrame,
-    years: (i32, i32),
-) -> Result<Typed> {
-    let header = Header { source, raw };
-    let mut lf = text_frame(source, raw, &header)?.lazy();
+/// Type the files of `batch` as their source declares, in one plan. `code_map` is
+/// [`crate::divisions::Divisions::code_map`].
+pub fn type_batch(batch: &Batch, code_map: &DataFrame, years: (i32, i32)) -> Result<Typed> {
+    let (source, raw) = (batch.source(), &batch.files[0].2);
+    let header = Header { source, raw, varying: varying_constants(batch) };
+    let mut lf = text_frame(batch, &header)?.lazy();
     let mut typing = Typing::new(source);
     let mut region: Option<(String, Expr)> = None;
     for (canonical, display, raw_expr) in header.mapped_columns()? {
@@ -145,13 +162,35 @@ pub fn type_rows(
     let (values, parsed) = typing.values(&header, years)?;
     let raw_column = |raw: &str| col(raw_name(header.index(raw).unwrap_or(0)));
     let kept = sexes::reconcile(&mut typing, values, &parsed, raw_column);
-    typing.split(lf, &kept, source, raw)
+    typing.split(lf, &kept, batch)
 }
 
-/// The header of one file, and where the mapping's raw columns are in it.
+/// The constants whose value differs between the files of a batch (the year of a `{year}`
+/// path): read from a column per row rather than a literal.
+fn varying_constants(batch: &Batch) -> Vec<String> {
+    let first = &batch.source().constants;
+    first
+        .iter()
+        .filter(|(k, v)| {
+            batch
+                .files
+                .iter()
+                .any(|(_, s, _)| s.constants.iter().any(|(k2, v2)| k2 == k && v2 != v))
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn constant_name(canonical: &str) -> String {
+    format!("__k_{canonical}")
+}
+
+/// The header the files of a batch share, and where the mapping's raw columns are in it.
 struct Header<'a> {
     source: &'a SourceSpec,
     raw: &'a RawTable,
+    /// Constants read per row ([`varying_constants`]).
+    varying: Vec<String>,
 }
 
 impl Header<'_> {
@@ -197,7 +236,12 @@ impl Header<'_> {
             out.push((canonical.clone(), header.clone(), col(raw_name(i))));
         }
         for (canonical, value) in &self.source.constants {
-            out.push((canonical.clone(), format!("(constant {canonical})"), lit(value.clone())));
+            let expr = if self.varying.contains(canonical) {
+                col(constant_name(canonical))
+            } else {
+                lit(value.clone())
+            };
+            out.push((canonical.clone(), format!("(constant {canonical})"), expr));
         }
         Ok(out)
     }
@@ -219,10 +263,11 @@ fn numeric_columns(source: &SourceSpec, header: &Header) -> Vec<usize> {
     numeric
 }
 
-/// The text frame: `__line` and one column per raw column the mapping reads (a file may carry
-/// hundreds of others, or a million by accident), numbers written the spreadsheet way made
-/// plain.
-fn text_frame(source: &SourceSpec, raw: &RawTable, header: &Header) -> Result<DataFrame> {
+/// The text frame: `__file`, `__line`, one column per raw column the mapping reads (a file
+/// may carry hundreds of others, or a million by accident), numbers written the spreadsheet
+/// way made plain, and the constants that differ between the batch's files.
+fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
+    let source = batch.source();
     let numeric = numeric_columns(source, header);
     let mapped: std::collections::BTreeSet<usize> = source
         .columns
@@ -230,22 +275,43 @@ fn text_frame(source: &SourceSpec, raw: &RawTable, header: &Header) -> Result<Da
         .filter_map(|(_, h)| header.index(h))
         .chain(header.value_indices())
         .collect();
-    let mut columns = vec![frame::Column::new("__line".into(), raw.lines.clone())];
+    let rows: usize = batch.files.iter().map(|(_, _, raw)| raw.lines.len()).sum();
+    let mut files: Vec<u32> = Vec::with_capacity(rows);
+    let mut lines: Vec<i64> = Vec::with_capacity(rows);
+    for (i, _, raw) in &batch.files {
+        files.extend(std::iter::repeat_n(*i, raw.lines.len()));
+        lines.extend(raw.lines.iter().copied());
+    }
+    let mut columns = vec![
+        frame::Column::new("__file".into(), files),
+        frame::Column::new("__line".into(), lines),
+    ];
     let mut normalised = 0usize;
-    for (i, cells) in raw.cells.iter().enumerate().filter(|(i, _)| mapped.contains(i)) {
-        if !numeric.contains(&i) {
-            columns.push(frame::Column::new(raw_name(i).into(), cells.clone()));
-            continue;
+    for i in mapped {
+        let plain = numeric.contains(&i);
+        let mut cells: Vec<Option<String>> = Vec::with_capacity(rows);
+        for (_, _, raw) in &batch.files {
+            for c in &raw.cells[i] {
+                match c.as_deref().filter(|_| plain).and_then(plain_number) {
+                    Some(p) => {
+                        normalised += 1;
+                        cells.push(Some(p));
+                    }
+                    None => cells.push(c.clone()),
+                }
+            }
         }
-        let plain: Vec<Option<String>> = cells
+        columns.push(frame::Column::new(raw_name(i).into(), cells));
+    }
+    for k in &header.varying {
+        let value =
+            |s: &SourceSpec| s.constants.iter().find(|(c, _)| c == k).map(|(_, v)| v.clone());
+        let cells: Vec<Option<String>> = batch
+            .files
             .iter()
-            .map(|c| {
-                let p = c.as_deref().and_then(plain_number);
-                normalised += p.is_some() as usize;
-                p.or_else(|| c.clone())
-            })
+            .flat_map(|(_, s, raw)| std::iter::repeat_n(value(s), raw.lines.len()))
             .collect();
-        columns.push(frame::Column::new(raw_name(i).into(), plain));
+        columns.push(frame::Column::new(constant_name(k).into(), cells));
     }
     if normalised > 0 {
         tracing::info!(file = %source.display, cells = normalised, "numbers written with full-width digits or thousands separators read as plain numbers");
@@ -289,7 +355,7 @@ struct Typing<'a> {
 
 impl<'a> Typing<'a> {
     fn new(source: &'a SourceSpec) -> Self {
-        Typing { source, rules: Vec::new(), typed: vec![col("__line")], year: None }
+        Typing { source, rules: Vec::new(), typed: vec![col("__file"), col("__line")], year: None }
     }
 
     fn rule(&mut self, fail: Expr, id: &'static str, column: &str, raw: Expr, message: String) {
@@ -534,15 +600,10 @@ impl<'a> Typing<'a> {
         parsed
     }
 
-    /// One plan over the whole file: the typed columns and, per row, the first rule it breaks;
-    /// rows without one are accepted, the others become quarantine rows.
-    fn split(
-        self,
-        lf: frame::LazyFrame,
-        kept: &[ValueCol],
-        source: &SourceSpec,
-        raw: &RawTable,
-    ) -> Result<Typed> {
+    /// One plan over the batch's files: the typed columns and, per row, the first rule it
+    /// breaks; rows without one are accepted, the others become quarantine rows.
+    fn split(self, lf: frame::LazyFrame, kept: &[ValueCol], batch: &Batch) -> Result<Typed> {
+        let source = batch.source();
         let pick = |f: &dyn Fn(&Rule) -> Expr| {
             first_match(self.rules.iter().map(|r| (r.fail.clone(), f(r))).collect(), null_text())
         };
@@ -554,7 +615,9 @@ impl<'a> Typing<'a> {
             pick(&|r| lit(r.message.clone())).alias("__message"),
         ]);
         let all = frame::collect(lf.select(typed))?;
-        let keep_cols: Vec<Expr> = std::iter::once(col("__line"))
+        let keep_cols: Vec<Expr> = ["__file", "__line"]
+            .into_iter()
+            .map(col)
             .chain(
                 source
                     .table
@@ -573,13 +636,23 @@ impl<'a> Typing<'a> {
             .collect();
         let accepted =
             frame::collect(all.clone().lazy().filter(col("__rule").is_null()).select(keep_cols))?;
-        let quarantine = frame::collect(
-            all.lazy()
-                .filter(col("__rule").is_not_null())
-                .select(quarantine::select_exprs(&source.display, raw.sheet.as_deref())),
-        )?;
-        Ok(Typed { accepted, quarantine, values: kept.to_vec() })
+        let rejected = frame::collect(all.lazy().filter(col("__rule").is_not_null()))?;
+        let quarantined = per_file(&rejected, batch.files[0].0, batch.files.len())?;
+        let quarantine = frame::collect(quarantine::rows_of(rejected.lazy(), batch.names))?;
+        Ok(Typed { accepted, quarantine, values: kept.to_vec(), quarantined })
     }
+}
+
+/// Rows of `rows` (with `__file`) per file of a batch whose files are `first..first + n`.
+pub fn per_file(rows: &DataFrame, first: u32, n: usize) -> Result<Vec<u64>> {
+    let mut counts = vec![0u64; n];
+    for f in frame::ints(rows, "__file")?.into_iter().flatten() {
+        if let Some(c) = usize::try_from(f - i64::from(first)).ok().and_then(|k| counts.get_mut(k))
+        {
+            *c += 1;
+        }
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]

@@ -100,6 +100,9 @@ pub enum RegionsBy {
 /// One input file, ready to ingest.
 #[derive(Clone, Debug)]
 pub struct SourceSpec {
+    /// Which `[[sources]]` entry of the pipeline file it comes from (files of one entry are
+    /// typed together where their headers agree).
+    pub entry: usize,
     pub path: PathBuf,
     /// The path as the pipeline file names it (after `{year}` expansion), for messages.
     pub display: String,

@@ -58,7 +58,7 @@ pub(super) fn resolve(
     let dir = ctx.dir();
     let mappings = mappings(ctx, raw, included)?;
     let mut sources = Vec::new();
-    for source in &raw.sources {
+    for (entry, source) in raw.sources.iter().enumerate() {
         let mapping_name = source.mapping.get_ref();
         let (mapping, from) = mappings.get(mapping_name.as_str()).ok_or_else(|| {
             ctx.err(
@@ -67,7 +67,7 @@ pub(super) fn resolve(
             )
         })?;
         for (display, year) in expanded(ctx, raw, source, (first, last))? {
-            let at = Source { ctx, mapping_ctx: from, dir: &dir, display };
+            let at = Source { ctx, mapping_ctx: from, dir: &dir, display, entry };
             sources.push(resolve_source(&at, source, mapping, year, last_grade)?);
         }
     }
@@ -81,6 +81,7 @@ struct Source<'a> {
     mapping_ctx: &'a Ctx<'a>,
     dir: &'a Path,
     display: String,
+    entry: usize,
 }
 
 /// A source's paths: `{year}` over its years, each `[expand]` placeholder over its values.
@@ -191,6 +192,7 @@ fn resolve_source(
     }
     check_keys(mctx, table, mapping, &columns, &constants, &values)?;
     Ok(SourceSpec {
+        entry: at.entry,
         path,
         display,
         format,
