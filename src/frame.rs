@@ -163,6 +163,12 @@ pub fn sort_by(frame: LazyFrame, by: &[&str]) -> LazyFrame {
 }
 
 /// A text column from optional strings.
+/// A text column from borrowed or owned cells, copied once into polars' own buffers.
+pub fn text_column_of(name: &str, values: &[Option<std::borrow::Cow<str>>]) -> Column {
+    let chunked: polars::prelude::StringChunked = values.iter().map(|v| v.as_deref()).collect();
+    Column::new(name.into(), polars::prelude::IntoSeries::into_series(chunked))
+}
+
 pub fn text_column(name: &str, values: Vec<Option<String>>) -> Column {
     Column::new(name.into(), values)
 }

@@ -51,13 +51,18 @@ pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> R
     for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
         let mut new: Vec<LazyFrame> = Vec::new();
         for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
+            let started = std::time::Instant::now();
             new.extend(rows(family, pipeline, tables, &hierarchy, &base)?);
+            let ids = family.ids();
+            tracing::debug!(family = family.table(), first = ?ids.first(), millis = started.elapsed().as_millis() as u64, "planned");
         }
         if new.is_empty() {
             continue;
         }
+        let started = std::time::Instant::now();
         let parts: Vec<LazyFrame> = all.take().into_iter().chain(new).collect();
         base = frame::collect(frame::concat(parts)?)?;
+        tracing::debug!(phase = ?phase, rows = base.height(), millis = started.elapsed().as_millis() as u64, "computed");
         all = Some(base.clone().lazy());
     }
     let all = match all {

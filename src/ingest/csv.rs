@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::read::{RawTable, assemble};
+use super::read::{Assembler, RawTable};
 use crate::decode::decode;
 use crate::error::{Error, Result};
 use crate::spec::SourceSpec;
@@ -31,10 +31,12 @@ pub(super) fn read_csv(
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
+    let mut table = Assembler::new(path, header_row, None, "");
     let mut lines = Lines::default();
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::Input {
+    let mut record = csv::StringRecord::new();
+    let mut index = 0usize;
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| Error::Input {
             file: path.to_path_buf(),
             location: e
                 .position()
@@ -42,13 +44,18 @@ pub(super) fn read_csv(
                 .unwrap_or_default(),
             message: format!("CSV record {} cannot be parsed: {e}", index + 1),
         })?;
+        if !more {
+            break;
+        }
+        index += 1;
         let line = record
             .position()
             .map(|p| lines.line_at(text, p.byte() as usize))
-            .unwrap_or(index as i64 + 1);
-        rows.push((line, record.iter().map(str::to_string).collect::<Vec<_>>()));
+            .unwrap_or(index as i64);
+        let fields: Vec<&str> = record.iter().collect();
+        table.push(line, &fields)?;
     }
-    assemble(path, rows, header_row, None, "")
+    table.finish()
 }
 
 /// Line numbers from byte offsets, counting "\r\n", "\n" and a lone "\r" as one line break

@@ -106,7 +106,7 @@ pub fn read_file(
     let raw = raw_table(source, bytes)?;
     let (rows_read, encoding, sheet) = (raw.rows_read as u64, raw.encoding, raw.sheet.clone());
     let unmapped = rows::unmapped(source, &raw);
-    let names = quarantine::names(&[(source.display.clone(), sheet.clone())])?;
+    let names = quarantine::names(0, &[(source.display.clone(), sheet.clone())])?;
     let early = quarantine::from_rejected(&source.display, &raw.rejected)?;
     let batch = rows::Batch { files: vec![(0, source, raw)], names: &names };
     let t = rows::type_batch(&batch, code_map, years)?;
@@ -186,25 +186,27 @@ pub fn ingest(
         if sources.is_empty() {
             continue;
         }
-        let files = read_files(&sources, &bar)?;
-        let names = quarantine::names(
-            &files
-                .iter()
-                .map(|f| (f.source.display.clone(), f.raw.sheet.clone()))
-                .collect::<Vec<_>>(),
-        )?;
         let mut typed = Vec::new();
         let mut first = 0u32;
-        for batch in batches(files) {
-            for f in &batch {
-                unmapped.add(rows::unmapped(f.source, &f.raw), &f.source.display);
+        for group in groups(&sources) {
+            for batch in batches(read_files(group, &bar)?) {
+                for f in &batch {
+                    unmapped.add(rows::unmapped(f.source, &f.raw), &f.source.display);
+                }
+                let names = quarantine::names(first, &displays(&batch))?;
+                let n = batch.len() as u32;
+                let (t, rejected) =
+                    type_files(batch, (first, &names), &code_map, pipeline.data_years)?;
+                first += n;
+                quarantine.push(rejected);
+                typed.push(t);
             }
-            let n = batch.len() as u32;
-            let (t, rejected) = type_files(batch, (first, &names), &code_map, pipeline.data_years)?;
-            first += n;
-            quarantine.push(rejected);
-            typed.push(t);
         }
+        let every: Vec<(String, Option<String>)> = typed
+            .iter()
+            .flat_map(|t| t.reports.iter().map(|r| (r.path.clone(), r.sheet.clone())))
+            .collect();
+        let names = quarantine::names(0, &every)?;
         let staged = stage_table(pipeline, table, typed, &names, &mut done, &mut quarantine)?;
         done.tables.insert(table.name, staged);
     }
@@ -284,18 +286,57 @@ fn read_files<'a>(
         .collect()
 }
 
-/// The files typed together: consecutive files of one `[[sources]]` entry with the same header.
+/// Bytes of input read (and held as text) at once, at most (a single larger file is read alone).
+const GROUP_BYTES: u64 = 256 << 20;
+
+/// The sources of a table in groups read together: consecutive files of one `[[sources]]`
+/// entry, up to [`GROUP_BYTES`] of input.
+fn groups<'s, 'a>(sources: &'s [&'a SourceSpec]) -> Vec<&'s [&'a SourceSpec]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, s) in sources.iter().enumerate() {
+        let size = std::fs::metadata(&s.path).map_or(0, |m| m.len());
+        if i > start && (s.entry != sources[start].entry || bytes + size > GROUP_BYTES) {
+            out.push(&sources[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < sources.len() {
+        out.push(&sources[start..]);
+    }
+    out
+}
+
+/// (display, sheet) of each file of a batch.
+fn displays(batch: &[ReadFile]) -> Vec<(String, Option<String>)> {
+    batch.iter().map(|f| (f.source.display.clone(), f.raw.sheet.clone())).collect()
+}
+
+/// Rows typed in one plan at most: enough that a plan's fixed cost is spread thin, few enough
+/// that a batch's text stays small beside the typed tables.
+const BATCH_ROWS: usize = 500_000;
+
+/// The files typed together: consecutive files of one `[[sources]]` entry with the same header,
+/// up to [`BATCH_ROWS`] rows.
 fn batches(files: Vec<ReadFile>) -> Vec<Vec<ReadFile>> {
     let mut out: Vec<Vec<ReadFile>> = Vec::new();
+    let mut rows = 0;
     for f in files {
+        let n = f.raw.lines.len();
         match out.last_mut() {
             Some(batch)
                 if batch[0].source.entry == f.source.entry
-                    && batch[0].raw.headers == f.raw.headers =>
+                    && batch[0].raw.headers == f.raw.headers
+                    && rows + n <= BATCH_ROWS =>
             {
+                rows += n;
                 batch.push(f);
             }
-            _ => out.push(vec![f]),
+            _ => {
+                rows = n;
+                out.push(vec![f]);
+            }
         }
     }
     out

@@ -74,11 +74,11 @@ pub fn from_rejected(file: &str, rows: &[Rejected]) -> Result<DataFrame> {
     ])
 }
 
-/// The table of a table's files that quarantine rows name: `__file` (the index every typed row
-/// carries), `__source_file`, `__sheet`.
-pub fn names(files: &[(String, Option<String>)]) -> Result<DataFrame> {
+/// The files quarantine rows name: `__file` (the index every typed row carries; `first` for the
+/// first of `files`, then in order), `__source_file`, `__sheet`.
+pub fn names(first: u32, files: &[(String, Option<String>)]) -> Result<DataFrame> {
     frame(vec![
-        Column::new("__file".into(), (0..files.len() as u32).collect::<Vec<_>>()),
+        Column::new("__file".into(), (first..first + files.len() as u32).collect::<Vec<_>>()),
         Column::new("__source_file".into(), files.iter().map(|f| f.0.clone()).collect::<Vec<_>>()),
         Column::new("__sheet".into(), files.iter().map(|f| f.1.clone()).collect::<Vec<_>>()),
     ])

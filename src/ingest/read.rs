@@ -7,6 +7,43 @@ use std::path::Path;
 use super::quarantine::Rejected;
 use crate::error::{Error, Result};
 
+/// One column of text cells stored end to end in one buffer: no allocation per cell, so a
+/// file's cells take about its own size plus four bytes each. An empty cell is "no value".
+#[derive(Debug, Default, Clone)]
+pub struct TextColumn {
+    text: String,
+    /// Where each cell ends in `text` (it starts where the one before ends).
+    ends: Vec<u32>,
+}
+
+impl TextColumn {
+    /// Append a cell (trimmed by the caller); "" is no value. A column past 4 GiB of text is
+    /// refused by the caller's limits long before.
+    pub fn push(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The cell at `i`, `None` when empty.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..end).filter(|c| !c.is_empty())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
 /// A raw file as text cells.
 #[derive(Debug, Default)]
 pub struct RawTable {
@@ -14,8 +51,8 @@ pub struct RawTable {
     pub headers: Vec<String>,
     /// One entry per accepted record: its 1-based line (CSV) or row (XLSX).
     pub lines: Vec<i64>,
-    /// Column-major cells; `None` for an empty cell.
-    pub cells: Vec<Vec<Option<String>>>,
+    /// Column-major cells, trimmed.
+    pub cells: Vec<TextColumn>,
     /// Records rejected while reading (before typing).
     pub rejected: Vec<Rejected>,
     /// Data records read below the header, accepted or not.
@@ -37,9 +74,14 @@ impl RawTable {
         if markers.is_empty() {
             return;
         }
-        for cell in self.cells.iter_mut().flatten() {
-            if cell.as_deref().is_some_and(|c| markers.iter().any(|m| m == c)) {
-                *cell = None;
+        let marked = |c: Option<&str>| c.is_some_and(|c| markers.iter().any(|m| m == c));
+        for column in &mut self.cells {
+            if column.iter().any(marked) {
+                let mut rebuilt = TextColumn::default();
+                for cell in column.iter() {
+                    rebuilt.push(if marked(cell) { "" } else { cell.unwrap_or("") });
+                }
+                *column = rebuilt;
             }
         }
     }
@@ -52,44 +94,99 @@ pub const XLSX_READER_FAILED: &str = "the XLSX reader failed on this workbook";
 /// Rows kept to look for a header that is not where `header_row` says.
 const PREVIEW_ROWS: usize = 30;
 
-pub(super) fn assemble(
-    path: &Path,
-    rows: Vec<(i64, Vec<String>)>,
+/// A raw file's rows, fed one at a time as the reader parses them (no copy of the whole file
+/// as rows): titles above the header, the header, then the records, aligned with the header
+/// or set aside.
+pub(super) struct Assembler<'a> {
+    path: &'a Path,
     header_row: usize,
-    sheet: Option<&str>,
-    note: &str,
-) -> Result<RawTable> {
-    let preview: Vec<(usize, Vec<String>)> =
-        rows.iter().take(PREVIEW_ROWS).enumerate().map(|(i, (_, c))| (i + 1, c.clone())).collect();
-    let mut rows = rows.into_iter();
-    let Some((header_line, header_cells)) = header_row.checked_sub(1).and_then(|n| rows.nth(n))
-    else {
-        return Err(Error::Input {
-            file: path.to_path_buf(),
-            location: String::new(),
-            message: format!("file has no header row (expected at row {header_row})"),
-        });
-    };
-    let headers = header_names(path, &header_cells, header_line, note)?;
-    let width = headers.len();
-    let mut table =
-        RawTable { headers, cells: vec![Vec::new(); width], preview, ..RawTable::default() };
-    for (line, mut cells) in rows {
-        table.rows_read += 1;
-        if cells.len() > width && cells[width..].iter().all(|c| c.trim().is_empty()) {
-            cells.truncate(width);
+    sheet: Option<&'a str>,
+    note: &'a str,
+    /// Rows seen so far.
+    position: usize,
+    header_line: i64,
+    table: Option<RawTable>,
+    preview: Vec<(usize, Vec<String>)>,
+}
+
+impl<'a> Assembler<'a> {
+    pub(super) fn new(
+        path: &'a Path,
+        header_row: usize,
+        sheet: Option<&'a str>,
+        note: &'a str,
+    ) -> Self {
+        Assembler {
+            path,
+            header_row,
+            sheet,
+            note,
+            position: 0,
+            header_line: 0,
+            table: None,
+            preview: Vec::new(),
         }
-        if let Some((raw, rule, message)) = misaligned(&cells, &table.headers, header_line, line) {
+    }
+
+    /// The next row of the file, at `line`.
+    pub(super) fn push(&mut self, line: i64, cells: &[&str]) -> Result<()> {
+        self.position += 1;
+        if self.position <= PREVIEW_ROWS {
+            self.preview.push((self.position, cells.iter().map(|c| c.to_string()).collect()));
+        }
+        match self.position.cmp(&self.header_row) {
+            std::cmp::Ordering::Less => Ok(()),
+            std::cmp::Ordering::Equal => {
+                let cells: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+                let headers = header_names(self.path, &cells, line, self.note)?;
+                let width = headers.len();
+                self.header_line = line;
+                self.table = Some(RawTable {
+                    headers,
+                    cells: vec![TextColumn::default(); width],
+                    ..RawTable::default()
+                });
+                Ok(())
+            }
+            std::cmp::Ordering::Greater => {
+                self.record(line, cells);
+                Ok(())
+            }
+        }
+    }
+
+    fn record(&mut self, line: i64, cells: &[&str]) {
+        let (header_line, sheet) = (self.header_line, self.sheet);
+        let Some(table) = self.table.as_mut() else { return };
+        table.rows_read += 1;
+        let width = table.headers.len();
+        let cells = if cells.len() > width && cells[width..].iter().all(|c| c.trim().is_empty()) {
+            &cells[..width]
+        } else {
+            cells
+        };
+        if let Some((raw, rule, message)) = misaligned(cells, &table.headers, header_line, line) {
             table.rejected.push(Rejected::new(line, sheet, "", &raw, rule, message));
-            continue;
+            return;
         }
         table.lines.push(line);
         for (column, cell) in table.cells.iter_mut().zip(cells) {
-            let trimmed = cell.trim();
-            column.push(if trimmed.is_empty() { None } else { Some(trimmed.to_string()) });
+            column.push(cell.trim());
         }
     }
-    Ok(table)
+
+    /// The table, once every row is in.
+    pub(super) fn finish(self) -> Result<RawTable> {
+        let Some(mut table) = self.table else {
+            return Err(Error::Input {
+                file: self.path.to_path_buf(),
+                location: String::new(),
+                message: format!("file has no header row (expected at row {})", self.header_row),
+            });
+        };
+        table.preview = self.preview;
+        Ok(table)
+    }
 }
 
 /// The header's names, trimmed, trailing empty ones dropped; a name given twice is an error.
@@ -119,7 +216,7 @@ fn header_names(path: &Path, cells: &[String], line: i64, note: &str) -> Result<
 
 /// Why a record cannot be aligned with the header, if it cannot: (raw record, rule, message).
 fn misaligned(
-    cells: &[String],
+    cells: &[&str],
     headers: &[String],
     header_line: i64,
     line: i64,
@@ -130,8 +227,7 @@ fn misaligned(
     }
     // Two exports pasted into one file: the second one's header (and byte-order mark) sits
     // among the data.
-    let is_header =
-        |(c, h): (&String, &String)| c.trim().trim_start_matches('\u{feff}').trim() == h;
+    let is_header = |(c, h): (&&str, &String)| c.trim().trim_start_matches('\u{feff}').trim() == h;
     if cells.len() == width && cells.iter().zip(headers).all(is_header) {
         let message =
             format!("the header row again (line {header_line}): two files pasted into one?");

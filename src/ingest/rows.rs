@@ -289,19 +289,19 @@ fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
     let mut normalised = 0usize;
     for i in mapped {
         let plain = numeric.contains(&i);
-        let mut cells: Vec<Option<String>> = Vec::with_capacity(rows);
+        let mut cells: Vec<Option<std::borrow::Cow<str>>> = Vec::with_capacity(rows);
         for (_, _, raw) in &batch.files {
-            for c in &raw.cells[i] {
-                match c.as_deref().filter(|_| plain).and_then(plain_number) {
+            for c in raw.cells[i].iter() {
+                match c.filter(|_| plain).and_then(plain_number) {
                     Some(p) => {
                         normalised += 1;
-                        cells.push(Some(p));
+                        cells.push(Some(p.into()));
                     }
-                    None => cells.push(c.clone()),
+                    None => cells.push(c.map(Into::into)),
                 }
             }
         }
-        columns.push(frame::Column::new(raw_name(i).into(), cells));
+        columns.push(frame::text_column_of(&raw_name(i), &cells));
     }
     for k in &header.varying {
         let value =

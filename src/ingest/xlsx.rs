@@ -6,7 +6,7 @@ use std::path::Path;
 
 use calamine::{DataRef, Reader, SheetVisible, Xlsx};
 
-use super::read::{RawTable, XLSX_READER_FAILED, assemble};
+use super::read::{Assembler, RawTable, XLSX_READER_FAILED};
 use crate::error::{Error, Result};
 use crate::spec::SourceSpec;
 
@@ -55,7 +55,12 @@ pub(super) fn read_xlsx(
             merged_in_header.join(", ")
         )
     };
-    let mut table = assemble(path, rows, header_row, Some(&name), &note)?;
+    let mut assembler = Assembler::new(path, header_row, Some(&name), &note);
+    for (line, cells) in &rows {
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        assembler.push(*line, &cells)?;
+    }
+    let mut table = assembler.finish()?;
     table.sheet = Some(name);
     table.header_note = note;
     Ok(table)
