@@ -64,6 +64,8 @@ def files(delivery, pattern):
 def read(con, name, paths, scratch):
     """One table of text columns from every file of a kind, with the file's year where its name
     has one."""
+    if not paths:
+        return
     selects = []
     for p in paths:
         year = "".join(ch for ch in p.stem if ch.isdigit())[-4:]

@@ -57,7 +57,9 @@ Spark, pandas and R, which have them:
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = EXAMPLES)]
 pub struct Args {
-    /// One read-only SQL statement (SELECT, WITH, EXPLAIN, SHOW TABLES, DESCRIBE <table>).
+    /// One read-only SQL statement (SELECT, WITH, EXPLAIN, SHOW TABLES, DESCRIBE <table>); it may
+    /// open with `--` comments.
+    #[arg(allow_hyphen_values = true)]
     sql: String,
     /// A run folder (default: the latest run of the only pipeline under --out).
     run: Option<PathBuf>,

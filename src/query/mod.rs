@@ -97,6 +97,7 @@ pub fn answer(run: &Path, sql: &str) -> Result<DataFrame> {
         Asked::ShowTables => show_tables(&tables),
         Asked::Describe(name) => describe(&tables, &name),
         Asked::Query => {
+            let sql = &with_dotted_names(sql)?;
             let plans = tables
                 .iter()
                 .map(|(name, file)| Ok((name.clone(), frame::read_parquet(file)?.lazy())))
@@ -104,6 +105,26 @@ pub fn answer(run: &Path, sql: &str) -> Result<DataFrame> {
             frame::sql(&plans, sql)
         }
     }
+}
+
+/// The statement with every table named `staging.<table>` unquoted (as Spark SQL would read a
+/// database's table) quoted as the one name polars SQL registers, so the same SQL runs in both.
+fn with_dotted_names(sql: &str) -> Result<String> {
+    use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, visit_relations_mut};
+    let mut statements = Parser::parse_sql(&GenericDialect {}, sql)
+        .map_err(|e| Error::Usage(format!("SQL: {e}")))?;
+    let _ = visit_relations_mut(&mut statements, |name: &mut ObjectName| {
+        let parts: Vec<&Ident> = name.0.iter().filter_map(|p| p.as_ident()).collect();
+        if let [schema, table] = parts.as_slice()
+            && schema.quote_style.is_none()
+            && schema.value == "staging"
+        {
+            let joined = Ident::with_quote('"', format!("staging.{}", table.value));
+            *name = ObjectName(vec![ObjectNamePart::Identifier(joined)]);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    Ok(statements.iter().map(ToString::to_string).collect::<Vec<_>>().join(";\n"))
 }
 
 fn show_tables(tables: &[(String, PathBuf)]) -> Result<DataFrame> {

@@ -169,3 +169,29 @@ fn a_reader_that_goes_away_ends_the_verb_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn an_indicator_family_as_portable_sql_gives_the_published_values() {
+    // docs/scale-out.md: the form in which a distributed engine (Spark SQL) takes over a family.
+    // The preschool GER of every county and city of the Guangxi sample, computed in SQL from
+    // the run's canonical tables and division table, equals what edustat published, numerator
+    // and denominator included.
+    let run = super::common::guangxi_run();
+    let sql = std::fs::read_to_string(repo().join("docs/scale-out/ger_preschool.sql")).unwrap();
+    let answer = edustat::query::answer(run, &sql).unwrap();
+    let published = edustat::frame::read_parquet(&run.join("indicators.parquet")).unwrap();
+    let years = edustat::frame::ints(&answer, "year").unwrap();
+    let regions = super::common::texts(&answer, "region_code");
+    let values = edustat::frame::floats(&answer, "value").unwrap();
+    let numerators = edustat::frame::floats(&answer, "numerator").unwrap();
+    let denominators = edustat::frame::floats(&answer, "denominator").unwrap();
+    // 111 counties and 14 cities, 2017-2020.
+    assert_eq!(answer.height(), (111 + 14) * 4);
+    for i in 0..answer.height() {
+        let year = years[i].unwrap() as i32;
+        let row = super::common::indicator(&published, "ger_preschool", year, &regions[i], "total")
+            .unwrap_or_else(|| panic!("{year} {}", regions[i]));
+        assert!(super::common::close(row.value, values[i].unwrap()), "{year} {}", regions[i]);
+        assert_eq!((row.numerator, row.denominator), (numerators[i], denominators[i]));
+    }
+}
