@@ -141,6 +141,12 @@ pub fn unpivot(
     })
 }
 
+/// `frame` evaluated once however many plans read it: a plan a family reads twice (summed in
+/// total and by area, paired and checked for coverage) without its scans and joins run twice.
+pub fn shared(frame: LazyFrame) -> LazyFrame {
+    frame.cache()
+}
+
 /// Distinct rows, first occurrence kept, order kept.
 pub fn distinct(frame: LazyFrame) -> LazyFrame {
     frame.unique_stable(None, UniqueKeepStrategy::First)

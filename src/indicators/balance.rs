@@ -16,7 +16,7 @@ use crate::tables::Tables;
 /// one row per (year, from_code, stage, __resource) with `__cv`, `__sd`, `__mean`, `__n`.
 pub fn cv(rows: LazyFrame) -> Result<LazyFrame> {
     let keys = [col("year"), col("from_code"), col("stage"), col("__resource")];
-    let rows = rows.filter(col("__p").gt(lit(0.0)).and(col("__r").is_not_null()));
+    let rows = frame::shared(rows.filter(col("__p").gt(lit(0.0)).and(col("__r").is_not_null())));
     let totals = rows.clone().group_by(keys.clone()).agg([
         col("__p").sum().alias("__p_sum"),
         col("__r").sum().alias("__r_sum"),
@@ -77,8 +77,11 @@ fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<LazyFrame> {
         .group_by([col("year"), col("school_id")])
         .agg([col("enrolled").cast(DataType::Float64).sum().alias("__p_school")]);
     let base = frame::inner_join(per_stage, per_school, &["year", "school_id"]);
-    let base = frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"])
-        .with_column(col("region_code").alias("from_code"));
+    // Read once per resource: evaluated once.
+    let base = frame::shared(
+        frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"])
+            .with_column(col("region_code").alias("from_code")),
+    );
     let teachers = tables.get("teachers").map(|t| t.clone().lazy());
     let mut parts = Vec::new();
     for (id, column, per) in &spec.resources {

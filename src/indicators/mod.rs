@@ -148,6 +148,7 @@ pub fn totals(
     hierarchy: &Hierarchy,
     years: (i32, i32),
 ) -> Result<LazyFrame> {
+    let data = frame::shared(data);
     let reported =
         data.clone().filter(col("__n").is_not_null()).select([col("year"), col("from_code")]);
     let coverage = hierarchy.coverage(reported, &["year"]);
@@ -426,7 +427,7 @@ pub fn paired(
     extra: &[&str],
 ) -> Result<LazyFrame> {
     let both = col("__num").is_not_null().and(col("__den").is_not_null());
-    let data = data.with_columns([
+    let data = frame::shared(data).with_columns([
         when(both.clone()).then(col("__num")).otherwise(null_f64()).alias("__pnum"),
         when(both.clone()).then(col("__den")).otherwise(null_f64()).alias("__pden"),
         col("__num")
@@ -506,7 +507,7 @@ pub fn ratio(
     count_flags: &[(&str, &str)],
 ) -> Result<LazyFrame> {
     let extra: Vec<&str> = count_flags.iter().map(|(c, _)| *c).collect();
-    let joined = paired(data, &["area"], hierarchy, &extra)?;
+    let joined = frame::shared(paired(data, &["area"], hierarchy, &extra)?);
     let total = joined.clone().filter(col("area").eq(lit("total"))).select([
         col("year"),
         col("region_code"),

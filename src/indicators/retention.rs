@@ -23,11 +23,11 @@ fn enrolment_view(tables: &Tables) -> Result<Option<LazyFrame>> {
     let mut parts = Vec::new();
     let located = tables.get("enrolment").and_then(|e| scope::located(frame::lazy(e), tables));
     if let Some(located) = located {
-        parts.push(
+        parts.push(frame::shared(
             located
                 .group_by(keys.clone())
                 .agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>()),
-        );
+        ));
     }
     if let Some(regional) = tables.get("regional_enrolment") {
         let regional = regional
@@ -53,7 +53,7 @@ fn enrolment_view(tables: &Tables) -> Result<Option<LazyFrame>> {
     if parts.is_empty() {
         return Ok(None);
     }
-    Ok(Some(frame::concat(parts)?))
+    Ok(Some(frame::shared(frame::concat(parts)?)))
 }
 
 /// A measure of a stage per year and region (all grades summed).

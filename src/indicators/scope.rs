@@ -58,6 +58,7 @@ pub fn by_region(
     });
     match (school, regional) {
         (Some(s), Some(r)) => {
+            let s = frame::shared(s);
             let covered =
                 frame::distinct(s.clone().select([col("year"), col("from_code"), col("stage")]));
             let r = frame::anti_join(r, covered, &["year", "from_code", "stage"]);
@@ -77,6 +78,7 @@ pub fn by_area(
     names: &[&str],
     by_area: bool,
 ) -> LazyFrame {
+    let rows = frame::shared(rows);
     let mut fine_keys: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     fine_keys.push(col("area"));
     let mut order = fine_keys.clone();
