@@ -33,6 +33,10 @@ pub use error::{Error, Result};
 /// The edustat version written into every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The git commit the binary was built from (12 hex digits; `unknown` when built outside a git
+/// checkout), shown by `--version` and written into every manifest.
+pub const COMMIT: &str = env!("EDUSTAT_COMMIT");
+
 /// Version of the output layout (columns and types of the published tables). 2: `checks.parquet`
 /// gained `severity`. 3: `targets.parquet` gained a row per region of a 县县 target and the
 /// columns region_level, target_region, applies_to, regions_meeting, regions_assessed; statuses

@@ -16,6 +16,10 @@ pub struct Manifest {
     pub started_at: String,
     pub finished_at: String,
     pub edustat_version: String,
+    /// The git commit of the edustat that wrote the run (`unknown` when built outside git;
+    /// absent from manifests written before it was recorded).
+    #[serde(default)]
+    pub edustat_commit: String,
     pub schema_version: String,
     pub spec_hash: String,
     /// Fingerprint of everything the run read: equal fingerprints, equal outputs.

@@ -80,7 +80,7 @@ impl DivisionTable {
         let path = &pipeline.divisions;
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let file = InputFile {
-            path: path.display().to_string(),
+            path: pipeline.divisions_display.clone(),
             bytes: bytes.len() as u64,
             sha256: crate::digest::sha256(&bytes),
         };
@@ -170,6 +170,7 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
         started_at: started_at.to_rfc3339(),
         finished_at: chrono::Utc::now().to_rfc3339(),
         edustat_version: crate::VERSION.into(),
+        edustat_commit: crate::COMMIT.into(),
         schema_version: crate::SCHEMA_VERSION.into(),
         spec_hash: pipeline.spec_hash.clone(),
         fingerprint: run_print,
@@ -308,6 +309,9 @@ impl Publishing<'_> {
 pub struct Validation {
     pub ingested: Ingested,
     pub checks: Vec<Check>,
+    /// Each input's path as the pipeline file names it (the form of reports and quarantine
+    /// rows) → as the user would type it from the working directory.
+    pub shown: BTreeMap<String, String>,
 }
 
 /// Ingest and run the gates; publish nothing, take no lock, reuse nothing.
@@ -326,5 +330,10 @@ fn validate_stages(
     let ingested = ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?;
     let indicator_frame = indicators::compute(&pipeline, &ingested.tables, &divisions)?;
     let checks = gates::checks(&pipeline, &ingested, &indicator_frame, &divisions)?;
-    Ok(Validation { ingested, checks })
+    let shown = pipeline
+        .sources
+        .iter()
+        .map(|s| (s.display.clone(), s.path.display().to_string()))
+        .collect();
+    Ok(Validation { ingested, checks, shown })
 }

@@ -8,7 +8,15 @@ use std::path::PathBuf;
 
 use crate::error::Result;
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat baseline out/guangxi-2018-2020/latest -o tests/baselines/guangxi-2018-2020
+      refresh the committed baseline after an intended change (review its diff)
+  edustat baseline -o /tmp/today
+      the latest run under out/";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The run folder (default: the latest run of the only pipeline under --out).
     run: Option<PathBuf>,

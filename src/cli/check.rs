@@ -10,7 +10,17 @@ use super::diff::Format;
 use crate::diff::{self, Snapshot, Tolerances};
 use crate::error::{Error, Result};
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat check --baseline tests/baselines/guangxi-2018-2020
+      the latest run under out/ against the baseline, with the pipeline file's [check]
+      tolerances; exit 4 on a regression (CI fails the job)
+  edustat check --baseline tests/baselines/guangxi-2018-2020 out/guangxi-2018-2020/latest \\
+      --pipeline pipelines/guangxi-2018-2020.toml
+      a given run, with the tolerances of a given pipeline file";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The baseline folder (written by `edustat baseline`).
     #[arg(long)]

@@ -28,7 +28,17 @@ impl Format {
     }
 }
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat diff out/guangxi-2018-2020/runs/<yesterday> out/guangxi-2018-2020/latest
+      which indicators moved overnight, the largest moves first, and which inputs changed
+  edustat diff tests/baselines/guangxi-2018-2020 out/guangxi-2018-2020/latest --format markdown
+      against the committed baseline, as a table for a pull request
+  edustat diff out/guangxi-2018-2020/runs/<a> out/guangxi-2018-2020/runs/<b> --format json > moved.json
+      for scripts: the same content as one JSON document";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The earlier run folder (or a baseline folder).
     old: PathBuf,

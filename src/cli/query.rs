@@ -14,7 +14,7 @@ Tables: indicators, targets, catalogue, quarantine, checks, and staging.<table> 
 input rows, e.g. staging.schools). `SHOW TABLES` lists them; `DESCRIBE indicators` gives the
 columns and every indicator of the run with its names and unit. Only reading statements run.
 
-Questions planners ask (the Guangxi sample's indicator ids):
+Examples: questions planners ask (the Guangxi sample's indicator ids).
 
   Counties below the preschool target (90%) in 2020, lowest first:
     edustat query \"SELECT region_code, region_name, value FROM indicators

@@ -16,7 +16,9 @@ use crate::run::Options;
 pub enum Progress {
     /// Bars when stderr is a terminal.
     Auto,
+    /// No bars (cron, CI).
     Never,
+    /// Bars even when stderr is not a terminal.
     Always,
 }
 
@@ -30,7 +32,21 @@ impl Progress {
     }
 }
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat run pipelines/guangxi-2018-2020.toml
+      ingest, compute, assess and publish into out/guangxi-2018-2020/runs/<run-id>; an
+      unchanged rerun recomputes nothing and says so
+  edustat run pipelines/guangxi-2018-2020.toml --force
+      recompute everything, even when no input changed
+  edustat run pipelines/guangxi-2018-2020.toml --progress never --log-format json 2>> nightly.log
+      from cron: no progress bars, one JSON object per log line (text logs carry no colour
+      unless stderr is a terminal; --color always forces it)
+  edustat run pipelines/national-2016-2020.toml --out /data/edustat
+      publish under another output folder";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The pipeline file.
     pipeline: PathBuf,

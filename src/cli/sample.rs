@@ -7,7 +7,19 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat sample --preset guangxi --scale 0.05 --seed 2018 -o data-samples/guangxi
+      the bundled Guangxi sample, byte for byte
+  edustat sample --preset guangxi --scale 1.0 --seed 2018 -o /tmp/guangxi
+      a full-size province (24,202 schools in 2020)
+  edustat sample --preset national --scale 0.01 --seed 2018 -o data-samples/national
+      31 provinces in folders by code, 2011-2020
+  edustat sample --preset national --scale 0.01 --seed 2018 --provinces 450000,640000 -o /tmp/two
+      two provinces, each exactly as in the whole sample";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// What to imitate: `guangxi` (one province, 2017–2020, with its catalogue of bad rows) or
     /// `national` (31 provincial deliveries in folders by code, 2011–2020, one division table).

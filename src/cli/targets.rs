@@ -10,7 +10,19 @@ use crate::frame::{self, DataFrame};
 use crate::query::output::aligned;
 use crate::report::figure;
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat targets
+      the latest run under out/: every target on the region the plan addresses
+  edustat targets --status off_track
+      only the targets behind their trajectory
+  edustat targets --level county --status off_track --indicator super_large_class_share_compulsory
+      the counties behind on a 县县 target
+  edustat targets out/guangxi-2018-2020/runs/<run-id>
+      an earlier run";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// A run folder (default: the latest run of the only pipeline under --out).
     run: Option<PathBuf>,

@@ -7,7 +7,16 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat validate pipelines/guangxi-2018-2020.toml
+      rows read, accepted and quarantined per file, the first 20 quarantined rows and the
+      failed quality gates; writes nothing; exit 3 when a gate fails
+  edustat validate pipelines/guangxi-2018-2020.toml --show 200 > quarantine.txt
+      the first 200 quarantined rows, each with its file, line, rule, column and value";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The pipeline file.
     pipeline: PathBuf,
@@ -25,10 +34,11 @@ pub struct Args {
 pub fn execute(args: Args) -> Result<()> {
     let v = crate::run::validate(&args.pipeline, args.progress.enabled(), args.allow_outside)?;
     say!("{:<60} {:>9} {:>9} {:>11}", "file", "read", "accepted", "quarantined")?;
+    let shown = |path: &str| v.shown.get(path).cloned().unwrap_or_else(|| path.to_string());
     for f in &v.ingested.files {
         say!(
             "{:<60} {:>9} {:>9} {:>11}",
-            f.path,
+            shown(&f.path),
             f.rows_read,
             f.rows_accepted,
             f.rows_quarantined
@@ -51,7 +61,7 @@ pub fn execute(args: Args) -> Result<()> {
         for i in 0..q.height().min(args.show) {
             say!(
                 "  {}:{} [{}] {} = {:?}: {}",
-                text("source_file", i),
+                shown(&text("source_file", i)),
                 text("line", i),
                 text("rule", i),
                 text("column", i),

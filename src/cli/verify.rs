@@ -9,7 +9,15 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 
+const EXAMPLES: &str = "\
+Examples:
+  edustat verify
+      the latest run under out/: every file against its size and SHA-256 in manifest.json
+  edustat verify out/guangxi-2018-2020/runs/<run-id>
+      a run restored from backup; exit 3 naming each damaged file";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// A run folder (default: the latest run of the only pipeline under --out).
     run: Option<PathBuf>,

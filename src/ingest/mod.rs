@@ -191,7 +191,10 @@ pub fn ingest(
         for group in groups(&sources) {
             for batch in batches(read_files(group, &bar)?) {
                 for f in &batch {
-                    unmapped.add(rows::unmapped(f.source, &f.raw), &f.source.display);
+                    unmapped.add(
+                        rows::unmapped(f.source, &f.raw),
+                        &f.source.path.display().to_string(),
+                    );
                 }
                 let names = quarantine::names(first, &displays(&batch))?;
                 let n = batch.len() as u32;
@@ -371,9 +374,9 @@ fn type_files<'a>(
     let sources: Vec<&SourceSpec> = files.iter().map(|(_, s, _)| *s).collect();
     let batch = rows::Batch { files, names };
     let t = rows::type_batch(&batch, code_map, years)?;
-    for (r, q) in reports.iter_mut().zip(&t.quarantined) {
+    for ((r, q), s) in reports.iter_mut().zip(&t.quarantined).zip(&sources) {
         r.rows_quarantined += q;
-        tracing::info!(file = %r.path, table = %r.table, rows = r.rows_read, quarantined = r.rows_quarantined, "read");
+        tracing::info!(file = %s.path.display(), table = %r.table, rows = r.rows_read, quarantined = r.rows_quarantined, "read");
     }
     let early = frame::collect(frame::concat(early)?)?;
     let rejected = with_early(sources[0], code_map, early, t.quarantine)?;

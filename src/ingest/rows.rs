@@ -314,7 +314,7 @@ fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
         columns.push(frame::Column::new(constant_name(k).into(), cells));
     }
     if normalised > 0 {
-        tracing::info!(file = %source.display, cells = normalised, "numbers written with full-width digits or thousands separators read as plain numbers");
+        tracing::info!(file = %source.path.display(), cells = normalised, "numbers written with full-width digits or thousands separators read as plain numbers");
     }
     frame::frame(columns)
 }

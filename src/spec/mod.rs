@@ -189,7 +189,11 @@ pub struct Pipeline {
     pub boundaries: Boundaries,
     /// Rows by area (urban / town / rural) beside the totals, where both parts have an area.
     pub by_area: bool,
+    /// The division table, as [`from_here`] shows it.
     pub divisions: PathBuf,
+    /// The division table as the pipeline file names it (relative to the pipeline file's
+    /// folder): the form manifests record, the same wherever a run is started from.
+    pub divisions_display: String,
     pub last_grade: BTreeMap<String, i64>,
     pub max_quarantine_share: f64,
     /// Rows above other rows of the same table: checked or used in their place.
@@ -412,6 +416,7 @@ fn resolve(
         boundaries: raw.boundaries.unwrap_or_default(),
         by_area: raw.by_area.unwrap_or(true),
         divisions,
+        divisions_display: raw.divisions.get_ref().clone(),
         last_grade,
         max_quarantine_share: share,
         supplied_totals,
@@ -466,7 +471,44 @@ fn division_table(ctx: &Ctx, raw: &model::PipelineFile) -> Result<PathBuf> {
         ));
     }
     ctx.confined(raw.divisions.span(), &divisions)?;
-    Ok(divisions)
+    Ok(from_here(&divisions))
+}
+
+/// An existing file's path as the user would type it from the working directory: relative to
+/// it (`data-samples/guangxi/finance.csv`, not `pipelines/../data-samples/guangxi/finance.csv`;
+/// `../data/finance.csv` from a sibling folder, up to two levels up), absolute otherwise. `..`
+/// is resolved by name, and the shorter form is used only when it names the same file (a
+/// symbolic link on the way can make `a/..` differ from `.`).
+pub fn from_here(path: &Path) -> PathBuf {
+    let Ok(cwd) = std::env::current_dir() else { return path.to_path_buf() };
+    let by_name = |p: &Path| {
+        let mut out = PathBuf::new();
+        for part in p.components() {
+            match part {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    let (absolute, cwd) = (by_name(&cwd.join(path)), by_name(&cwd));
+    let shared = absolute.components().zip(cwd.components()).take_while(|(a, b)| a == b).count();
+    let up = cwd.components().count() - shared;
+    let shown = if shared > 1 && up <= 2 {
+        let mut shown: PathBuf = std::iter::repeat_n("..", up).collect();
+        shown.extend(absolute.components().skip(shared));
+        shown
+    } else {
+        absolute
+    };
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(&shown, path) { shown } else { path.to_path_buf() }
 }
 
 /// `history_from`: no later than the first reported year (default: that year).

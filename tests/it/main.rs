@@ -5,6 +5,7 @@
 
 mod areas;
 mod bad_inputs;
+mod cli;
 mod common;
 mod contract;
 mod encodings;
