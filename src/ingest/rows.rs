@@ -358,6 +358,22 @@ impl<'a> Typing<'a> {
         Typing { source, rules: Vec::new(), typed: vec![col("__file"), col("__line")], year: None }
     }
 
+    /// The rejected rows of `all` with the id, column, raw value and message of the rule each
+    /// breaks (`__rule_no`).
+    fn described(&self, all: frame::LazyFrame) -> frame::LazyFrame {
+        let by_number = |f: &dyn Fn(&Rule) -> Expr| {
+            let numbered = self.rules.iter().enumerate();
+            let cases = numbered.map(|(i, r)| (col("__rule_no").eq(lit(i as u32)), f(r)));
+            first_match(cases.collect(), null_text())
+        };
+        all.filter(col("__rule_no").is_not_null()).with_columns([
+            by_number(&|r| lit(r.id)).alias("__rule"),
+            by_number(&|r| lit(r.column.clone())).alias("__column"),
+            by_number(&|r| r.raw.clone().cast(DataType::String)).alias("__raw"),
+            by_number(&|r| lit(r.message.clone())).alias("__message"),
+        ])
+    }
+
     fn rule(&mut self, fail: Expr, id: &'static str, column: &str, raw: Expr, message: String) {
         self.rules.push(Rule { fail, id, column: column.to_string(), raw, message });
     }
@@ -600,21 +616,18 @@ impl<'a> Typing<'a> {
         parsed
     }
 
-    /// One plan over the batch's files: the typed columns and, per row, the first rule it
-    /// breaks; rows without one are accepted, the others become quarantine rows.
+    /// One plan over the batch's files: the typed columns and, per row, the number of the first
+    /// rule it breaks; rows without one are accepted, the others become quarantine rows. The
+    /// rule's id, column, raw value and message are spelled out for those few rows only.
     fn split(self, lf: frame::LazyFrame, kept: &[ValueCol], batch: &Batch) -> Result<Typed> {
         let source = batch.source();
-        let pick = |f: &dyn Fn(&Rule) -> Expr| {
-            first_match(self.rules.iter().map(|r| (r.fail.clone(), f(r))).collect(), null_text())
-        };
+        let numbered = self.rules.iter().enumerate();
+        let first = numbered.map(|(i, r)| (r.fail.clone(), lit(i as u32))).collect();
         let mut typed = self.typed.clone();
-        typed.extend([
-            pick(&|r| lit(r.id)).alias("__rule"),
-            pick(&|r| lit(r.column.clone())).alias("__column"),
-            pick(&|r| r.raw.clone().cast(DataType::String)).alias("__raw"),
-            pick(&|r| lit(r.message.clone())).alias("__message"),
-        ]);
-        let all = frame::collect(lf.select(typed))?;
+        typed.push(first_match(first, lit(NULL).cast(DataType::UInt32)).alias("__rule_no"));
+        // The raw columns stay beside the typed ones (shared buffers, not copies) for the raw
+        // values of rejected rows.
+        let all = frame::collect(lf.with_columns(typed))?;
         let keep_cols: Vec<Expr> = ["__file", "__line"]
             .into_iter()
             .map(col)
@@ -634,9 +647,10 @@ impl<'a> Typing<'a> {
                     .map(col),
             )
             .collect();
-        let accepted =
-            frame::collect(all.clone().lazy().filter(col("__rule").is_null()).select(keep_cols))?;
-        let rejected = frame::collect(all.lazy().filter(col("__rule").is_not_null()))?;
+        let accepted = frame::collect(
+            all.clone().lazy().filter(col("__rule_no").is_null()).select(keep_cols),
+        )?;
+        let rejected = frame::collect(self.described(all.lazy()))?;
         let quarantined = per_file(&rejected, batch.files[0].0, batch.files.len())?;
         let quarantine = frame::collect(quarantine::rows_of(rejected.lazy(), batch.names))?;
         Ok(Typed { accepted, quarantine, values: kept.to_vec(), quarantined })

@@ -16,7 +16,7 @@ pub fn provenance(report: &Report) -> Markup {
                 tr { th { "运行 run" } td { code { (m.run_id) } } }
                 tr { th { "流程 pipeline" } td { (m.pipeline_id) " · " code { (m.pipeline_file) } } }
                 tr { th { "时间 time" } td { (m.started_at) " – " (m.finished_at) } }
-                tr { th { "版本 edustat" } td { (m.edustat_version) " · schema " (m.schema_version) } }
+                tr { th { "版本 edustat" } td { (m.edustat_version) " (commit " (m.edustat_commit) ") · schema " (m.schema_version) } }
                 tr { th { "配置散列 spec hash" } td { code { (m.spec_hash) } } }
                 tr { th { "区划表 divisions" } td { code { (m.divisions.path) } " · " (m.divisions.bytes) " bytes · " code.hash { (m.divisions.sha256) } } }
             } }
