@@ -189,7 +189,11 @@ pub fn ingest(
         let mut typed = Vec::new();
         let mut first = 0u32;
         for group in groups(&sources) {
-            for batch in batches(read_files(group, &bar)?) {
+            let started = std::time::Instant::now();
+            let read = read_files(group, &bar)?;
+            tracing::debug!(table = table.name, files = group.len(), millis = started.elapsed().as_millis() as u64, "read as text");
+            for batch in batches(read) {
+                let started = std::time::Instant::now();
                 for f in &batch {
                     unmapped.add(
                         rows::unmapped(f.source, &f.raw),
@@ -203,6 +207,7 @@ pub fn ingest(
                 first += n;
                 quarantine.push(rejected);
                 typed.push(t);
+                tracing::debug!(table = table.name, files = n, millis = started.elapsed().as_millis() as u64, "typed");
             }
         }
         let every: Vec<(String, Option<String>)> = typed
@@ -210,7 +215,9 @@ pub fn ingest(
             .flat_map(|t| t.reports.iter().map(|r| (r.path.clone(), r.sheet.clone())))
             .collect();
         let names = quarantine::names(0, &every)?;
+        let started = std::time::Instant::now();
         let staged = stage_table(pipeline, table, typed, &names, &mut done, &mut quarantine)?;
+        tracing::debug!(table = table.name, millis = started.elapsed().as_millis() as u64, "checked and reshaped");
         done.tables.insert(table.name, staged);
     }
     bar.finish_and_clear();

@@ -7,7 +7,7 @@ use super::rows::REPORTED;
 use super::{Typed, ValueCol};
 use crate::error::Result;
 use crate::frame::{
-    self, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when,
+    self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when,
 };
 use crate::spec::{Boundaries, Grade};
 use crate::tables::{Kind, TableDef};
@@ -42,11 +42,7 @@ pub(super) fn to_canonical(
                 .map(str::to_string),
         )
         .collect();
-    let value_names: Vec<String> = t.values.iter().map(|v| v.name.clone()).collect();
-    let long =
-        frame::unpivot(t.accepted.clone().lazy(), &row_cols, &value_names, "__var", "__value");
-    let long = frame::left_join(long, value_map(&t.values)?.lazy(), &["__var"])
-        .filter(col("__value").is_not_null());
+    let long = long_rows(&t.accepted, &row_cols, &t.values, table.measures)?;
     let (long, carried) = with_header_keys(table, t, long);
     let long = on_boundaries(long, reported, boundaries);
     let present = |name: &str| present(name) || carried.contains(&name);
@@ -66,9 +62,8 @@ pub(super) fn to_canonical(
         .measures
         .iter()
         .map(|m| {
-            let of_m = col("__measure").eq(lit(*m));
-            when(of_m.clone().any(false))
-                .then(col("__value").filter(of_m).sum())
+            when(col(*m).count().gt(lit(0u32)))
+                .then(col(*m).sum())
                 .otherwise(lit(NULL).cast(DataType::Int64))
                 .alias(*m)
         })
@@ -167,25 +162,63 @@ pub(super) fn typed_null(name: &str, kind: Kind) -> Expr {
     lit(NULL).cast(dtype).alias(name)
 }
 
-/// The value map: one row per value column with the keys it implies.
-fn value_map(values: &[ValueCol]) -> Result<DataFrame> {
-    let texts = |f: &dyn Fn(&ValueCol) -> Option<String>| values.iter().map(f).collect::<Vec<_>>();
-    let grade = |v: &ValueCol| match v.grade {
-        Some(Grade::Fixed(g)) => Some(g as i32),
-        _ => None,
+/// Wide rows → one row per (row, value column) with a value: the row's `row_cols`, the keys the
+/// value column implies as constants (`__sex`, `__grade`, `__grade_last`, `__category`,
+/// `__size_band`, `__year`, `__stage`), and one column per measure of the table holding the
+/// value under its own measure (null under the others). Constants instead of a join on the
+/// column's name: no text is hashed per value.
+fn long_rows(
+    accepted: &DataFrame,
+    row_cols: &[String],
+    values: &[ValueCol],
+    measures: &[&str],
+) -> Result<LazyFrame> {
+    let text = |v: &Option<String>| match v {
+        Some(s) => lit(s.clone()),
+        None => lit(NULL).cast(DataType::String),
     };
-    frame::frame(vec![
-        Column::new("__var".into(), texts(&|v| Some(v.name.clone()))),
-        Column::new("__measure".into(), texts(&|v| Some(v.measure.clone()))),
-        Column::new("__sex".into(), texts(&|v| Some(v.sex.clone()))),
-        Column::new("__grade".into(), values.iter().map(grade).collect::<Vec<_>>()),
-        Column::new(
-            "__grade_last".into(),
-            values.iter().map(|v| v.grade == Some(Grade::Last)).collect::<Vec<_>>(),
-        ),
-        Column::new("__category".into(), texts(&|v| v.category.clone())),
-        Column::new("__size_band".into(), texts(&|v| v.size_band.clone())),
-        Column::new("__year".into(), values.iter().map(|v| v.year).collect::<Vec<_>>()),
-        Column::new("__stage".into(), texts(&|v| v.stage.clone())),
-    ])
+    let int = |v: Option<i32>| match v {
+        Some(i) => lit(i),
+        None => lit(NULL).cast(DataType::Int32),
+    };
+    let parts = values
+        .iter()
+        .map(|v| {
+            let grade = match v.grade {
+                Some(Grade::Fixed(g)) => Some(g as i32),
+                _ => None,
+            };
+            let mut sel: Vec<Expr> = row_cols.iter().map(|c| col(c.as_str())).collect();
+            sel.extend([
+                lit(v.sex.clone()).alias("__sex"),
+                int(grade).alias("__grade"),
+                lit(v.grade == Some(Grade::Last)).alias("__grade_last"),
+                text(&v.category).alias("__category"),
+                text(&v.size_band).alias("__size_band"),
+                int(v.year).alias("__year"),
+                text(&v.stage).alias("__stage"),
+            ]);
+            sel.extend(measures.iter().map(|m| match v.measure == *m {
+                true => col(v.name.as_str()).cast(DataType::Int64).alias(*m),
+                false => lit(NULL).cast(DataType::Int64).alias(*m),
+            }));
+            accepted.clone().lazy().filter(col(v.name.as_str()).is_not_null()).select(sel)
+        })
+        .collect::<Vec<_>>();
+    if parts.is_empty() {
+        // No value column: no long row (the keys without a value say nothing).
+        let mut sel: Vec<Expr> = row_cols.iter().map(|c| col(c.as_str())).collect();
+        sel.extend([
+            lit(NULL).cast(DataType::String).alias("__sex"),
+            lit(NULL).cast(DataType::Int32).alias("__grade"),
+            lit(false).alias("__grade_last"),
+            lit(NULL).cast(DataType::String).alias("__category"),
+            lit(NULL).cast(DataType::String).alias("__size_band"),
+            lit(NULL).cast(DataType::Int32).alias("__year"),
+            lit(NULL).cast(DataType::String).alias("__stage"),
+        ]);
+        sel.extend(measures.iter().map(|m| lit(NULL).cast(DataType::Int64).alias(*m)));
+        return Ok(accepted.clone().lazy().filter(lit(false)).select(sel));
+    }
+    frame::concat(parts)
 }
