@@ -51,7 +51,13 @@ pub fn readme(book: &mut Workbook, run: &Run, f: &Formats) -> Result<()> {
             ("运行 run", m.run_id.clone()),
             ("流程 pipeline", format!("{} ({})", m.pipeline_id, m.pipeline_file)),
             ("时间 time", format!("{} – {}", m.started_at, m.finished_at)),
-            ("版本 edustat", format!("{} (commit {}) · schema {}", m.edustat_version, m.edustat_commit, m.schema_version)),
+            (
+                "版本 edustat",
+                format!(
+                    "{} (commit {}) · schema {}",
+                    m.edustat_version, m.edustat_commit, m.schema_version
+                ),
+            ),
             ("配置散列 spec hash", m.spec_hash.clone()),
             ("区划表 divisions", format!("{} · sha256 {}", m.divisions.path, m.divisions.sha256)),
         ],

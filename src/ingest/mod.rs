@@ -186,30 +186,8 @@ pub fn ingest(
         if sources.is_empty() {
             continue;
         }
-        let mut typed = Vec::new();
-        let mut first = 0u32;
-        for group in groups(&sources) {
-            let started = std::time::Instant::now();
-            let read = read_files(group, &bar)?;
-            tracing::debug!(table = table.name, files = group.len(), millis = started.elapsed().as_millis() as u64, "read as text");
-            for batch in batches(read) {
-                let started = std::time::Instant::now();
-                for f in &batch {
-                    unmapped.add(
-                        rows::unmapped(f.source, &f.raw),
-                        &f.source.path.display().to_string(),
-                    );
-                }
-                let names = quarantine::names(first, &displays(&batch))?;
-                let n = batch.len() as u32;
-                let (t, rejected) =
-                    type_files(batch, (first, &names), &code_map, pipeline.data_years)?;
-                first += n;
-                quarantine.push(rejected);
-                typed.push(t);
-                tracing::debug!(table = table.name, files = n, millis = started.elapsed().as_millis() as u64, "typed");
-            }
-        }
+        let reading = Reading { bar: &bar, code_map: &code_map, years: pipeline.data_years };
+        let typed = type_table(table, &sources, &reading, &mut quarantine, &mut unmapped)?;
         let every: Vec<(String, Option<String>)> = typed
             .iter()
             .flat_map(|t| t.reports.iter().map(|r| (r.path.clone(), r.sheet.clone())))
@@ -217,7 +195,11 @@ pub fn ingest(
         let names = quarantine::names(0, &every)?;
         let started = std::time::Instant::now();
         let staged = stage_table(pipeline, table, typed, &names, &mut done, &mut quarantine)?;
-        tracing::debug!(table = table.name, millis = started.elapsed().as_millis() as u64, "checked and reshaped");
+        tracing::debug!(
+            table = table.name,
+            millis = started.elapsed().as_millis() as u64,
+            "checked and reshaped"
+        );
         done.tables.insert(table.name, staged);
     }
     bar.finish_and_clear();
@@ -229,6 +211,57 @@ pub fn ingest(
         frame::collect(frame::sort_by(frame::concat(parts)?, &["source_file", "line"]))?;
     done.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(done)
+}
+
+/// What reading a table's files needs besides the files.
+struct Reading<'r> {
+    bar: &'r indicatif::ProgressBar,
+    code_map: &'r DataFrame,
+    years: (i32, i32),
+}
+
+/// A table's files read (on every core, a group at a time) and typed in batches; their rejected
+/// rows go to `quarantine`, their unmapped columns to `unmapped`.
+fn type_table<'a>(
+    table: &TableDef,
+    sources: &[&'a SourceSpec],
+    reading: &Reading,
+    quarantine: &mut Vec<DataFrame>,
+    unmapped: &mut Unmapped,
+) -> Result<Vec<Typed<'a>>> {
+    let mut typed = Vec::new();
+    let mut first = 0u32;
+    for group in groups(sources) {
+        let started = std::time::Instant::now();
+        let read = read_files(group, reading.bar)?;
+        tracing::debug!(
+            table = table.name,
+            files = group.len(),
+            millis = started.elapsed().as_millis() as u64,
+            "read as text"
+        );
+        for batch in batches(read) {
+            let started = std::time::Instant::now();
+            for f in &batch {
+                unmapped
+                    .add(rows::unmapped(f.source, &f.raw), &f.source.path.display().to_string());
+            }
+            let names = quarantine::names(first, &displays(&batch))?;
+            let n = batch.len() as u32;
+            let (t, rejected) =
+                type_files(batch, (first, &names), reading.code_map, reading.years)?;
+            first += n;
+            quarantine.push(rejected);
+            typed.push(t);
+            tracing::debug!(
+                table = table.name,
+                files = n,
+                millis = started.elapsed().as_millis() as u64,
+                "typed"
+            );
+        }
+    }
+    Ok(typed)
 }
 
 /// Raw columns left unmapped, by set of columns: the files that have each set.

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use super::rows::REPORTED;
 use super::{Typed, ValueCol};
 use crate::error::Result;
-use crate::frame::{
-    self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when,
-};
+use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
 use crate::spec::{Boundaries, Grade};
 use crate::tables::{Kind, TableDef};
 
