@@ -17,12 +17,20 @@ use crate::tables::TABLES;
 /// division table and the content of the table's files, plus the fingerprint of any table it
 /// references (enrolment depends on the register).
 pub fn tables(pipeline: &Pipeline, divisions_hash: &str) -> Result<BTreeMap<&'static str, String>> {
+    use rayon::prelude::*;
+    // Every input hashed on every core (a national delivery is thousands of files), in order.
+    let hashes: Vec<String> = pipeline
+        .sources
+        .par_iter()
+        .map(|s| crate::digest::sha256_file(&s.path).map_err(|e| Error::io(&s.path, e)))
+        .collect::<Result<_>>()?;
     let mut out: BTreeMap<&'static str, String> = BTreeMap::new();
     for table in TABLES.iter().copied() {
         let mut sources: Vec<(String, String)> = Vec::new();
-        for s in pipeline.sources.iter().filter(|s| s.table.name == table.name) {
-            let hash = crate::digest::sha256_file(&s.path).map_err(|e| Error::io(&s.path, e))?;
-            sources.push((s.display.clone(), hash));
+        for (s, hash) in pipeline.sources.iter().zip(&hashes) {
+            if s.table.name == table.name {
+                sources.push((s.display.clone(), hash.clone()));
+            }
         }
         if sources.is_empty() {
             continue;
