@@ -56,20 +56,23 @@ pub(super) fn to_canonical(
     );
     let group = grouping(table, &present);
     // Several value columns with the same keys are summed; a measure no column carried is null.
-    let aggs: Vec<Expr> = table
-        .measures
-        .iter()
-        .map(|m| {
-            when(col(*m).count().gt(lit(0u32)))
-                .then(col(*m).sum())
-                .otherwise(lit(NULL).cast(DataType::Int64))
-                .alias(*m)
-        })
-        .collect();
+    // Plain sums and counts in the group-by (its fast path); the null for a measure no column
+    // carried is set after it, not by a conditional inside every group.
+    let count = |m: &str| format!("__n_{m}");
+    let mut aggs: Vec<Expr> = table.measures.iter().map(|m| col(*m).sum()).collect();
+    aggs.extend(table.measures.iter().map(|m| col(*m).count().alias(count(m))));
+    let mut out: Vec<Expr> = table.columns.iter().map(|c| col(c.name)).collect();
+    out.extend(table.measures.iter().map(|m| {
+        when(col(count(m)).gt(lit(0u32)))
+            .then(col(*m))
+            .otherwise(lit(NULL).cast(DataType::Int64))
+            .alias(*m)
+    }));
     Ok(long
         .with_columns(group)
         .group_by(table.columns.iter().map(|c| col(c.name)).collect::<Vec<_>>())
-        .agg(aggs))
+        .agg(aggs)
+        .select(out))
 }
 
 /// Keys and attributes, in schema order: a key the value column sets, or else the row's own
