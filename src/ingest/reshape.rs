@@ -174,7 +174,7 @@ fn long_rows(
     values: &[ValueCol],
     measures: &[&str],
 ) -> Result<LazyFrame> {
-    let text = |v: &Option<String>| match v {
+    let text = |v: Option<&String>| match v {
         Some(s) => lit(s.clone()),
         None => lit(NULL).cast(DataType::String),
     };
@@ -182,44 +182,35 @@ fn long_rows(
         Some(i) => lit(i),
         None => lit(NULL).cast(DataType::Int32),
     };
-    let parts = values
-        .iter()
-        .map(|v| {
-            let grade = match v.grade {
-                Some(Grade::Fixed(g)) => Some(g as i32),
-                _ => None,
-            };
-            let mut sel: Vec<Expr> = row_cols.iter().map(|c| col(c.as_str())).collect();
-            sel.extend([
-                lit(v.sex.clone()).alias("__sex"),
-                int(grade).alias("__grade"),
-                lit(v.grade == Some(Grade::Last)).alias("__grade_last"),
-                text(&v.category).alias("__category"),
-                text(&v.size_band).alias("__size_band"),
-                int(v.year).alias("__year"),
-                text(&v.stage).alias("__stage"),
-            ]);
-            sel.extend(measures.iter().map(|m| match v.measure == *m {
-                true => col(v.name.as_str()).cast(DataType::Int64).alias(*m),
-                false => lit(NULL).cast(DataType::Int64).alias(*m),
-            }));
-            accepted.clone().lazy().filter(col(v.name.as_str()).is_not_null()).select(sel)
-        })
-        .collect::<Vec<_>>();
-    if parts.is_empty() {
-        // No value column: no long row (the keys without a value say nothing).
+    // One value column's rows; without one, the same columns, all null.
+    let part = |v: Option<&ValueCol>| {
+        let grade = v.and_then(|v| match v.grade {
+            Some(Grade::Fixed(g)) => Some(g as i32),
+            _ => None,
+        });
         let mut sel: Vec<Expr> = row_cols.iter().map(|c| col(c.as_str())).collect();
         sel.extend([
-            lit(NULL).cast(DataType::String).alias("__sex"),
-            lit(NULL).cast(DataType::Int32).alias("__grade"),
-            lit(false).alias("__grade_last"),
-            lit(NULL).cast(DataType::String).alias("__category"),
-            lit(NULL).cast(DataType::String).alias("__size_band"),
-            lit(NULL).cast(DataType::Int32).alias("__year"),
-            lit(NULL).cast(DataType::String).alias("__stage"),
+            text(v.map(|v| &v.sex)).alias("__sex"),
+            int(grade).alias("__grade"),
+            lit(v.is_some_and(|v| v.grade == Some(Grade::Last))).alias("__grade_last"),
+            text(v.and_then(|v| v.category.as_ref())).alias("__category"),
+            text(v.and_then(|v| v.size_band.as_ref())).alias("__size_band"),
+            int(v.and_then(|v| v.year)).alias("__year"),
+            text(v.and_then(|v| v.stage.as_ref())).alias("__stage"),
         ]);
-        sel.extend(measures.iter().map(|m| lit(NULL).cast(DataType::Int64).alias(*m)));
-        return Ok(accepted.clone().lazy().filter(lit(false)).select(sel));
+        sel.extend(measures.iter().map(|m| match v.filter(|v| v.measure == *m) {
+            Some(v) => col(v.name.as_str()).cast(DataType::Int64).alias(*m),
+            None => lit(NULL).cast(DataType::Int64).alias(*m),
+        }));
+        let kept = match v {
+            Some(v) => col(v.name.as_str()).is_not_null(),
+            None => lit(false),
+        };
+        accepted.clone().lazy().filter(kept).select(sel)
+    };
+    if values.is_empty() {
+        // No value column: no long row (the keys without a value say nothing).
+        return Ok(part(None));
     }
-    frame::concat(parts)
+    frame::concat(values.iter().map(|v| part(Some(v))).collect())
 }
