@@ -380,9 +380,10 @@ impl Divisions {
     /// current code publishes in every year (history re-mapped onto it), except the successors of
     /// a split before it; and a split code publishes in the years it was in force.
     pub fn in_force(&self, (first, last): (i32, i32), boundaries: Boundaries) -> Result<DataFrame> {
-        let split_successor = |code: &str| {
-            self.rows.iter().any(|r| r.successors().len() > 1 && r.successors().contains(&code))
-        };
+        // The successors of every split, gathered once (not a scan of the table per code).
+        let split_successors: std::collections::BTreeSet<&str> =
+            self.rows.iter().map(|r| r.successors()).filter(|s| s.len() > 1).flatten().collect();
+        let split_successor = |code: &str| split_successors.contains(code);
         let (mut years, mut codes) = (Vec::new(), Vec::new());
         for d in self.rows.iter().filter(|d| d.level != TOWNSHIP) {
             let split = d.successors().len() > 1;

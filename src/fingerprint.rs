@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::frame::{self, IntoLazy, col, lit};
+use crate::hashes::Hashes;
 use crate::ingest::Reused;
 use crate::manifest::Manifest;
 use crate::run_folder;
@@ -16,13 +17,17 @@ use crate::tables::TABLES;
 /// Fingerprints of every canonical table with sources: the edustat version, the spec, the
 /// division table and the content of the table's files, plus the fingerprint of any table it
 /// references (enrolment depends on the register).
-pub fn tables(pipeline: &Pipeline, divisions_hash: &str) -> Result<BTreeMap<&'static str, String>> {
+pub fn tables(
+    pipeline: &Pipeline,
+    divisions_hash: &str,
+    hashes: &Hashes,
+) -> Result<BTreeMap<&'static str, String>> {
     use rayon::prelude::*;
     // Every input hashed on every core (a national delivery is thousands of files), in order.
     let hashes: Vec<String> = pipeline
         .sources
         .par_iter()
-        .map(|s| crate::digest::sha256_file(&s.path).map_err(|e| Error::io(&s.path, e)))
+        .map(|s| hashes.sha256(&s.path).map_err(|e| Error::io(&s.path, e)))
         .collect::<Result<_>>()?;
     let mut out: BTreeMap<&'static str, String> = BTreeMap::new();
     for table in TABLES.iter().copied() {
@@ -63,7 +68,7 @@ pub fn run(tables: &BTreeMap<&'static str, String>) -> String {
 /// it lists is as the manifest records it. A damaged run (a file truncated, edited or restored
 /// from another backup) is never vouched for nor reused: the run says which files and
 /// recomputes everything.
-pub fn previous(out: &Path, pipeline_id: &str) -> Option<(PathBuf, Manifest)> {
+pub fn previous(out: &Path, pipeline_id: &str, hashes: &Hashes) -> Option<(PathBuf, Manifest)> {
     let dir = run_folder::latest(out, pipeline_id)?;
     let manifest = match Manifest::read(&dir) {
         Ok(m) => m,
@@ -72,7 +77,7 @@ pub fn previous(out: &Path, pipeline_id: &str) -> Option<(PathBuf, Manifest)> {
             return None;
         }
     };
-    let damage = manifest.damage(&dir);
+    let damage = manifest.damage_with(&dir, hashes);
     if !damage.is_empty() {
         let listed: Vec<String> = damage.iter().map(|(f, why)| format!("{f}: {why}")).collect();
         tracing::warn!(run = %dir.display(), damaged = %listed.join("; "),

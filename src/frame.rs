@@ -120,6 +120,11 @@ pub fn anti_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     join(left, right, on, JoinType::Anti)
 }
 
+/// The rows of `left` with a match in `right` (each once, whatever the number of matches).
+pub fn semi_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    join(left, right, on, JoinType::Semi)
+}
+
 fn join(left: LazyFrame, right: LazyFrame, on: &[&str], how: JoinType) -> LazyFrame {
     let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
     left.join(right, keys.clone(), keys, JoinArgs::new(how))

@@ -14,6 +14,7 @@ pub mod export;
 pub mod fingerprint;
 pub mod frame;
 pub mod gates;
+pub mod hashes;
 pub mod indicators;
 pub mod ingest;
 pub mod interrupt;

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::hashes::Hashes;
 
 /// The manifest of one published run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,15 +96,21 @@ impl Manifest {
     /// The files of run folder `run_dir` that no longer match this manifest (missing, another
     /// size, another SHA-256), each with what is wrong; empty when the run is whole.
     pub fn damage(&self, run_dir: &Path) -> Vec<(String, String)> {
+        self.damage_with(run_dir, &Hashes::none())
+    }
+
+    /// [`Manifest::damage`], taking a file's hash from `hashes` where its stat shows it
+    /// untouched since it was last hashed.
+    pub fn damage_with(&self, run_dir: &Path, hashes: &Hashes) -> Vec<(String, String)> {
         use rayon::prelude::*;
         // Files hashed on every core (a national run folder holds hundreds of MB), in order.
-        let checked = self.files.par_iter().map(|f| (f.path.clone(), problem(run_dir, f)));
+        let checked = self.files.par_iter().map(|f| (f.path.clone(), problem(run_dir, f, hashes)));
         checked.filter_map(|(path, problem)| Some((path, problem?))).collect()
     }
 
     /// What is wrong with one listed file of `run_dir`, if anything (unlisted: nothing known).
     pub fn damage_of(&self, run_dir: &Path, file: &str) -> Option<String> {
-        problem(run_dir, self.files.iter().find(|f| f.path == file)?)
+        problem(run_dir, self.files.iter().find(|f| f.path == file)?, &Hashes::none())
     }
 
     /// Rows of a written table, when the manifest lists it.
@@ -119,14 +126,14 @@ impl Manifest {
 
 /// A written file against its manifest entry: the size first (one stat), then the content,
 /// hashed in blocks.
-fn problem(run_dir: &Path, file: &Written) -> Option<String> {
+fn problem(run_dir: &Path, file: &Written, hashes: &Hashes) -> Option<String> {
     let path = run_dir.join(&file.path);
     match std::fs::metadata(&path).map(|m| m.len()) {
         Err(e) => Some(format!("cannot be read ({e})")),
         Ok(len) if len != file.bytes => {
             Some(format!("{len} bytes where the manifest says {}", file.bytes))
         }
-        Ok(_) => match crate::digest::sha256_file(&path) {
+        Ok(_) => match hashes.sha256(&path) {
             Err(e) => Some(format!("cannot be read ({e})")),
             Ok(hash) if hash != file.sha256 => {
                 Some("its SHA-256 differs from the manifest's".to_string())

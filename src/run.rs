@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint;
 use crate::frame::DataFrame;
 use crate::gates::{self, Check};
+use crate::hashes::Hashes;
 use crate::indicators;
 use crate::ingest::{self, Ingested, Reused};
 use crate::lock::RunLock;
@@ -76,14 +77,17 @@ struct DivisionTable {
 }
 
 impl DivisionTable {
-    fn load(pipeline: &Pipeline) -> Result<DivisionTable> {
+    /// The division table's file: its size and digest (remembered in `hashes` if unchanged).
+    fn file(pipeline: &Pipeline, hashes: &Hashes) -> Result<InputFile> {
         let path = &pipeline.divisions;
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let file = InputFile {
-            path: pipeline.divisions_display.clone(),
-            bytes: bytes.len() as u64,
-            sha256: crate::digest::sha256(&bytes),
-        };
+        let bytes = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        let sha256 = hashes.sha256(path).map_err(|e| Error::io(path, e))?;
+        Ok(InputFile { path: pipeline.divisions_display.clone(), bytes, sha256 })
+    }
+
+    /// The table read and checked against the pipeline's levels.
+    fn load(pipeline: &Pipeline, file: InputFile) -> Result<DivisionTable> {
+        let path = &pipeline.divisions;
         let divisions = Divisions::load(path)?;
         divisions.check_levels(&pipeline.levels, path)?;
         Ok(DivisionTable { divisions, file })
@@ -129,14 +133,18 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     let root = out.join(&pipeline.id);
     let _lock = RunLock::acquire(&root)?;
     publish::clean_leftovers(&root)?;
-    let division_table = DivisionTable::load(&pipeline)?;
-    let table_prints = fingerprint::tables(&pipeline, &division_table.file.sha256)?;
+    let hashes = Hashes::open(&root.join(".hashes.json"));
+    let division_file = DivisionTable::file(&pipeline, &hashes)?;
+    let table_prints = fingerprint::tables(&pipeline, &division_file.sha256, &hashes)?;
     let run_print = fingerprint::run(&table_prints);
-    let previous = fingerprint::previous(out, &pipeline.id);
+    let previous = fingerprint::previous(out, &pipeline.id, &hashes);
+    tracing::debug!(read = hashes.files_read(), "hashed the files not remembered unchanged");
     let same = |(_, m): &&(PathBuf, Manifest)| !options.force && m.fingerprint == run_print;
     if let Some(prev) = previous.as_ref().filter(same) {
+        hashes.save();
         return Ok(unchanged(prev));
     }
+    let division_table = DivisionTable::load(&pipeline, division_file)?;
     let reuse = match (&previous, options.force) {
         (Some(p), false) => fingerprint::reusable(&pipeline, p, &table_prints)?,
         _ => BTreeMap::new(),
@@ -181,6 +189,7 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
         files: staging.written.clone(),
     };
     let run_dir = publishing.commit(staging, &manifest)?;
+    hashes.save();
     Ok(computed.summary(run_dir, manifest.run_id))
 }
 
@@ -226,18 +235,20 @@ fn compute(
     tracing::info!(quarantined = ingested.quarantine.height(), reused = ?reused, "ingested");
     publish::failpoint("after_ingest");
     let staged = ingested.tables.rows();
-    let indicators = stages.run(
+    let computed = stages.run(
         "compute",
         || indicators::compute(pipeline, &ingested.tables, divisions),
-        |f| (staged, f.height() as u64),
+        |f| (staged, f.values.height() as u64),
     )?;
+    let indicators = &computed.values;
     let assessments = stages.run(
         "assess",
-        || assess::assess(&pipeline.targets, &indicators, divisions),
+        || assess::assess(&pipeline.targets, indicators, divisions),
         |a| (indicators.height() as u64, a.len() as u64),
     )?;
-    let checks = gates::checks(pipeline, &ingested, &indicators, divisions)?;
+    let checks = gates::checks(pipeline, &ingested, &computed, divisions)?;
     gates::enforce(&checks)?;
+    let indicators = computed.values;
     Ok(Computed { ingested, reused, indicators, assessments, checks })
 }
 
@@ -328,8 +339,8 @@ fn validate_stages(
     let divisions = Divisions::load(&pipeline.divisions)?;
     divisions.check_levels(&pipeline.levels, &pipeline.divisions)?;
     let ingested = ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?;
-    let indicator_frame = indicators::compute(&pipeline, &ingested.tables, &divisions)?;
-    let checks = gates::checks(&pipeline, &ingested, &indicator_frame, &divisions)?;
+    let computed = indicators::compute(&pipeline, &ingested.tables, &divisions)?;
+    let checks = gates::checks(&pipeline, &ingested, &computed, &divisions)?;
     let shown = pipeline
         .sources
         .iter()

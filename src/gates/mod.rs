@@ -12,6 +12,7 @@ mod totals;
 use crate::divisions::Divisions;
 use crate::error::{Error, Result};
 use crate::frame::{self, Column, DataFrame, DataType, IntoLazy, LazyFrame, col, lit};
+use crate::indicators::Indicators;
 use crate::ingest::Ingested;
 use crate::spec::Pipeline;
 
@@ -30,30 +31,44 @@ pub struct Check {
 pub fn checks(
     pipeline: &Pipeline,
     ingested: &Ingested,
-    indicators: &DataFrame,
+    computed: &Indicators,
     divisions: &Divisions,
 ) -> Result<Vec<Check>> {
+    let indicators = &computed.values;
     let mut checks = file_checks(pipeline, ingested);
     if let Some(population) = ingested.tables.get("population") {
-        let (population, by_area) = population_whole(population)?;
+        let (population, by_area) = timed("population.area_sum", || population_whole(population))?;
         checks.extend(by_area);
         if let Some(limit) = pipeline.population_max_yoy_change {
-            checks.extend(population_change(&population, limit)?);
+            checks
+                .extend(timed("population.yoy_change", || population_change(&population, limit))?);
         }
-        checks.extend(population_age_sums(&population)?);
-        checks.extend(population_county_sums(&population, divisions, &pipeline.levels)?);
+        checks.extend(timed("population.age_sum", || population_age_sums(&population))?);
+        checks.extend(timed("population.county_sum", || {
+            population_county_sums(&population, divisions, &pipeline.levels)
+        })?);
     }
     if let (Some(min), Some(enrolment), Some(schools)) = (
         pipeline.min_reporting_ratio,
         ingested.tables.get("enrolment"),
         ingested.tables.get("schools"),
     ) {
-        checks.extend(reporting_coverage(enrolment, schools, min)?);
+        checks.extend(timed("reporting.coverage", || reporting_coverage(enrolment, schools, min))?);
     }
-    checks.extend(totals::checks(pipeline, &ingested.tables, divisions)?);
-    checks.push(over_100(indicators)?);
-    checks.extend(plausible::checks(&pipeline.plausible, indicators, divisions)?);
+    checks.extend(timed("supplied_total", || totals::checks(pipeline, &computed.supplied_totals))?);
+    checks.push(timed("values.over_100", || over_100(indicators))?);
+    checks.extend(timed("plausibility", || {
+        plausible::checks(&pipeline.plausible, indicators, divisions)
+    })?);
     Ok(checks)
+}
+
+/// `run()`, its time logged (debug) under the name of the checks it makes.
+fn timed<T>(checks: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    let out = run();
+    tracing::debug!(checks, millis = started.elapsed().as_millis() as u64, "checked");
+    out
 }
 
 /// `Err(Gate)` naming the first ten failed checks, if any failed.
@@ -193,27 +208,34 @@ fn population_change(population: &DataFrame, limit: f64) -> Result<Vec<Check>> {
     })
 }
 
-/// Single ages against any all-ages totals supplied (rows whose age is null).
+/// Single ages against any all-ages totals supplied (rows whose age is null). The single ages are
+/// summed only where such a total was delivered.
 fn population_age_sums(population: &DataFrame) -> Result<Vec<Check>> {
-    let singles = population
-        .clone()
-        .lazy()
-        .filter(col("age").is_not_null())
-        .group_by([col("year"), col("region_code"), col("sex")])
-        .agg([col("population").sum().alias("__sum")]);
-    let supplied = population.clone().lazy().filter(col("age").is_null()).select([
-        col("year"),
-        col("region_code"),
-        col("sex"),
-        col("population").alias("__supplied"),
-    ]);
     let keys = ["year", "region_code", "sex"];
-    let pairs = frame::collect(frame::sort_by(frame::inner_join(supplied, singles, &keys), &keys))?;
+    let supplied =
+        frame::collect(population.clone().lazy().filter(col("age").is_null()).select([
+            col("year"),
+            col("region_code"),
+            col("sex"),
+            col("population").alias("__supplied"),
+        ]))?;
+    if supplied.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let singles = frame::semi_join(
+        population.clone().lazy().filter(col("age").is_not_null()),
+        supplied.clone().lazy(),
+        &keys,
+    )
+    .group_by([col("year"), col("region_code"), col("sex")])
+    .agg([col("population").sum().alias("__sum")]);
+    let pairs =
+        frame::collect(frame::sort_by(frame::inner_join(supplied.lazy(), singles, &keys), &keys))?;
     sums_match(&pairs, "population.age_sum", "the single ages")
 }
 
 /// Counties against any city or province rows delivered, age by age (a city may deliver only
-/// some ages) and per sex.
+/// some ages) and per sex. The counties are summed only under the regions that delivered rows.
 fn population_county_sums(
     population: &DataFrame,
     divisions: &Divisions,
@@ -221,13 +243,36 @@ fn population_county_sums(
 ) -> Result<Vec<Check>> {
     let base = levels.last().map_or("county", String::as_str);
     let rollup = divisions.rollup()?;
-    let counties = rollup
-        .clone()
-        .lazy()
-        .filter(col("from_level").eq(lit(base)).and(col("region_level").neq(lit(base))));
     let singles = population.clone().lazy().filter(col("age").is_not_null());
+    let higher_codes = frame::distinct(
+        rollup
+            .clone()
+            .lazy()
+            .filter(col("from_level").neq(lit(base)))
+            .select([col("from_code").alias("region_code")]),
+    );
+    let higher = frame::collect(
+        frame::inner_join(singles.clone(), higher_codes, &["region_code"]).select([
+            col("year"),
+            col("region_code"),
+            col("sex"),
+            col("age"),
+            col("population").alias("__supplied"),
+        ]),
+    )?;
+    if higher.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let delivered = frame::distinct(higher.clone().lazy().select([col("region_code")]));
+    let counties = frame::semi_join(
+        rollup
+            .lazy()
+            .filter(col("from_level").eq(lit(base)).and(col("region_level").neq(lit(base)))),
+        delivered,
+        &["region_code"],
+    );
     let county_rows = frame::inner_join(
-        singles.clone().select([
+        singles.select([
             col("year"),
             col("region_code").alias("from_code"),
             col("sex"),
@@ -239,22 +284,11 @@ fn population_county_sums(
     )
     .group_by([col("year"), col("region_code"), col("sex"), col("age")])
     .agg([col("population").sum().alias("__sum")]);
-    let higher_codes = frame::distinct(
-        rollup
-            .lazy()
-            .filter(col("from_level").neq(lit(base)))
-            .select([col("from_code").alias("region_code")]),
-    );
-    let higher = frame::inner_join(singles, higher_codes, &["region_code"]).select([
-        col("year"),
-        col("region_code"),
-        col("sex"),
-        col("age"),
-        col("population").alias("__supplied"),
-    ]);
     let keys = ["year", "region_code", "sex", "age"];
-    let pairs =
-        frame::collect(frame::sort_by(frame::inner_join(higher, county_rows, &keys), &keys))?;
+    let pairs = frame::collect(frame::sort_by(
+        frame::inner_join(higher.lazy(), county_rows, &keys),
+        &keys,
+    ))?;
     sums_match(&pairs, "population.county_sum", "the sum of its counties")
 }
 

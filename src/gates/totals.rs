@@ -3,25 +3,21 @@
 //! as a warning saying whether it was left out or used in their place.
 
 use super::Check;
-use crate::divisions::Divisions;
 use crate::error::Result;
-use crate::frame;
-use crate::indicators::{Hierarchy, supplied};
+use crate::frame::{self, DataFrame};
 use crate::spec::Pipeline;
-use crate::tables::Tables;
 
-/// One check per supplied total and measure found in the region-level tables.
-pub fn checks(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<Vec<Check>> {
-    let hierarchy = Hierarchy::new(divisions, pipeline)?;
+/// One check per supplied total and measure found in the region-level tables: `c` holds the
+/// comparisons the indicators were computed with (`indicators::supplied::COMPARISON_COLUMNS`).
+pub fn checks(pipeline: &Pipeline, c: &DataFrame) -> Result<Vec<Check>> {
     let policy = pipeline.supplied_totals;
-    let c = supplied::resolve(tables, &hierarchy, policy)?.comparisons;
-    let texts = |n: &str| frame::texts(&c, n);
-    let floats = |n: &str| frame::floats(&c, n);
+    let texts = |n: &str| frame::texts(c, n);
+    let floats = |n: &str| frame::floats(c, n);
     let (table, scope, region, measure) =
         (texts("table")?, texts("scope")?, texts("region_code")?, texts("measure")?);
     let (supplied, parts, covered, expected) =
         (floats("supplied")?, floats("parts")?, floats("covered")?, floats("expected")?);
-    let used = frame::bools(&c, "used")?;
+    let used = frame::bools(c, "used")?;
     let mut out = Vec::new();
     for i in 0..c.height() {
         let name = |v: &Option<String>| v.clone().unwrap_or_default();

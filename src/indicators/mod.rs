@@ -41,18 +41,36 @@ pub const COLUMNS: &[&str] = &[
 /// Below this share of reporting units a value is flagged `low_coverage`.
 pub const LOW_COVERAGE: f64 = 0.95;
 
+/// What [`compute`] produces.
+pub struct Indicators {
+    /// One row per indicator, year, region, sex and area ([`COLUMNS`]).
+    pub values: DataFrame,
+    /// Every supplied total compared with its parts ([`supplied::COMPARISON_COLUMNS`]), for
+    /// the gates.
+    pub supplied_totals: DataFrame,
+}
+
 /// Compute every indicator the pipeline declares: the families that read the canonical tables,
 /// then growths (which read their values), then county rules (which read both).
-pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<DataFrame> {
+pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<Indicators> {
     let hierarchy = Hierarchy::new(divisions, pipeline)?;
-    let tables = &supplied::resolve(tables, &hierarchy, pipeline.supplied_totals)?.tables;
+    let resolved = supplied::resolve(tables, &hierarchy, pipeline.supplied_totals)?;
+    let values = compute_values(pipeline, &resolved.tables, &hierarchy)?;
+    Ok(Indicators { values, supplied_totals: resolved.comparisons })
+}
+
+fn compute_values(
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<DataFrame> {
     let mut base = empty()?;
     let mut all = None;
     for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
         let mut new: Vec<LazyFrame> = Vec::new();
         for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
             let started = std::time::Instant::now();
-            new.extend(rows(family, pipeline, tables, &hierarchy, &base)?);
+            new.extend(rows(family, pipeline, tables, hierarchy, &base)?);
             let ids = family.ids();
             tracing::debug!(family = family.table(), first = ?ids.first(), millis = started.elapsed().as_millis() as u64, "planned");
         }
@@ -66,7 +84,7 @@ pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> R
         all = Some(base.clone().lazy());
     }
     let all = match all {
-        Some(all) => with_breaks(with_no_data_rows(all, &hierarchy)?, &hierarchy)?,
+        Some(all) => with_breaks(with_no_data_rows(all, hierarchy)?, hierarchy)?,
         None => empty()?.lazy(),
     };
     let level_order = hierarchy.levels.iter().enumerate().rev().fold(

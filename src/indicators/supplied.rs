@@ -51,7 +51,13 @@ pub fn resolve(tables: &Tables, hierarchy: &Hierarchy, policy: SuppliedTotals) -
     let depth = depths(hierarchy)?;
     for name in TABLES {
         let (Some(df), Some(def)) = (tables.get(name), tables::table(name)) else { continue };
+        let started = std::time::Instant::now();
         let (kept, compared) = resolve_table(def, df, hierarchy, &depth, policy)?;
+        tracing::debug!(
+            table = def.name,
+            millis = started.elapsed().as_millis() as u64,
+            "supplied totals resolved"
+        );
         out.insert(def.name, kept);
         comparisons.extend(compared);
     }
@@ -96,6 +102,16 @@ fn resolve_table(
     depth: &DataFrame,
     policy: SuppliedTotals,
 ) -> Result<(DataFrame, Vec<LazyFrame>)> {
+    let columns: Vec<Expr> = def
+        .columns
+        .iter()
+        .map(|c| col(c.name))
+        .chain(def.measures.iter().map(|m| col(*m)))
+        .collect();
+    if one_level(df, depth)? {
+        // No row lies above another: no total has parts, every row is kept as it is.
+        return Ok((frame::collect(df.clone().lazy().select(columns))?, Vec::new()));
+    }
     let present = frame::any_of(def.measures.iter().map(|m| col(*m).is_not_null()).collect());
     let rows = frame::left_join(
         df.clone().lazy().with_row_index("__row", None).with_column(key_text(def)),
@@ -134,14 +150,18 @@ fn resolve_table(
         };
         compared.extend(comparisons(def, groups.lazy().with_column(used.alias("used"))));
     }
-    let columns: Vec<Expr> = def
-        .columns
-        .iter()
-        .map(|c| col(c.name))
-        .chain(def.measures.iter().map(|m| col(*m)))
-        .collect();
     let kept = frame::collect(frame::sort_by(current.lazy(), &["__row"]).select(columns))?;
     Ok((kept, compared))
+}
+
+/// True when the rows' regions all lie at one depth (or none is in the hierarchy): the distinct
+/// codes are looked up, not every row.
+fn one_level(df: &DataFrame, depth: &DataFrame) -> Result<bool> {
+    let codes = frame::distinct(df.clone().lazy().select([col("region_code")]));
+    let depths =
+        frame::inner_join(codes, depth.clone().lazy(), &["region_code"])
+            .select([col("__depth").n_unique().alias("__levels")]);
+    Ok(frame::first_int(&frame::collect(depths)?, "__levels")?.unwrap_or(0) <= 1)
 }
 
 /// The totals at depth `d` that have parts among `current`: per total (`__prow`, `__parent`,

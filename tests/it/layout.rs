@@ -24,6 +24,7 @@ const LAYERS: &[&str] = &[
     "publish",
     "run_folder",
     "manifest",
+    "hashes",
     "lock",
     "interrupt",
     "spec",
