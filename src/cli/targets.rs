@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::frame::{self, DataFrame};
+use crate::frame::{self, DataFrame, Expr, IntoLazy, col, lit};
 use crate::query::output::aligned;
 use crate::report::figure;
 
@@ -48,6 +48,23 @@ pub struct Filter {
     pub indicator: Option<String>,
 }
 
+impl Filter {
+    /// The rows the filter shows, as an expression (the same test as `Rows::shown`).
+    fn rows(&self) -> Expr {
+        let mut shown = match &self.level {
+            Some(level) => col("region_level").eq(lit(level.clone())),
+            None => col("region_code").eq_missing(col("target_region")),
+        };
+        if let Some(s) = &self.status {
+            shown = shown.and(col("status").eq(lit(s.clone())));
+        }
+        if let Some(x) = &self.indicator {
+            shown = shown.and(col("indicator").eq(lit(x.clone())));
+        }
+        shown
+    }
+}
+
 pub fn execute(args: Args) -> Result<()> {
     if let Some(s) = &args.status
         && !crate::assess::STATUSES.contains(&s.as_str())
@@ -65,6 +82,8 @@ pub fn execute(args: Args) -> Result<()> {
 /// be the file the run wrote, and a line of counts.
 pub fn print_run(dir: &Path, filter: &Filter) -> Result<()> {
     let df = crate::run_folder::table(dir, "targets.parquet")?;
+    // Filtered in the frame first: a national run has thousands of rows, a few of them shown.
+    let df = frame::collect(df.lazy().filter(filter.rows()))?;
     let rows = Rows::read(&df)?;
     let shown: Vec<usize> = (0..df.height()).filter(|i| rows.shown(*i, filter)).collect();
     let mut table = vec![header()];

@@ -227,7 +227,8 @@ impl Pipeline {
 /// yet, as for a national sample not generated): its indicator families and `[labels]` only.
 pub fn catalogue_of(path: &Path) -> Result<Vec<Described>> {
     let (_, text, raw) = parse(path)?;
-    let ctx = Ctx { path, text: &text, root: None };
+    let real = RealPaths::default();
+    let ctx = Ctx { path, text: &text, root: None, real: &real };
     let families = families::resolve(&ctx, &raw.indicators)?;
     let targeted: Vec<String> = raw.targets.iter().map(|t| t.indicator.get_ref().clone()).collect();
     let labels = labels::resolve(&ctx, &raw.labels, &families, &targeted)?;
@@ -243,7 +244,8 @@ pub fn load(path: &Path) -> Result<Pipeline> {
 /// pipeline's root.
 pub fn load_with(path: &Path, allow_outside: bool) -> Result<Pipeline> {
     let (bytes, text, raw) = parse(path)?;
-    let mut ctx = Ctx { path, text: &text, root: None };
+    let real = RealPaths::default();
+    let mut ctx = Ctx { path, text: &text, root: None, real: &real };
     let included = includes(&ctx, &raw)?;
     if !allow_outside {
         let declared =
@@ -339,6 +341,35 @@ struct Ctx<'a> {
     text: &'a str,
     /// Input paths must resolve inside this folder (None: `--allow-outside`).
     root: Option<PathBuf>,
+    real: &'a RealPaths,
+}
+
+/// Paths resolved as `canonicalize` resolves them, each folder once: a national pipeline names
+/// thousands of files in a few dozen folders, and resolving every file's path from the root
+/// (one `readlink` per component) cost more than the rest of an unchanged rerun.
+#[derive(Default)]
+struct RealPaths {
+    folders: std::cell::RefCell<std::collections::HashMap<PathBuf, PathBuf>>,
+}
+
+impl RealPaths {
+    /// The path with every symbolic link and `.`/`..` resolved: its folder's (remembered), then
+    /// its name, unless the file itself is a link (then resolved whole).
+    fn of(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+            return path.canonicalize();
+        };
+        if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+            return path.canonicalize();
+        }
+        let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+        if let Some(real) = self.folders.borrow().get(folder) {
+            return Ok(real.join(name));
+        }
+        let real = folder.canonicalize()?;
+        self.folders.borrow_mut().insert(folder.to_path_buf(), real.clone());
+        Ok(real.join(name))
+    }
 }
 
 impl Ctx<'_> {
@@ -353,8 +384,7 @@ impl Ctx<'_> {
     /// Refuse a path that resolves (symlinks included) outside the pipeline's root.
     fn confined(&self, span: Range<usize>, path: &Path) -> Result<()> {
         let Some(root) = &self.root else { return Ok(()) };
-        let real = path
-            .canonicalize()
+        let real = (self.real.of(path))
             .map_err(|e| self.err(span.clone(), format!("{}: {e}", path.display())))?;
         if real.starts_with(root) {
             return Ok(());
@@ -363,6 +393,11 @@ impl Ctx<'_> {
             span,
             format!("{} is outside the pipeline's root {} (declare root = \"…\" in the pipeline file, or run with --allow-outside)", path.display(), root.display()),
         ))
+    }
+
+    /// [`from_here`], each folder resolved once per pipeline.
+    fn from_here(&self, path: &Path) -> PathBuf {
+        from_here_with(path, &|p| self.real.of(p).ok())
     }
 
     fn dir(&self) -> PathBuf {
@@ -471,7 +506,7 @@ fn division_table(ctx: &Ctx, raw: &model::PipelineFile) -> Result<PathBuf> {
         ));
     }
     ctx.confined(raw.divisions.span(), &divisions)?;
-    Ok(from_here(&divisions))
+    Ok(ctx.from_here(&divisions))
 }
 
 /// An existing file's path as the user would type it from the working directory: relative to
@@ -480,6 +515,10 @@ fn division_table(ctx: &Ctx, raw: &model::PipelineFile) -> Result<PathBuf> {
 /// is resolved by name, and the shorter form is used only when it names the same file (a
 /// symbolic link on the way can make `a/..` differ from `.`).
 pub fn from_here(path: &Path) -> PathBuf {
+    from_here_with(path, &|p| p.canonicalize().ok())
+}
+
+fn from_here_with(path: &Path, real: &dyn Fn(&Path) -> Option<PathBuf>) -> PathBuf {
     let Ok(cwd) = std::env::current_dir() else { return path.to_path_buf() };
     let by_name = |p: &Path| {
         let mut out = PathBuf::new();
@@ -504,8 +543,8 @@ pub fn from_here(path: &Path) -> PathBuf {
     } else {
         absolute
     };
-    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
+    let same = |a: &Path, b: &Path| match (real(a), real(b)) {
+        (Some(a), Some(b)) => a == b,
         _ => false,
     };
     if same(&shown, path) { shown } else { path.to_path_buf() }

@@ -25,12 +25,16 @@ fn mappings<'a>(
         .mappings
         .iter()
         .map(|(name, m)| {
-            (name.as_str(), (m, Ctx { path: ctx.path, text: ctx.text, root: ctx.root.clone() }))
+            (
+                name.as_str(),
+                (m, Ctx { path: ctx.path, text: ctx.text, root: ctx.root.clone(), real: ctx.real }),
+            )
         })
         .collect();
     for (inc, span) in included.iter().zip(raw.include.iter().map(|i| i.span())) {
         for (name, m) in &inc.shared.mappings {
-            let from = Ctx { path: &inc.path, text: &inc.text, root: ctx.root.clone() };
+            let from =
+                Ctx { path: &inc.path, text: &inc.text, root: ctx.root.clone(), real: ctx.real };
             if let Some((_, other)) = out.insert(name.as_str(), (m, from)) {
                 return Err(ctx.err(
                     span,
@@ -66,9 +70,19 @@ pub(super) fn resolve(
                 format!("no mapping named {mapping_name:?} in [mappings] or an include"),
             )
         })?;
+        // The mapping is resolved once per year, not once per file the path expands to.
+        let mut by_year: BTreeMap<Option<i32>, Mapped> = BTreeMap::new();
         for (display, year) in expanded(ctx, raw, source, (first, last))? {
             let at = Source { ctx, mapping_ctx: from, dir: &dir, display, entry };
-            sources.push(resolve_source(&at, source, mapping, year, last_grade)?);
+            let mapped = match by_year.get(&year) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = mapped(&at, source, mapping, year, last_grade)?;
+                    by_year.insert(year, m.clone());
+                    m
+                }
+            };
+            sources.push(resolve_source(&at, source, mapping, mapped)?);
         }
     }
     referenced_tables_delivered(ctx, raw, &mappings, &sources)?;
@@ -161,13 +175,23 @@ fn referenced_tables_delivered(
     Ok(())
 }
 
-fn resolve_source(
+/// What a source's mapping gives its files in one year.
+#[derive(Clone)]
+struct Mapped {
+    table: &'static TableDef,
+    columns: Vec<(String, String)>,
+    constants: Vec<(String, String)>,
+    codes: BTreeMap<String, BTreeMap<String, String>>,
+    values: Vec<ValueSpec>,
+}
+
+fn mapped(
     at: &Source,
     source: &model::Source,
     mapping: &model::Mapping,
     year: Option<i32>,
     last_grade: &BTreeMap<String, i64>,
-) -> Result<SourceSpec> {
+) -> Result<Mapped> {
     let (ctx, mctx) = (at.ctx, at.mapping_ctx);
     let table = tables::table(mapping.table.get_ref()).ok_or_else(|| {
         let known: Vec<&str> = tables::TABLES.iter().map(|t| t.name).collect();
@@ -176,13 +200,6 @@ fn resolve_source(
             format!("unknown table {:?}; known: {}", mapping.table.get_ref(), known.join(", ")),
         )
     })?;
-    let display = at.display.clone();
-    let (path, format) = input_file(ctx, at.dir, source, &display)?;
-    let encoding = encoding(ctx, source)?;
-    let delimiter = delimiter(ctx, source, format)?;
-    if source.header_row == 0 {
-        return Err(ctx.err(source.path.span(), "header_row is 1-based"));
-    }
     let columns = mapped_columns(mctx, table, mapping)?;
     let constants = constants(ctx, table, source, year)?;
     let codes = code_maps(mctx, table, mapping)?;
@@ -191,6 +208,24 @@ fn resolve_source(
         values.push(resolve_value(mctx, table, v, last_grade)?);
     }
     check_keys(mctx, table, mapping, &columns, &constants, &values)?;
+    Ok(Mapped { table, columns, constants, codes, values })
+}
+
+fn resolve_source(
+    at: &Source,
+    source: &model::Source,
+    mapping: &model::Mapping,
+    m: Mapped,
+) -> Result<SourceSpec> {
+    let ctx = at.ctx;
+    let Mapped { table, columns, constants, codes, values } = m;
+    let display = at.display.clone();
+    let (path, format) = input_file(ctx, at.dir, source, &display)?;
+    let encoding = encoding(ctx, source)?;
+    let delimiter = delimiter(ctx, source, format)?;
+    if source.header_row == 0 {
+        return Err(ctx.err(source.path.span(), "header_row is 1-based"));
+    }
     Ok(SourceSpec {
         entry: at.entry,
         path,
@@ -255,7 +290,7 @@ fn input_file(
         return Err(ctx.err(source.path.span(), message));
     }
     ctx.confined(source.path.span(), &path)?;
-    let path = super::from_here(&path);
+    let path = ctx.from_here(&path);
     let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let format = match extension.as_deref() {
         Some("csv") | Some("txt") => Format::Csv,
