@@ -10,8 +10,8 @@ use std::path::Path;
 
 use polars::prelude::{
     ArrowDataType, ArrowField, ArrowSchema, CompatLevel, JoinArgs, JoinType, KeyValueMetadata,
-    ParquetCompression, ParquetReader, ParquetWriter, SerReader, StatisticsOptions, UnionArgs,
-    UniqueKeepStrategy, UnpivotArgsDSL, cols,
+    MaintainOrderJoin, ParquetCompression, ParquetReader, ParquetWriter, SerReader,
+    StatisticsOptions, UnionArgs, UniqueKeepStrategy, UnpivotArgsDSL, cols,
 };
 pub use polars::prelude::{
     Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, PlSmallStr, SortMultipleOptions,
@@ -92,6 +92,23 @@ pub fn scaled_whole(text: Expr, scale: i64) -> Expr {
 /// Left join on equally named key columns.
 pub fn left_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     join(left, right, on, JoinType::Left)
+}
+
+/// `df` with `columns` of `right` beside every row, looked up by `on` (null where `right` has
+/// no match), in `df`'s order. `df`'s own columns are shared, not copied: only the looked-up
+/// columns are new. `right` must have one row per key (else the heights differ: an error).
+pub fn looked_up(
+    df: &DataFrame,
+    right: LazyFrame,
+    on: &[&str],
+    columns: &[&str],
+) -> Result<DataFrame> {
+    let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let found = df.clone().lazy().select(keys.clone()).join(right, keys.clone(), keys, args);
+    let found = collect(found.select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>()))?;
+    Ok(df.hstack(found.columns())?)
 }
 
 /// Inner join on equally named key columns.
@@ -385,6 +402,21 @@ pub fn first_int(df: &DataFrame, name: &str) -> Result<Option<i64>> {
 /// Does the frame have a column of this name?
 pub fn has_column(df: &DataFrame, name: &str) -> bool {
     df.get_column_index(name).is_some()
+}
+
+/// `df` without column `name` (the others shared, not copied).
+pub fn without(df: &DataFrame, name: &str) -> Result<DataFrame> {
+    Ok(df.drop(name)?)
+}
+
+/// Nulls in column `name`.
+pub fn null_count(df: &DataFrame, name: &str) -> Result<usize> {
+    Ok(df.column(name)?.null_count())
+}
+
+/// Does the plan's output have this column? (Resolves the plan's schema, not its rows.)
+pub fn plan_has_column(plan: &LazyFrame, name: &str) -> bool {
+    plan.clone().collect_schema().is_ok_and(|s| s.contains(name))
 }
 
 /// A plan over an in-memory table.

@@ -55,7 +55,8 @@ pub struct Indicators {
 pub fn compute(pipeline: &Pipeline, tables: &Tables, divisions: &Divisions) -> Result<Indicators> {
     let hierarchy = Hierarchy::new(divisions, pipeline)?;
     let resolved = supplied::resolve(tables, &hierarchy, pipeline.supplied_totals)?;
-    let values = compute_values(pipeline, &resolved.tables, &hierarchy)?;
+    let located = scope::located_tables(&resolved.tables)?;
+    let values = compute_values(pipeline, &located, &hierarchy)?;
     Ok(Indicators { values, supplied_totals: resolved.comparisons })
 }
 

@@ -26,9 +26,37 @@ pub fn register_counties(tables: &Tables) -> Option<LazyFrame> {
 
 /// School-level `rows` (keyed by `year, school_id`) with the county of their school as
 /// `from_code` and its `area`; rows of schools missing from that year's register drop out (ingest has already
-/// quarantined them).
+/// quarantined them). Rows of a table [`located_tables`] located already are taken as they are.
 pub fn located(rows: LazyFrame, tables: &Tables) -> Option<LazyFrame> {
-    Some(frame::inner_join(rows, school_counties(tables)?, &["year", "school_id"]))
+    let register = school_counties(tables)?;
+    if frame::plan_has_column(&rows, "from_code") {
+        return Some(rows);
+    }
+    Some(frame::inner_join(rows, register, &["year", "school_id"]))
+}
+
+/// The school-level tables (enrolment, classes, teachers) with their school's county
+/// (`from_code`) and `area` beside every row, joined once for every family that reads them.
+pub fn located_tables(tables: &Tables) -> Result<Tables> {
+    let mut out = tables.clone();
+    let Some(register) = school_counties(tables) else { return Ok(out) };
+    let register = frame::collect(register.with_column(lit(true).alias("__found")))?;
+    for name in ["enrolment", "classes", "teachers"] {
+        let Some(rows) = tables.get(name) else { continue };
+        // Two new columns beside the table's own (shared, not copied).
+        let keys = ["year", "school_id"];
+        let columns = ["from_code", "area", "__found"];
+        let with = frame::looked_up(rows, frame::lazy(&register), &keys, &columns)?;
+        // A row whose school is not in that year's register (ingest quarantines them) drops
+        // out, as in `located`.
+        let with = match frame::null_count(&with, "__found")? {
+            0 => with,
+            _ => frame::collect(frame::lazy(&with).filter(col("__found").is_not_null()))?,
+        };
+        let with = frame::without(&with, "__found")?;
+        out.insert(name, with);
+    }
+    Ok(out)
 }
 
 /// Rows of a measure of `stages` by reporting region: the `school` table's rows located by the
