@@ -396,7 +396,7 @@ impl Ctx<'_> {
     }
 
     /// [`from_here`], each folder resolved once per pipeline.
-    fn from_here(&self, path: &Path) -> PathBuf {
+    fn shown(&self, path: &Path) -> PathBuf {
         from_here_with(path, &|p| self.real.of(p).ok())
     }
 
@@ -506,7 +506,7 @@ fn division_table(ctx: &Ctx, raw: &model::PipelineFile) -> Result<PathBuf> {
         ));
     }
     ctx.confined(raw.divisions.span(), &divisions)?;
-    Ok(ctx.from_here(&divisions))
+    Ok(ctx.shown(&divisions))
 }
 
 /// An existing file's path as the user would type it from the working directory: relative to

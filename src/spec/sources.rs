@@ -290,7 +290,7 @@ fn input_file(
         return Err(ctx.err(source.path.span(), message));
     }
     ctx.confined(source.path.span(), &path)?;
-    let path = ctx.from_here(&path);
+    let path = ctx.shown(&path);
     let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let format = match extension.as_deref() {
         Some("csv") | Some("txt") => Format::Csv,
