@@ -6,6 +6,7 @@ mod csv;
 mod keys;
 mod limits;
 mod names;
+mod pivot;
 mod plausibility;
 pub mod quarantine;
 pub mod read;

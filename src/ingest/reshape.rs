@@ -40,6 +40,11 @@ pub(super) fn to_canonical(
                 .map(str::to_string),
         )
         .collect();
+    if let Some(parts) = super::pivot::parts(table, t, last_grade, &present)? {
+        let long = on_boundaries(frame::concat(parts)?, reported, boundaries);
+        let folds = reported && frame::null_count(&t.accepted, REPORTED)? < t.accepted.height();
+        return super::pivot::finish(table, long, folds);
+    }
     let long = long_rows(&t.accepted, &row_cols, &t.values, table.measures)?;
     let (long, carried) = with_header_keys(table, t, long);
     let long = on_boundaries(long, reported, boundaries);
@@ -54,10 +59,14 @@ pub(super) fn to_canonical(
     let long = long.with_column(
         when(col("__grade_last")).then(last).otherwise(col("__grade")).alias("__grade"),
     );
-    let group = grouping(table, &present);
-    // Several value columns with the same keys are summed; a measure no column carried is null.
-    // Plain sums and counts in the group-by (its fast path); the null for a measure no column
-    // carried is set after it, not by a conditional inside every group.
+    Ok(summed(table, long.with_columns(grouping(table, &present))))
+}
+
+/// Long rows in the canonical layout, one per key: several value columns with the same keys
+/// are summed; a measure no column carried is null. Plain sums and counts in the group-by (its
+/// fast path); the null for a measure no column carried is set after it, not by a conditional
+/// inside every group.
+pub(super) fn summed(table: &TableDef, long: LazyFrame) -> LazyFrame {
     let count = |m: &str| format!("__n_{m}");
     let mut aggs: Vec<Expr> = table.measures.iter().map(|m| col(*m).sum()).collect();
     aggs.extend(table.measures.iter().map(|m| col(*m).count().alias(count(m))));
@@ -68,11 +77,9 @@ pub(super) fn to_canonical(
             .otherwise(lit(NULL).cast(DataType::Int64))
             .alias(*m)
     }));
-    Ok(long
-        .with_columns(group)
-        .group_by(table.columns.iter().map(|c| col(c.name)).collect::<Vec<_>>())
+    long.group_by(table.columns.iter().map(|c| col(c.name)).collect::<Vec<_>>())
         .agg(aggs)
-        .select(out))
+        .select(out)
 }
 
 /// Keys and attributes, in schema order: a key the value column sets, or else the row's own
