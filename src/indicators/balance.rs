@@ -129,7 +129,10 @@ pub fn compute(
     hierarchy: &Hierarchy,
 ) -> Result<Vec<LazyFrame>> {
     let Some(rows) = school_rows(spec, tables) else { return Ok(vec![super::empty()?.lazy()]) };
-    let cvs = frame::collect(cv(rows)?)?;
+    // In key order: a composite's mean then adds its CVs in one order, run after run (a
+    // group-by's output order varies, and floating-point sums with it).
+    let cvs =
+        frame::collect(frame::sort_by(cv(rows)?, &["year", "from_code", "stage", "__resource"]))?;
     let id_of = |resource: Expr| -> Expr {
         // "<prefix>_<resource>_<stage>"
         crate::frame::concat_text(vec![

@@ -101,8 +101,19 @@ fn duplicates(table: &TableDef, keys: &[&str], typed: &[Typed]) -> Result<DataFr
         sel.push(region.alias("__region"));
         parts.push(t.accepted.clone().lazy().select(sel));
     }
-    let all = frame::sort_by(frame::concat(parts)?, &["__src", "__line"]);
+    let all = frame::collect(frame::concat(parts)?)?;
     let key_exprs: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    // Most deliveries repeat no key: one group-by says so before rows are sorted and windowed.
+    let repeated = all
+        .clone()
+        .lazy()
+        .group_by(key_exprs.clone())
+        .agg([col("__line").count().alias("__n")])
+        .filter(col("__n").gt(lit(1u32)));
+    if frame::collect(repeated)?.height() == 0 {
+        return frame::collect(all.lazy().limit(0));
+    }
+    let all = frame::sort_by(all.lazy(), &["__src", "__line"]);
     frame::collect(
         all.with_columns([
             col("__src").first().over(key_exprs.clone())?.alias("__first_src"),
@@ -190,9 +201,11 @@ pub(super) fn reject_dangling(
     (other, target): (&str, &DataFrame),
     keys: &[&str],
 ) -> Result<Vec<DataFrame>> {
-    let known = frame::distinct(
+    // Collected once: a plan would find the distinct keys again for every batch.
+    let known = frame::collect(frame::distinct(
         target.clone().lazy().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()),
-    );
+    ))?
+    .lazy();
     let last_key = keys[keys.len() - 1];
     let message = format!(
         "no {other} row with this {} (every {} row needs one)",
