@@ -18,8 +18,14 @@ pub fn compute(
     tables: &Tables,
     hierarchy: &Hierarchy,
 ) -> Result<LazyFrame> {
-    let Some(counted) = counted_rows(g, tables) else { return super::empty().map(|d| d.lazy()) };
     let weights = weights_frame(g, pipeline.years)?;
+    // The stages the weights count (a stage no weight names would be dropped by their join).
+    let components = frame::texts(&weights, "__component")?;
+    let stages: std::collections::BTreeSet<String> = components.into_iter().flatten().collect();
+    let stages: Vec<String> = stages.into_iter().collect();
+    let Some(counted) = counted_rows(g, tables, &stages) else {
+        return super::empty().map(|d| d.lazy());
+    };
     let numerator = frame::inner_join(
         counted.filter(col("__count").is_not_null()),
         weights.lazy(),
@@ -241,9 +247,9 @@ fn preferred_basis(g: &GrossEnrolmentSpec, rolled: LazyFrame) -> Result<LazyFram
 /// The counted rows of the numerator: year, from_code, sex, area (of the school; null for
 /// higher education), __basis, __component, __count;
 /// `None` when the delivery lacks the tables they come from.
-fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
+fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
     match g.numerator {
-        GerNumerator::Enrolment => enrolment_rows(g, tables),
+        GerNumerator::Enrolment => enrolment_rows(g, tables, stages),
         GerNumerator::HigherEducation => {
             Some(frame::lazy(tables.get("higher_education")?).select([
                 col("year"),
@@ -258,14 +264,13 @@ fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
     }
 }
 
-/// Pupils by stage: school records where a region and year has them for the stage, the
+/// Pupils of `stages`: school records where a region and year has them for the stage, the
 /// region-level table (a yearbook's pupils by region) where it has not.
-fn enrolment_rows(g: &GrossEnrolmentSpec, tables: &Tables) -> Option<LazyFrame> {
-    let stages: Vec<String> = crate::tables::STAGES.iter().map(|s| s.to_string()).collect();
+fn enrolment_rows(g: &GrossEnrolmentSpec, tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
     let rows = scope::by_region(
         tables,
         ("enrolment", "regional_enrolment"),
-        &stages,
+        stages,
         "enrolled",
         &["sex"],
     )?;
