@@ -395,3 +395,53 @@ fn retention_by_hand() {
     assert!(a.flags.contains(&"numerator_missing".to_string()), "{:?}", a.flags);
     assert_eq!(get(2019, "450202").unwrap().flags, vec!["no_data".to_string()]);
 }
+
+/// Two value columns with the same keys and measure are added up, one without a value adding
+/// nothing: boys delivered in two columns, 男（城镇） and 男（乡村）, where the fixture has 男.
+#[test]
+fn value_columns_with_the_same_keys_are_added_up() {
+    let dir = super::common::tiny_copy();
+    let d = dir.path();
+    let pipeline = std::fs::read_to_string(d.join("pipeline.toml")).unwrap();
+    let one = r#"  { raw = "男", measure = "population", sex = "male" },"#;
+    assert!(pipeline.contains(one));
+    let two = r#"  { raw = "男（城镇）", measure = "population", sex = "male" },
+  { raw = "男（乡村）", measure = "population", sex = "male" },"#;
+    std::fs::write(d.join("pipeline.toml"), pipeline.replace(one, two)).unwrap();
+    // 450103 aged 3: 5 boys as 2 + 3; aged 4: 5 + nothing; every other row: 男 + nothing.
+    let csv = std::fs::read_to_string(d.join("population.csv")).unwrap();
+    let split: Vec<String> = csv
+        .lines()
+        .map(|line| {
+            let c: Vec<&str> = line.split(',').collect();
+            let (boys_town, boys_country) = match (c[0], c[1]) {
+                ("地区代码", _) => ("男（城镇）", "男（乡村）"),
+                ("450103", "3岁") => ("2", "3"),
+                _ => (c[3], ""),
+            };
+            [c[0], c[1], c[2], boys_town, boys_country, c[4]].join(",")
+        })
+        .collect();
+    std::fs::write(d.join("population.csv"), split.join("\n") + "\n").unwrap();
+    let (_out, run_dir) = run(&d.join("pipeline.toml"));
+    let population = frame::read_parquet(&run_dir.join("staging/population.parquet")).unwrap();
+    let boys = |age: i32| -> Vec<Option<i64>> {
+        let rows = frame::collect(
+            frame::lazy(&population).filter(
+                frame::col("region_code")
+                    .eq(frame::lit("450103"))
+                    .and(frame::col("age").eq(frame::lit(age)))
+                    .and(frame::col("sex").eq(frame::lit("male"))),
+            ),
+        )
+        .unwrap();
+        frame::ints(&rows, "population").unwrap()
+    };
+    assert_eq!(boys(3), vec![Some(5)], "2 + 3");
+    assert_eq!(boys(4), vec![Some(5)], "5 + no value");
+    assert_eq!(boys(15), vec![Some(10)], "10 + no value");
+    // The rates are those of the fixture delivered with one column (tests above).
+    let df = frame::read_parquet(&run_dir.join("indicators.parquet")).unwrap();
+    let ger = indicator(&df, "ger_preschool", 2020, "450103", "male").unwrap();
+    assert_eq!(ger.denominator, Some(15.0), "5 + 5 + 5 boys aged 3-5");
+}
