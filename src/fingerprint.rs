@@ -14,25 +14,30 @@ use crate::run_folder;
 use crate::spec::Pipeline;
 use crate::tables::TABLES;
 
-/// Fingerprints of every canonical table with sources: the edustat version, the spec, the
-/// division table and the content of the table's files, plus the fingerprint of any table it
-/// references (enrolment depends on the register).
-pub fn tables(
-    pipeline: &Pipeline,
-    divisions_hash: &str,
-    hashes: &Hashes,
-) -> Result<BTreeMap<&'static str, String>> {
+/// The digest of every input, in the order of the pipeline's sources: hashed on every core (a
+/// national delivery is thousands of files), or remembered in `hashes`.
+pub fn inputs(pipeline: &Pipeline, hashes: &Hashes) -> Result<Vec<String>> {
     use rayon::prelude::*;
-    // Every input hashed on every core (a national delivery is thousands of files), in order.
-    let hashes: Vec<String> = pipeline
+    pipeline
         .sources
         .par_iter()
         .map(|s| hashes.sha256(&s.path).map_err(|e| Error::io(&s.path, e)))
-        .collect::<Result<_>>()?;
+        .collect()
+}
+
+/// Fingerprints of every canonical table with sources: the edustat version, the spec, the
+/// division table and the content of the table's files, plus the fingerprint of any table it
+/// references (enrolment depends on the register).
+/// `hashes` are those of [`inputs`].
+pub fn tables(
+    pipeline: &Pipeline,
+    divisions_hash: &str,
+    hashes: &[String],
+) -> Result<BTreeMap<&'static str, String>> {
     let mut out: BTreeMap<&'static str, String> = BTreeMap::new();
     for table in TABLES.iter().copied() {
         let mut sources: Vec<(String, String)> = Vec::new();
-        for (s, hash) in pipeline.sources.iter().zip(&hashes) {
+        for (s, hash) in pipeline.sources.iter().zip(hashes) {
             if s.table.name == table.name {
                 sources.push((s.display.clone(), hash.clone()));
             }

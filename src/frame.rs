@@ -298,6 +298,23 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
         .map_err(|e| Error::input(path, format!("not a readable Parquet file ({e})")))
 }
 
+/// A Parquet file's bytes, already read, as a frame.
+pub fn read_parquet_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
+    Ok(ParquetReader::new(std::io::Cursor::new(bytes)).finish()?)
+}
+
+/// A frame as a Parquet file for edustat's own later reading (its column types as polars
+/// writes them, no statistics): not one of the published files.
+pub fn write_parquet_plain(frame: &mut DataFrame, path: &Path) -> Result<()> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::empty())
+        .finish(frame)
+        .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    Ok(())
+}
+
 /// Execute a plan.
 pub fn collect(frame: LazyFrame) -> Result<DataFrame> {
     static WARNINGS: std::sync::Once = std::sync::Once::new();
@@ -397,6 +414,11 @@ pub fn text_lists(df: &DataFrame, name: &str) -> Result<Vec<Vec<String>>> {
 /// The first value of an integer column (a one-row count), `None` when empty or null.
 pub fn first_int(df: &DataFrame, name: &str) -> Result<Option<i64>> {
     Ok(ints(df, name)?.first().copied().flatten())
+}
+
+/// The frame's columns, each with its type, in order.
+pub fn columns_of(df: &DataFrame) -> Vec<(String, DataType)> {
+    df.columns().iter().map(|c| (c.name().to_string(), c.dtype().clone())).collect()
 }
 
 /// Does the frame have a column of this name?

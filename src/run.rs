@@ -15,7 +15,7 @@ use crate::frame::DataFrame;
 use crate::gates::{self, Check};
 use crate::hashes::Hashes;
 use crate::indicators;
-use crate::ingest::{self, Ingested, Reused};
+use crate::ingest::{self, Ingested, Reused, TypedCache};
 use crate::lock::RunLock;
 use crate::manifest::{InputFile, Manifest, StageCount, TableState};
 use crate::publish::{self, Staging};
@@ -135,7 +135,8 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     publish::clean_leftovers(&root)?;
     let hashes = Hashes::open(&root.join(".hashes.json"));
     let division_file = DivisionTable::file(&pipeline, &hashes)?;
-    let table_prints = fingerprint::tables(&pipeline, &division_file.sha256, &hashes)?;
+    let inputs = fingerprint::inputs(&pipeline, &hashes)?;
+    let table_prints = fingerprint::tables(&pipeline, &division_file.sha256, &inputs)?;
     let run_print = fingerprint::run(&table_prints);
     let previous = fingerprint::previous(out, &pipeline.id, &hashes);
     tracing::debug!(read = hashes.files_read(), "hashed the files not remembered unchanged");
@@ -149,9 +150,12 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
         (Some(p), false) => fingerprint::reusable(&pipeline, p, &table_prints)?,
         _ => BTreeMap::new(),
     };
+    let typed = (&inputs[..], division_table.file.sha256.as_str());
+    let cache = TypedCache::open(&root.join(".typed"), &pipeline, typed, !options.force);
     let mut stages = Stages::default();
+    let divisions = &division_table.divisions;
     let mut computed =
-        compute(&mut stages, &pipeline, &division_table.divisions, reuse, options.progress)?;
+        compute(&mut stages, (&pipeline, divisions), (reuse, &cache), options.progress)?;
     let publishing = Publishing {
         pipeline: &pipeline,
         computed: &computed,
@@ -190,6 +194,7 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     };
     let run_dir = publishing.commit(staging, &manifest)?;
     hashes.save();
+    cache.prune();
     Ok(computed.summary(run_dir, manifest.run_id))
 }
 
@@ -221,15 +226,14 @@ impl Computed {
 /// Ingest, compute and assess, then the gates: a failed gate ends the run here.
 fn compute(
     stages: &mut Stages,
-    pipeline: &Pipeline,
-    divisions: &Divisions,
-    reuse: BTreeMap<&'static str, Reused>,
+    (pipeline, divisions): (&Pipeline, &Divisions),
+    (reuse, cache): (BTreeMap<&'static str, Reused>, &TypedCache),
     progress: bool,
 ) -> Result<Computed> {
     let reused: Vec<String> = reuse.keys().map(|t| t.to_string()).collect();
     let ingested = stages.run(
         "ingest",
-        || ingest::ingest(pipeline, divisions, reuse, progress),
+        || ingest::ingest_kept(pipeline, divisions, (reuse, cache), progress),
         |i| (i.files.iter().map(|f| f.rows_read).sum(), i.tables.rows()),
     )?;
     tracing::info!(quarantined = ingested.quarantine.height(), reused = ?reused, "ingested");

@@ -2,6 +2,7 @@
 //! every source of the pipeline; checks keys across all files of a table and references
 //! between tables; reshapes wide layouts to long. For every file: read = accepted + quarantined.
 
+pub mod cache;
 mod csv;
 mod keys;
 mod limits;
@@ -22,6 +23,7 @@ use crate::frame::{self, DataFrame, IntoLazy};
 pub use crate::manifest::FileReport;
 use crate::spec::{Format, Pipeline, SourceSpec};
 use crate::tables::{TABLES, TableDef, Tables};
+pub use cache::TypedCache;
 
 pub use rows::ValueCol;
 
@@ -157,7 +159,18 @@ fn with_early(
 pub fn ingest(
     pipeline: &Pipeline,
     divisions: &Divisions,
-    mut reuse: BTreeMap<&'static str, Reused>,
+    reuse: BTreeMap<&'static str, Reused>,
+    progress: bool,
+) -> Result<Ingested> {
+    ingest_kept(pipeline, divisions, (reuse, &TypedCache::none()), progress)
+}
+
+/// [`ingest`], the files whose typed rows `cache` kept taken from it, and every file typed
+/// kept there.
+pub fn ingest_kept(
+    pipeline: &Pipeline,
+    divisions: &Divisions,
+    (mut reuse, cache): (BTreeMap<&'static str, Reused>, &TypedCache),
     progress: bool,
 ) -> Result<Ingested> {
     let code_map = divisions.code_map()?;
@@ -187,7 +200,7 @@ pub fn ingest(
         if sources.is_empty() {
             continue;
         }
-        let reading = Reading { bar: &bar, code_map: &code_map, years: pipeline.data_years };
+        let reading = Reading { bar: &bar, code_map: &code_map, years: pipeline.data_years, cache };
         let typed = type_table(table, &sources, &reading, &mut quarantine, &mut unmapped)?;
         let every: Vec<(String, Option<String>)> = typed
             .iter()
@@ -219,10 +232,12 @@ struct Reading<'r> {
     bar: &'r indicatif::ProgressBar,
     code_map: &'r DataFrame,
     years: (i32, i32),
+    cache: &'r TypedCache,
 }
 
-/// A table's files read (on every core, a group at a time) and typed in batches; their rejected
-/// rows go to `quarantine`, their unmapped columns to `unmapped`.
+/// A table's files typed: those whose typed rows were kept by an earlier run taken from
+/// `reading.cache`, the others read (on every core, a group at a time) and typed in batches.
+/// Rejected rows go to `quarantine`, unmapped columns to `unmapped`.
 fn type_table<'a>(
     table: &TableDef,
     sources: &[&'a SourceSpec],
@@ -230,8 +245,86 @@ fn type_table<'a>(
     quarantine: &mut Vec<DataFrame>,
     unmapped: &mut Unmapped,
 ) -> Result<Vec<Typed<'a>>> {
+    let mut hits = reading.cache.load(sources);
+    let reused = hits.iter().filter(|h| h.is_some()).count();
     let mut typed = Vec::new();
-    let mut first = 0u32;
+    let mut start = 0;
+    while start < sources.len() {
+        let kept = hits[start].is_some();
+        let end =
+            (start..sources.len()).find(|&i| hits[i].is_some() != kept).unwrap_or(sources.len());
+        if kept {
+            let run = (start..end)
+                .filter_map(|i| Some((i as u32, sources[i], hits[i].take()?)))
+                .collect();
+            typed.extend(from_cache(table, run, reading.bar, quarantine, unmapped)?);
+        } else {
+            let files = (start as u32, &sources[start..end]);
+            typed.extend(read_and_type(table, files, reading, quarantine, unmapped)?);
+        }
+        start = end;
+    }
+    let typed = merged(typed)?;
+    if reused > 0 {
+        tracing::info!(
+            table = table.name,
+            reused,
+            read = sources.len() - reused,
+            "typed rows of unchanged files taken from earlier runs"
+        );
+    }
+    Ok(typed)
+}
+
+/// Consecutive batches of one entry with the same value columns and columns as one batch (the
+/// checks across files cost a plan per batch): files typed now beside files whose typed rows
+/// were kept, or batches cut to bound the text held while typing.
+fn merged<'a>(typed: Vec<Typed<'a>>) -> Result<Vec<Typed<'a>>> {
+    let mut out: Vec<(Typed<'a>, Vec<crate::frame::LazyFrame>)> = Vec::new();
+    for t in typed {
+        let columns = |t: &Typed| {
+            let mut c = frame::columns_of(&t.accepted);
+            c.sort_by(|a, b| a.0.cmp(&b.0));
+            c
+        };
+        match out.last_mut() {
+            Some((last, parts))
+                if last.source().entry == t.source().entry
+                    && last.values == t.values
+                    && last.first + last.reports.len() as u32 == t.first
+                    && columns(last) == columns(&t) =>
+            {
+                let order: Vec<_> = frame::columns_of(&last.accepted)
+                    .into_iter()
+                    .map(|(c, _)| frame::col(c))
+                    .collect();
+                parts.push(t.accepted.lazy().select(order));
+                last.sources.extend(t.sources);
+                last.reports.extend(t.reports);
+            }
+            _ => out.push((t, Vec::new())),
+        }
+    }
+    let mut typed = Vec::with_capacity(out.len());
+    for (mut t, parts) in out {
+        if !parts.is_empty() {
+            let all = std::iter::once(t.accepted.lazy()).chain(parts).collect();
+            t.accepted = frame::collect(frame::concat(all)?)?;
+        }
+        typed.push(t);
+    }
+    Ok(typed)
+}
+
+/// Files `first..` of a table read and typed in batches; each file's typed rows kept.
+fn read_and_type<'a>(
+    table: &TableDef,
+    (mut first, sources): (u32, &[&'a SourceSpec]),
+    reading: &Reading,
+    quarantine: &mut Vec<DataFrame>,
+    unmapped: &mut Unmapped,
+) -> Result<Vec<Typed<'a>>> {
+    let mut typed = Vec::new();
     for group in groups(sources) {
         let started = std::time::Instant::now();
         let read = read_files(group, reading.bar)?;
@@ -243,14 +336,20 @@ fn type_table<'a>(
         );
         for batch in batches(read) {
             let started = std::time::Instant::now();
+            let mut columns = Vec::new();
             for f in &batch {
+                columns.push(rows::unmapped(f.source, &f.raw));
                 unmapped
-                    .add(rows::unmapped(f.source, &f.raw), &f.source.path.display().to_string());
+                    .add(columns[columns.len() - 1].clone(), &f.source.path.display().to_string());
             }
             let names = quarantine::names(first, &displays(&batch))?;
             let n = batch.len() as u32;
             let (t, rejected) =
                 type_files(batch, (first, &names), reading.code_map, reading.years)?;
+            let entries = t.reports.iter().zip(columns);
+            let entries = entries.map(|(r, c)| cache::Entry::new(r.clone(), t.values.clone(), c));
+            let kept = (&t.accepted, &rejected);
+            reading.cache.keep((&t.sources, first), kept, entries.collect());
             first += n;
             quarantine.push(rejected);
             typed.push(t);
@@ -261,6 +360,56 @@ fn type_table<'a>(
                 "typed"
             );
         }
+    }
+    Ok(typed)
+}
+
+/// Files whose typed rows an earlier run kept, as batches: consecutive files of one entry with
+/// the same value columns and columns become one batch, as when they were typed.
+fn from_cache<'a>(
+    table: &TableDef,
+    hits: Vec<(u32, &'a SourceSpec, cache::Hit)>,
+    bar: &indicatif::ProgressBar,
+    quarantine: &mut Vec<DataFrame>,
+    unmapped: &mut Unmapped,
+) -> Result<Vec<Typed<'a>>> {
+    let mut out: Vec<(Typed<'a>, Vec<crate::frame::LazyFrame>)> = Vec::new();
+    for (index, source, hit) in hits {
+        bar.inc(1);
+        let (entry, rows) = (hit.entry, hit.rows);
+        unmapped.add(entry.unmapped.clone(), &source.path.display().to_string());
+        quarantine.push(entry.quarantine()?);
+        let r = &entry.report;
+        tracing::info!(file = %source.path.display(), table = table.name, rows = r.rows_read, quarantined = r.rows_quarantined, "typed rows reused");
+        let file = frame::lit(index).cast(crate::frame::DataType::UInt32).alias("__file");
+        let rows = rows.lazy().with_column(file);
+        let same = |t: &Typed| {
+            t.source().entry == source.entry
+                && t.values == entry.values
+                && t.first + t.reports.len() as u32 == index
+        };
+        match out.last_mut() {
+            Some((t, parts)) if same(t) => {
+                t.sources.push(source);
+                t.reports.push(entry.report);
+                parts.push(rows);
+            }
+            _ => {
+                let t = Typed {
+                    sources: vec![source],
+                    first: index,
+                    reports: vec![entry.report],
+                    accepted: frame::empty_frame(&[])?,
+                    values: entry.values,
+                };
+                out.push((t, vec![rows]));
+            }
+        }
+    }
+    let mut typed = Vec::new();
+    for (mut t, parts) in out {
+        t.accepted = frame::collect(frame::concat(parts)?)?;
+        typed.push(t);
     }
     Ok(typed)
 }

@@ -16,7 +16,7 @@ use crate::tables::{ColumnDef, Kind};
 const MISSING_MARKERS: &[&str] = &["-", "--", "—", "－", "/", "／"];
 
 /// One typed value column of the accepted frame, ready to be unpivoted.
-#[derive(Debug, Clone)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ValueCol {
     pub name: String,
     /// The raw header it was read from.

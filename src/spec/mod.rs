@@ -41,7 +41,7 @@ pub enum Format {
 }
 
 /// A value column's grade: a number, or the final grade of the row's stage.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Grade {
     Fixed(i64),
     Last,

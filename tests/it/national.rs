@@ -121,3 +121,80 @@ fn the_national_pipeline_adds_provinces_up_to_the_country() {
     // The average schooling of the working-age population has no data in any delivery.
     assert_eq!(super::common::texts(&rows("schooling_years_10_8"), "status"), ["no_recent_value"]);
 }
+
+/// A night on which one province's enrolment and class files changed: only those files are
+/// read and typed again, every other file's typed rows come from the earlier run, and the run
+/// publishes exactly what a run from nothing publishes on the same files.
+#[test]
+fn only_the_changed_province_files_are_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let pipeline = pipeline(dir.path());
+    let run = |out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let mut args = vec!["run", pipeline.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        args.extend(["--progress", "never", "--log-format", "json"]);
+        args.extend(extra);
+        let ran = super::common::edustat(&args, &[]);
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        let runs = out.join("national-2016-2020/latest");
+        (runs.canonicalize().unwrap(), ran.stderr)
+    };
+    run("out", &[]);
+    // Qinghai's ten enrolment and ten class files: one more in the last cell of the last row.
+    let mut changed = 0;
+    for entry in std::fs::read_dir(dir.path().join("data/630000")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !(name.starts_with("enrolment_") || name.starts_with("classes_")) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let body = bytes.trim_ascii_end();
+        let cut = body.iter().rposition(|b| *b == b',').unwrap() + 1;
+        let last: u64 = std::str::from_utf8(&body[cut..]).unwrap().parse().unwrap();
+        let mut edited = body[..cut].to_vec();
+        edited.extend(format!("{}\n", last + 1).bytes());
+        std::fs::write(&path, edited).unwrap();
+        changed += 1;
+    }
+    assert_eq!(changed, 20);
+    let (again, log) = run("out", &[]);
+    // Per table, the files read again and the files whose typed rows were kept.
+    let mut read = std::collections::BTreeMap::new();
+    for line in log.lines() {
+        let l: serde_json::Value = serde_json::from_str(line).unwrap();
+        if l["fields"]["message"] == "typed rows of unchanged files taken from earlier runs" {
+            let f = &l["fields"];
+            read.insert(
+                f["table"].as_str().unwrap().to_string(),
+                (f["read"].clone(), f["reused"].clone()),
+            );
+        }
+    }
+    // enrolment: Qinghai's 10 enrolment files; kept: Ningxia's 10 and both provinces' 20
+    // kindergarten files. classes: the same with kindergarten classes.
+    let expected = |read: u64, kept: u64| (serde_json::json!(read), serde_json::json!(kept));
+    assert_eq!(read.get("enrolment"), Some(&expected(10, 30)), "{read:?}");
+    assert_eq!(read.get("classes"), Some(&expected(10, 30)), "{read:?}");
+    assert_eq!(read.len(), 2, "other tables are unchanged, reused whole: {read:?}");
+    let (fresh, _) = run("fresh", &["--force"]);
+    for file in [
+        "staging/enrolment.parquet",
+        "staging/classes.parquet",
+        "indicators.parquet",
+        "targets.parquet",
+        "quarantine.parquet",
+        "checks.parquet",
+    ] {
+        let a = frame::read_parquet(&again.join(file)).unwrap();
+        let b = frame::read_parquet(&fresh.join(file)).unwrap();
+        assert!(a.equals_missing(&b), "{file}");
+    }
+    let inputs = |run: &Path| {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
+        m["inputs"].clone()
+    };
+    assert_eq!(inputs(&again), inputs(&fresh));
+}
