@@ -416,6 +416,14 @@ pub fn first_int(df: &DataFrame, name: &str) -> Result<Option<i64>> {
     Ok(ints(df, name)?.first().copied().flatten())
 }
 
+/// `df` with a column `name` holding `value` on every row: a constant, not a buffer per row,
+/// and the frame's own columns shared, not copied.
+pub fn with_constant_u32(df: &DataFrame, name: &str, value: u32) -> Result<DataFrame> {
+    let scalar = polars::prelude::Scalar::new(DataType::UInt32, value.into());
+    let constant = Column::new_scalar(name.into(), scalar, df.height());
+    Ok(df.hstack(&[constant])?)
+}
+
 /// The frame's columns, each with its type, in order.
 pub fn columns_of(df: &DataFrame) -> Vec<(String, DataType)> {
     df.columns().iter().map(|c| (c.name().to_string(), c.dtype().clone())).collect()

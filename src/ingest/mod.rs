@@ -364,8 +364,7 @@ fn read_and_type<'a>(
     Ok(typed)
 }
 
-/// Files whose typed rows an earlier run kept, as batches: consecutive files of one entry with
-/// the same value columns and columns become one batch, as when they were typed.
+/// Files whose typed rows an earlier run kept, one batch each ([`merged`] joins them).
 fn from_cache<'a>(
     table: &TableDef,
     hits: Vec<(u32, &'a SourceSpec, cache::Hit)>,
@@ -373,7 +372,7 @@ fn from_cache<'a>(
     quarantine: &mut Vec<DataFrame>,
     unmapped: &mut Unmapped,
 ) -> Result<Vec<Typed<'a>>> {
-    let mut out: Vec<(Typed<'a>, Vec<crate::frame::LazyFrame>)> = Vec::new();
+    let mut typed = Vec::with_capacity(hits.len());
     for (index, source, hit) in hits {
         bar.inc(1);
         let (entry, rows) = (hit.entry, hit.rows);
@@ -381,35 +380,13 @@ fn from_cache<'a>(
         quarantine.push(entry.quarantine()?);
         let r = &entry.report;
         tracing::info!(file = %source.path.display(), table = table.name, rows = r.rows_read, quarantined = r.rows_quarantined, "typed rows reused");
-        let file = frame::lit(index).cast(crate::frame::DataType::UInt32).alias("__file");
-        let rows = rows.lazy().with_column(file);
-        let same = |t: &Typed| {
-            t.source().entry == source.entry
-                && t.values == entry.values
-                && t.first + t.reports.len() as u32 == index
-        };
-        match out.last_mut() {
-            Some((t, parts)) if same(t) => {
-                t.sources.push(source);
-                t.reports.push(entry.report);
-                parts.push(rows);
-            }
-            _ => {
-                let t = Typed {
-                    sources: vec![source],
-                    first: index,
-                    reports: vec![entry.report],
-                    accepted: frame::empty_frame(&[])?,
-                    values: entry.values,
-                };
-                out.push((t, vec![rows]));
-            }
-        }
-    }
-    let mut typed = Vec::new();
-    for (mut t, parts) in out {
-        t.accepted = frame::collect(frame::concat(parts)?)?;
-        typed.push(t);
+        typed.push(Typed {
+            sources: vec![source],
+            first: index,
+            reports: vec![entry.report],
+            accepted: frame::with_constant_u32(&rows, "__file", index)?,
+            values: entry.values,
+        });
     }
     Ok(typed)
 }
