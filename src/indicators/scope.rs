@@ -3,7 +3,7 @@
 //! over nothing reported; and the count of values in a plan.
 
 use crate::error::Result;
-use crate::frame::{self, DataType, Expr, LazyFrame, NULL, col, lit, when};
+use crate::frame::{self, DataFrame, DataType, Expr, LazyFrame, NULL, col, lit, when};
 use crate::tables::Tables;
 
 /// The register's `year, school_id, from_code` (the school's county) and `area` (urban / town /
@@ -54,9 +54,66 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
             _ => frame::collect(frame::lazy(&with).filter(col("__found").is_not_null()))?,
         };
         let with = frame::without(&with, "__found")?;
+        for (table, measure, keep, summed) in COUNTY_SUMS {
+            if *table == name && [*measure].iter().chain(*keep).all(|c| frame::has_column(&with, c))
+            {
+                let sums = frame::collect(county_sums(&with, measure, keep))?;
+                // Kept where they save work: fewer than half the rows (few schools per county
+                // and stage would make them nearly as many, and only cost memory).
+                let kept = sums.height() * 2 <= with.height();
+                tracing::debug!(
+                    table = name,
+                    sums = sums.height(),
+                    rows = with.height(),
+                    kept,
+                    "county sums"
+                );
+                if kept {
+                    out.insert(summed, sums);
+                }
+            }
+        }
         out.insert(name, with);
     }
     Ok(out)
+}
+
+/// The school-level measures that families only add up (gross enrolment, class shares and
+/// sizes, pupil–teacher ratios), summed once per run by county, stage, area and the listed
+/// columns: (table, measure, columns kept, name of the sums). A family reads these few rows
+/// instead of every school's: a county has hundreds of schools.
+const COUNTY_SUMS: &[(&str, &str, &[&str], &str)] = &[
+    ("enrolment", "enrolled", &["sex"], "__enrolment_by_county"),
+    ("classes", "classes", &["size_band"], "__classes_by_county"),
+    ("teachers", "fulltime", &[], "__teachers_by_county"),
+];
+
+/// `measure` (as f64) of located school-level `rows` summed per year, county (`from_code`),
+/// stage, area and `keep`, over the rows that carry it. The measures are counts: their sums
+/// as f64 are exact, in any order.
+fn county_sums(rows: &DataFrame, measure: &str, keep: &[&str]) -> LazyFrame {
+    let mut keys = vec![col("year"), col("from_code"), col("stage"), col("area")];
+    keys.extend(keep.iter().map(|k| col(*k)));
+    frame::lazy(rows)
+        .filter(col(measure).is_not_null())
+        .group_by(keys)
+        .agg([col(measure).cast(DataType::Float64).sum()])
+}
+
+/// The county sums of `measure` of the school-level `table` that keep every column of `keep`,
+/// if this run has them.
+fn summed_by_county<'t>(
+    tables: &'t Tables,
+    table: &str,
+    measure: &str,
+    keep: &[&str],
+) -> Option<&'t DataFrame> {
+    COUNTY_SUMS
+        .iter()
+        .find(|(t, m, kept, _)| {
+            *t == table && *m == measure && keep.iter().all(|k| kept.contains(k))
+        })
+        .and_then(|(_, _, _, summed)| tables.get(summed))
 }
 
 /// Rows of a measure of `stages` by reporting region: the `school` table's rows located by the
@@ -77,7 +134,10 @@ pub fn by_region(
         cols.push(col(measure).cast(DataType::Float64));
         rows.filter(of_stages(stages).and(col(measure).is_not_null())).select(cols)
     };
-    let school = tables.get(school).and_then(|t| located(frame::lazy(t), tables)).map(select);
+    let school = match summed_by_county(tables, school, measure, keep) {
+        Some(sums) => Some(select(frame::lazy(sums))),
+        None => tables.get(school).and_then(|t| located(frame::lazy(t), tables)).map(select),
+    };
     let regional = tables.get(regional).map(|t| {
         select(frame::lazy(t).with_columns([
             col("region_code").alias("from_code"),

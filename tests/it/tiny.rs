@@ -445,3 +445,60 @@ fn value_columns_with_the_same_keys_are_added_up() {
     let ger = indicator(&df, "ger_preschool", 2020, "450103", "male").unwrap();
     assert_eq!(ger.denominator, Some(15.0), "5 + 5 + 5 boys aged 3-5");
 }
+
+#[test]
+fn rates_from_county_sums_equal_rates_from_every_school() {
+    // Four more primary schools in C, each a copy of P1 (3502020003): classes 41-45: 3,
+    // 56-60: 1, 66+: 1; 50 pupils (25 girls); 5 full-time teachers. With five such schools a
+    // county's classes and enrolment are summed by county before the families read them (the
+    // debug log says so); the rates are the ones worked out from every school:
+    //   56+ compulsory, C: 5 × 2 = 10 of 5 × 5 = 25 classes = 40 %; province: 10 of 25 + 4 (J1 in
+    //   A) = 29 → 34.48 %; 66+ C: 5 of 25 = 20 %; primary pupils per class in C: 5 × 50 = 250
+    //   over 25 = 10; primary pupils per teacher in C: 250 over 5 × 5 = 25 → 10.
+    let dir = super::common::tiny_copy();
+    let d = dir.path();
+    let append = |file: &str, copy_of: &str| {
+        let text = std::fs::read_to_string(d.join(file)).unwrap();
+        let line = text.lines().find(|l| l.contains("3502020003")).unwrap().to_string();
+        let mut text = text.trim_end().to_string();
+        for n in 4..=7 {
+            text.push('\n');
+            text.push_str(&line.replace("3502020003", &format!("350202000{n}")));
+        }
+        assert!(line.contains(copy_of), "{file}: {line}");
+        std::fs::write(d.join(file), text + "\n").unwrap();
+    };
+    append("schools.csv", "450202");
+    append("classes.csv", "小学");
+    append("enrolment.csv", "50");
+    append("teachers.csv", "5");
+    let out = tempfile::tempdir().unwrap();
+    let pipeline = d.join("pipeline.toml");
+    let ran = super::common::edustat(
+        &["run", pipeline.to_str().unwrap(), "--out", out.path().to_str().unwrap()]
+            .into_iter()
+            .chain(["--progress", "never", "--color", "never", "--log-level", "debug"])
+            .collect::<Vec<_>>(),
+        &[],
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    for table in ["classes", "enrolment"] {
+        let line =
+            ran.stderr.lines().find(|l| l.contains(&format!("county sums table=\"{table}\"")));
+        assert!(line.is_some_and(|l| l.ends_with("kept=true")), "{table}: {line:?}");
+    }
+    let df = frame::read_parquet(&out.path().join("tiny/latest/indicators.parquet")).unwrap();
+    let get = |id: &str, region: &str| indicator(&df, id, 2020, region, "total").unwrap();
+    let c = get("large_class_share_compulsory", "450202");
+    assert_eq!((c.numerator, c.denominator), (Some(10.0), Some(25.0)));
+    assert!(close(c.value, 40.0));
+    let p = get("large_class_share_compulsory", "450000");
+    assert_eq!((p.numerator, p.denominator), (Some(10.0), Some(29.0)));
+    assert!(close(p.value, 1000.0 / 29.0));
+    let s = get("super_large_class_share_compulsory", "450202");
+    assert_eq!((s.numerator, s.denominator), (Some(5.0), Some(25.0)));
+    let avg = get("average_class_size_primary", "450202");
+    assert_eq!((avg.numerator, avg.denominator, avg.value), (Some(250.0), Some(25.0), Some(10.0)));
+    let ptr = get("pupil_teacher_ratio_primary", "450202");
+    assert_eq!((ptr.numerator, ptr.denominator, ptr.value), (Some(250.0), Some(25.0), Some(10.0)));
+}
