@@ -18,10 +18,12 @@ pub(super) fn reject_overfull(
     enrolment: &DataFrame,
     largest: i64,
 ) -> Result<Vec<DataFrame>> {
-    // Once for all class files (one per year), not once per file.
-    let pupils = frame::collect(pupils_per_school_stage(enrolment))?.lazy();
-    let mut out = Vec::new();
-    for t in typed.iter_mut() {
+    // A bound first, once for all class files: every count of a school and stage added up
+    // (totals and their parts alike) is at least its pupils. Only the class rows over it can
+    // be over capacity; their pupils are then counted exactly.
+    let bound = frame::collect(pupils_at_most(enrolment.clone().lazy()))?.lazy();
+    let mut candidates = Vec::new();
+    for (i, t) in typed.iter().enumerate() {
         let Some((capacity, classes)) = capacity(t, largest) else { continue };
         if KEYS.iter().any(|k| !frame::has_column(&t.accepted, k)) {
             continue;
@@ -34,7 +36,23 @@ pub(super) fn reject_overfull(
             classes.alias("__classes"),
         ]);
         let over = frame::collect(
-            frame::inner_join(t.accepted.clone().lazy().select(sel), pupils.clone(), &KEYS)
+            frame::inner_join(t.accepted.clone().lazy().select(sel), bound.clone(), &KEYS)
+                .filter(col("__at_most").gt(col("__capacity"))),
+        )?;
+        if over.height() > 0 {
+            candidates.push((i, frame::without(&over, "__at_most")?));
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = frame::concat(candidates.iter().map(|(_, c)| c.clone().lazy()).collect())?;
+    let of_candidates = frame::semi_join(enrolment.clone().lazy(), keys, &KEYS);
+    let pupils = frame::collect(pupils_per_school_stage(of_candidates))?.lazy();
+    let mut out = Vec::new();
+    for (i, rows) in candidates {
+        let over = frame::collect(
+            frame::inner_join(rows.lazy(), pupils.clone(), &KEYS)
                 .filter(col("__pupils").gt(col("__capacity"))),
         )?;
         if over.height() == 0 {
@@ -44,15 +62,25 @@ pub(super) fn reject_overfull(
             over.clone().lazy().with_columns(over_capacity_message(largest)),
             names,
         ))?;
-        t.set_aside(over.lazy().select([col("__file"), col("__line")]))?;
+        typed[i].set_aside(over.lazy().select([col("__file"), col("__line")]))?;
         out.push(q);
     }
     Ok(out)
 }
 
+/// Per school and stage, every positive count of enrolment added up: never fewer than its
+/// pupils, whichever rows (a grade's total, its parts, or both) were delivered.
+fn pupils_at_most(enrolment: LazyFrame) -> LazyFrame {
+    let positive = when(col("enrolled").gt(lit(0i64))).then(col("enrolled")).otherwise(lit(0i64));
+    enrolment
+        .with_column(positive.alias("__at_most"))
+        .group_by(KEYS.iter().map(|k| col(*k)).collect::<Vec<_>>())
+        .agg([col("__at_most").sum()])
+}
+
 /// Pupils per school and stage: per grade the total where one was delivered, else the sum of
 /// the sexes (canonical enrolment keeps only the parts when both parts exist).
-fn pupils_per_school_stage(enrolment: &DataFrame) -> LazyFrame {
+fn pupils_per_school_stage(enrolment: LazyFrame) -> LazyFrame {
     let is_total = col("sex").eq(lit("total"));
     let mut by_grade: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
     by_grade.push(col("grade"));
@@ -60,8 +88,6 @@ fn pupils_per_school_stage(enrolment: &DataFrame) -> LazyFrame {
     let only =
         |mask: Expr| when(mask).then(col("enrolled")).otherwise(lit(NULL).cast(DataType::Int64));
     enrolment
-        .clone()
-        .lazy()
         .with_columns([
             only(is_total.clone()).alias("__total"),
             only(is_total.clone().not()).alias("__parts"),
