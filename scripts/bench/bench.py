@@ -3,7 +3,7 @@ with alternating rounds, and how edustat's memory grows with the input. Numbers 
 notes, never into tests.
 
 usage: python bench.py [--bin target/release/edustat] [--rounds 3] [--preset guangxi:1.0 ...]
-                       [--growth guangxi:0.05,0.25,0.5,1.0]
+                       [--growth guangxi:0.05,0.25,0.5,1.0 --growth national:0.01,0.05,0.1,0.2]
 
 For each preset and scale: `edustat sample` writes the delivery (seed 2018), the pipeline file
 is copied with its paths pointed at it, and each round runs, one after the other,
@@ -153,15 +153,16 @@ def report(r):
 
 
 def growth(binary, preset, scales):
-    print(f"\n## edustat's memory as the {preset} input grows (forced full run, one round each)\n")
-    print("| scale | input | wall | peak RSS | RSS / input |")
-    print("| --- | --- | --- | --- | --- |")
+    print(f"\n## edustat's time and memory as the {preset} input grows (forced full run, one round each)\n")
+    print("| scale | input | wall | wall per 100 MB | peak RSS | RSS / input |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for scale in scales:
         work = REPO / "target" / "bench" / f"{preset}-{scale}"
         pipeline, _, size = prepare(binary, preset, scale, work)
         wall, rss, _ = timed([binary, "run", str(pipeline), "--out", str(work / "out"), "--force",
                               "--progress", "never", "--log-level", "error"])
-        print(f"| {scale} | {size:.1f} MB | {wall:.2f} s | {rss:.0f} MB | {rss / size:.1f}x |", flush=True)
+        print(f"| {scale} | {size:.1f} MB | {wall:.2f} s | {wall / size * 100:.1f} s | {rss:.0f} MB "
+              f"| {rss / size:.1f}x |", flush=True)
 
 
 def main():
@@ -169,14 +170,16 @@ def main():
     parser.add_argument("--bin", default=os.environ.get("EDUSTAT_BIN", str(REPO / "target/release/edustat")))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--preset", action="append", default=None, help="preset:scale, repeatable")
-    parser.add_argument("--growth", default="guangxi:0.05,0.25,0.5,1.0")
+    parser.add_argument("--growth", action="append", default=None,
+                        help="preset:scale,scale,... (repeatable; an empty value skips the tables)")
     args = parser.parse_args()
     for item in args.preset or ["guangxi:1.0", "national:0.01"]:
         preset, scale = item.split(":")
         report(measure(args.bin, sys.executable, preset, float(scale), args.rounds))
-    if args.growth:
-        preset, scales = args.growth.split(":")
-        growth(args.bin, preset, [float(s) for s in scales.split(",")])
+    for item in args.growth or ["guangxi:0.05,0.25,0.5,1.0", "national:0.01,0.05,0.1,0.2"]:
+        if item:
+            preset, scales = item.split(":")
+            growth(args.bin, preset, [float(s) for s in scales.split(",")])
 
 
 if __name__ == "__main__":
