@@ -12,42 +12,57 @@ use crate::indicators::Hierarchy;
 use crate::spec::{BalanceSpec, Pipeline, ResourceColumn};
 use crate::tables::Tables;
 
-/// CVs from per-school rows `year, from_code, stage, __resource, __p, __r, __per`:
-/// one row per (year, from_code, stage, __resource) with `__cv`, `__sd`, `__mean`, `__n`.
-pub fn cv(rows: LazyFrame) -> Result<LazyFrame> {
-    let keys = [col("year"), col("from_code"), col("stage"), col("__resource")];
-    let rows = frame::shared(rows.filter(col("__p").gt(lit(0.0)).and(col("__r").is_not_null())));
-    let totals = rows.clone().group_by(keys.clone()).agg([
-        col("__p").sum().alias("__p_sum"),
-        col("__r").sum().alias("__r_sum"),
-        col("__per").first().alias("__per"),
-        col("__p").count().alias("__n"),
-    ]);
-    let joined = frame::inner_join(
-        rows.drop(crate::frame::by_names(&["__per"])),
-        totals,
-        &["year", "from_code", "stage", "__resource"],
-    );
-    let mean = col("__r_sum") / col("__p_sum") * col("__per");
-    let x = col("__r") / col("__p") * col("__per");
-    let spread = joined
-        .with_column(((col("__p") / col("__p_sum")) * (x - mean.clone()).pow(2)).alias("__dev"))
-        .group_by(keys)
-        .agg([col("__dev").sum().alias("__var"), mean.first().alias("__mean"), col("__n").first()]);
-    let sd = col("__var").sqrt();
-    Ok(spread.select([
-        col("year"),
-        col("from_code"),
-        col("stage"),
-        col("__resource"),
-        when(col("__mean").gt(lit(0.0)))
-            .then(sd.clone() / col("__mean"))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias("__cv"),
-        sd.alias("__sd"),
-        col("__mean"),
-        col("__n"),
-    ]))
+/// CVs from per-school rows `year, from_code, stage, __p` with one column per resource
+/// ([`resource_column`] `k` for `resources[k]`, an `(id, per)`): one row per (year, from_code,
+/// stage, resource) with a school that has pupils and a value, with `__resource`, `__cv`,
+/// `__sd`, `__mean`, `__n`. Every resource is computed in the same two passes over the schools.
+pub fn cv(rows: LazyFrame, resources: &[(String, f64)]) -> Result<LazyFrame> {
+    let keys = [col("year"), col("from_code"), col("stage")];
+    let rows = frame::shared(rows.filter(col("__p").gt(lit(0.0))));
+    let name = |what: &str, k: usize| format!("__{what}{k}");
+    let has = |k: usize| col(resource_column(k)).is_not_null();
+    let mut totals = Vec::new();
+    for k in 0..resources.len() {
+        let p = when(has(k)).then(col("__p")).otherwise(lit(NULL).cast(DataType::Float64));
+        totals.push(p.sum().alias(name("p_sum", k)));
+        totals.push(col(resource_column(k)).sum().alias(name("r_sum", k)));
+        totals.push(has(k).cast(DataType::UInt32).sum().alias(name("n", k)));
+    }
+    let totals = rows.clone().group_by(keys.clone()).agg(totals);
+    let joined = frame::inner_join(rows, totals, &["year", "from_code", "stage"]);
+    let mut spread = Vec::new();
+    for (k, (_, per)) in resources.iter().enumerate() {
+        let mean = col(name("r_sum", k)) / col(name("p_sum", k)) * lit(*per);
+        let x = col(resource_column(k)) / col("__p") * lit(*per);
+        // Null where the school has no value of this resource: left out of the sum.
+        let dev = (col("__p") / col(name("p_sum", k))) * (x - mean.clone()).pow(2);
+        spread.push(dev.sum().alias(name("var", k)));
+        spread.push(mean.first().alias(name("mean", k)));
+        spread.push(col(name("n", k)).first());
+    }
+    let spread = frame::shared(joined.group_by(keys).agg(spread));
+    let parts = resources.iter().enumerate().map(|(k, (id, _))| {
+        let (sd, mean) = (col(name("var", k)).sqrt(), col(name("mean", k)));
+        spread.clone().filter(col(name("n", k)).gt(lit(0u32))).select([
+            col("year"),
+            col("from_code"),
+            col("stage"),
+            lit(id.clone()).alias("__resource"),
+            when(mean.clone().gt(lit(0.0)))
+                .then(sd.clone() / mean.clone())
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("__cv"),
+            sd.alias("__sd"),
+            mean.alias("__mean"),
+            col(name("n", k)).alias("__n"),
+        ])
+    });
+    frame::concat(parts.collect())
+}
+
+/// The column of the `k`-th resource in the per-school rows.
+fn resource_column(k: usize) -> String {
+    format!("__r{k}")
 }
 
 /// The plain mean of each county's CVs per stage; null unless all `expected` CVs are there
@@ -62,8 +77,9 @@ pub fn composite(cvs: LazyFrame, expected: u32) -> LazyFrame {
     ])
 }
 
-/// Per-school rows for every resource of the spec.
-fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<LazyFrame> {
+/// Per-school rows with a column for every resource of the spec that the delivery has (see
+/// [`cv`]), and those resources' `(id, per)`.
+fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<(LazyFrame, Vec<(String, f64)>)> {
     let (enrolment, schools) = (tables.get("enrolment")?, tables.get("schools")?);
     let stages = scope::of_stages(&spec.stages);
     let enrolled = enrolment.clone().lazy().filter(col("enrolled").is_not_null());
@@ -77,48 +93,37 @@ fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<LazyFrame> {
         .group_by([col("year"), col("school_id")])
         .agg([col("enrolled").cast(DataType::Float64).sum().alias("__p_school")]);
     let base = frame::inner_join(per_stage, per_school, &["year", "school_id"]);
-    // Read once per resource: evaluated once.
-    let base = frame::shared(
-        frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"])
-            .with_column(col("region_code").alias("from_code")),
-    );
+    let mut base = frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"])
+        .with_column(col("region_code").alias("from_code"));
     let teachers = tables.get("teachers").map(|t| t.clone().lazy());
-    let mut parts = Vec::new();
+    let mut sel = vec![col("year"), col("from_code"), col("stage"), col("__p")];
+    let mut present = Vec::new();
     for (id, column, per) in &spec.resources {
-        let (frame, r): (LazyFrame, Expr) = match column {
+        let r = match column {
             // A school's register resource is shared by its stages in proportion to their pupils.
-            ResourceColumn::Register(c) => (
-                base.clone(),
-                col(c.as_str()).cast(DataType::Float64) * col("__p") / col("__p_school"),
-            ),
+            ResourceColumn::Register(c) => {
+                col(c.as_str()).cast(DataType::Float64) * col("__p") / col("__p_school")
+            }
             ResourceColumn::Teachers(m) => match &teachers {
-                Some(t) => (
-                    frame::left_join(
-                        base.clone(),
-                        t.clone().select([
-                            col("year"),
-                            col("school_id"),
-                            col("stage"),
-                            col(m.as_str()).alias("__t"),
-                        ]),
-                        &["year", "school_id", "stage"],
-                    ),
-                    col("__t").cast(DataType::Float64),
-                ),
+                Some(t) => {
+                    // Each measure joined under its own name (it may share one with the register).
+                    let joined = format!("__teachers_{}", present.len());
+                    let keys = [col("year"), col("school_id"), col("stage")];
+                    let measure = [col(m.as_str()).alias(joined.as_str())];
+                    let t = t.clone().select(keys.into_iter().chain(measure).collect::<Vec<_>>());
+                    base = frame::left_join(base, t, &["year", "school_id", "stage"]);
+                    col(joined.as_str()).cast(DataType::Float64)
+                }
                 None => continue,
             },
         };
-        parts.push(frame.select([
-            col("year"),
-            col("from_code"),
-            col("stage"),
-            lit(id.clone()).alias("__resource"),
-            col("__p"),
-            r.alias("__r"),
-            lit(*per).alias("__per"),
-        ]));
+        sel.push(r.alias(resource_column(present.len())));
+        present.push((id.clone(), *per));
     }
-    frame::concat(parts).ok()
+    if present.is_empty() {
+        return None;
+    }
+    Some((base.select(sel), present))
 }
 
 /// The CV rows and composites of one balance family, as indicator rows.
@@ -128,11 +133,13 @@ pub fn compute(
     tables: &Tables,
     hierarchy: &Hierarchy,
 ) -> Result<Vec<LazyFrame>> {
-    let Some(rows) = school_rows(spec, tables) else { return Ok(vec![super::empty()?.lazy()]) };
+    let Some((rows, resources)) = school_rows(spec, tables) else {
+        return Ok(vec![super::empty()?.lazy()]);
+    };
     // In key order: a composite's mean then adds its CVs in one order, run after run (a
     // group-by's output order varies, and floating-point sums with it).
-    let cvs =
-        frame::collect(frame::sort_by(cv(rows)?, &["year", "from_code", "stage", "__resource"]))?;
+    let cvs = cv(rows, &resources)?;
+    let cvs = frame::collect(frame::sort_by(cvs, &["year", "from_code", "stage", "__resource"]))?;
     let id_of = |resource: Expr| -> Expr {
         // "<prefix>_<resource>_<stage>"
         crate::frame::concat_text(vec![
@@ -186,13 +193,15 @@ mod tests {
             Column::new("year".into(), vec![2020i32; n]),
             Column::new("from_code".into(), vec!["450102"; n]),
             Column::new("stage".into(), vec!["primary"; n]),
-            Column::new("__resource".into(), vec!["books"; n]),
             Column::new("__p".into(), p.to_vec()),
-            Column::new("__r".into(), r.to_vec()),
-            Column::new("__per".into(), vec![1.0; n]),
+            Column::new(resource_column(0).into(), r.to_vec()),
         ])
         .unwrap()
         .lazy()
+    }
+
+    fn books(rows: LazyFrame) -> LazyFrame {
+        cv(rows, &[("books".to_string(), 1.0)]).unwrap()
     }
 
     fn one(lf: LazyFrame, column: &str) -> Option<f64> {
@@ -203,8 +212,8 @@ mod tests {
     fn methodology_test_vector() {
         // docs/methodology.md §6.1: five primary schools, books. x̄ = 1913 / 302 = 6.3344;
         // Σ (P_i/P)(x_i − x̄)² = 10.653 → S = 3.2639 → CV = 0.5153.
-        let out = cv(rows(&[45.0, 37.0, 89.0, 76.0, 55.0], &[279.0, 137.0, 935.0, 160.0, 402.0]))
-            .unwrap();
+        let out =
+            books(rows(&[45.0, 37.0, 89.0, 76.0, 55.0], &[279.0, 137.0, 935.0, 160.0, 402.0]));
         let got = frame::collect(out).unwrap();
         let cv = frame::floats(&got, "__cv").unwrap()[0].unwrap();
         let mean = frame::floats(&got, "__mean").unwrap()[0].unwrap();
@@ -215,14 +224,43 @@ mod tests {
     #[test]
     fn edge_cases() {
         // One school: no spread → CV 0. A school without pupils is left out.
-        assert_eq!(one(cv(rows(&[40.0, 0.0], &[400.0, 99.0])).unwrap(), "__cv"), Some(0.0));
+        assert_eq!(one(books(rows(&[40.0, 0.0], &[400.0, 99.0])), "__cv"), Some(0.0));
         // Zero mean: no CV (null), never NaN.
-        assert_eq!(one(cv(rows(&[40.0, 50.0], &[0.0, 0.0])).unwrap(), "__cv"), None);
+        assert_eq!(one(books(rows(&[40.0, 50.0], &[0.0, 0.0])), "__cv"), None);
         // A county whose schools report no pupils: no CV row at all.
+        assert_eq!(frame::collect(books(rows(&[0.0, 0.0], &[10.0, 20.0]))).unwrap().height(), 0);
+    }
+
+    #[test]
+    fn a_school_without_a_value_is_left_out_of_that_resource_only() {
+        // Books: the five schools of the test vector above (CV 0.5153). Computers: the same
+        // values but the fifth school has none, so it is left out of computers alone:
+        // P = 45 + 37 + 89 + 76 = 247, R = 279 + 137 + 935 + 160 = 1511, x̄ = 6.1174;
+        // Σ (P_i/P)(x_i − x̄)² = 12.766 → S = 3.5730 → CV = 0.5841.
+        let computers = [Some(279.0), Some(137.0), Some(935.0), Some(160.0), None];
+        let rows = frame(vec![
+            Column::new("year".into(), vec![2020i32; 5]),
+            Column::new("from_code".into(), vec!["450102"; 5]),
+            Column::new("stage".into(), vec!["primary"; 5]),
+            Column::new("__p".into(), vec![45.0, 37.0, 89.0, 76.0, 55.0]),
+            Column::new(resource_column(0).into(), vec![279.0, 137.0, 935.0, 160.0, 402.0]),
+            Column::new(resource_column(1).into(), computers.to_vec()),
+        ])
+        .unwrap();
+        let resources = [("books".to_string(), 1.0), ("computers".to_string(), 1.0)];
+        let got =
+            frame::collect(frame::sort_by(cv(rows.lazy(), &resources).unwrap(), &["__resource"]))
+                .unwrap();
         assert_eq!(
-            frame::collect(cv(rows(&[0.0, 0.0], &[10.0, 20.0])).unwrap()).unwrap().height(),
-            0
+            frame::texts(&got, "__resource").unwrap(),
+            [Some("books".into()), Some("computers".into())]
         );
+        let cvs = frame::floats(&got, "__cv").unwrap();
+        assert!((cvs[0].unwrap() - 0.5153).abs() < 5e-5, "{cvs:?}");
+        assert!((cvs[1].unwrap() - 0.5841).abs() < 5e-5, "{cvs:?}");
+        let means = frame::floats(&got, "__mean").unwrap();
+        assert!((means[1].unwrap() - 1511.0 / 247.0).abs() < 1e-12, "{means:?}");
+        assert_eq!(frame::ints(&got, "__n").unwrap(), [Some(5), Some(4)]);
     }
 
     #[test]
