@@ -296,13 +296,14 @@ fn population_county_sums(
 fn reporting_coverage(enrolment: &DataFrame, schools: &DataFrame, min: f64) -> Result<Vec<Check>> {
     let located =
         schools.clone().lazy().select([col("year"), col("school_id"), col("region_code")]);
-    let reporting = frame::inner_join(
-        frame::distinct(enrolment.clone().lazy().select([col("year"), col("school_id")])),
+    // The register's schools (one row each a year) with any enrolment row that year.
+    let reporting = frame::semi_join(
         located,
+        enrolment.clone().lazy().select([col("year"), col("school_id")]),
         &["year", "school_id"],
     )
     .group_by([col("year"), col("region_code")])
-    .agg([col("school_id").n_unique().cast(DataType::Float64).alias("__n")]);
+    .agg([col("school_id").count().cast(DataType::Float64).alias("__n")]);
     let pairs = with_previous_year(reporting, "__n")?;
     year_on_year(&pairs, "reporting.coverage", "__n", |now, before| {
         let ratio = now / before;
