@@ -54,24 +54,8 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
             _ => frame::collect(frame::lazy(&with).filter(col("__found").is_not_null()))?,
         };
         let with = frame::without(&with, "__found")?;
-        for (table, measure, keep, summed) in COUNTY_SUMS {
-            if *table == name && [*measure].iter().chain(*keep).all(|c| frame::has_column(&with, c))
-            {
-                let sums = frame::collect(county_sums(&with, measure, keep))?;
-                // Kept where they save work: fewer than half the rows (few schools per county
-                // and stage would make them nearly as many, and only cost memory).
-                let kept = sums.height() * 2 <= with.height();
-                tracing::debug!(
-                    table = name,
-                    sums = sums.height(),
-                    rows = with.height(),
-                    kept,
-                    "county sums"
-                );
-                if kept {
-                    out.insert(summed, sums);
-                }
-            }
+        if let Some((summed, sums)) = kept_county_sums(name, &with)? {
+            out.insert(summed, sums);
         }
         out.insert(name, with);
     }
@@ -87,6 +71,21 @@ const COUNTY_SUMS: &[(&str, &str, &[&str], &str)] = &[
     ("classes", "classes", &["size_band"], "__classes_by_county"),
     ("teachers", "fulltime", &[], "__teachers_by_county"),
 ];
+
+/// The county sums of the located school-level table `name` ([`COUNTY_SUMS`]) and their
+/// name, where they save work: fewer than half the table's rows (few schools per county and
+/// stage would make them nearly as many, and only cost memory).
+fn kept_county_sums(name: &str, rows: &DataFrame) -> Result<Option<(&'static str, DataFrame)>> {
+    let Some((_, measure, keep, summed)) = COUNTY_SUMS.iter().find(|(t, m, keep, _)| {
+        *t == name && [*m].iter().chain(*keep).all(|c| frame::has_column(rows, c))
+    }) else {
+        return Ok(None);
+    };
+    let sums = frame::collect(county_sums(rows, measure, keep))?;
+    let kept = sums.height() * 2 <= rows.height();
+    tracing::debug!(table = name, sums = sums.height(), rows = rows.height(), kept, "county sums");
+    Ok(kept.then_some((*summed, sums)))
+}
 
 /// `measure` (as f64) of located school-level `rows` summed per year, county (`from_code`),
 /// stage, area and `keep`, over the rows that carry it. The measures are counts: their sums

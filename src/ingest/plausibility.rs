@@ -22,27 +22,7 @@ pub(super) fn reject_overfull(
     // (totals and their parts alike) is at least its pupils. Only the class rows over it can
     // be over capacity; their pupils are then counted exactly.
     let bound = frame::collect(pupils_at_most(enrolment.clone().lazy()))?.lazy();
-    let mut candidates = Vec::new();
-    for (i, t) in typed.iter().enumerate() {
-        let Some((capacity, classes)) = capacity(t, largest) else { continue };
-        if KEYS.iter().any(|k| !frame::has_column(&t.accepted, k)) {
-            continue;
-        }
-        let mut sel: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
-        sel.extend([
-            col("__file"),
-            col("__line"),
-            capacity.alias("__capacity"),
-            classes.alias("__classes"),
-        ]);
-        let over = frame::collect(
-            frame::inner_join(t.accepted.clone().lazy().select(sel), bound.clone(), &KEYS)
-                .filter(col("__at_most").gt(col("__capacity"))),
-        )?;
-        if over.height() > 0 {
-            candidates.push((i, frame::without(&over, "__at_most")?));
-        }
-    }
+    let candidates = over_bound(typed, &bound, largest)?;
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
@@ -66,6 +46,33 @@ pub(super) fn reject_overfull(
         out.push(q);
     }
     Ok(out)
+}
+
+/// Class rows (index of their batch, rows with keys, `__file`, `__line`, `__capacity`,
+/// `__classes`) whose capacity is under the `bound` of pupils of their school and stage.
+fn over_bound(typed: &[Typed], bound: &LazyFrame, largest: i64) -> Result<Vec<(usize, DataFrame)>> {
+    let mut candidates = Vec::new();
+    for (i, t) in typed.iter().enumerate() {
+        let Some((capacity, classes)) = capacity(t, largest) else { continue };
+        if KEYS.iter().any(|k| !frame::has_column(&t.accepted, k)) {
+            continue;
+        }
+        let mut sel: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+        sel.extend([
+            col("__file"),
+            col("__line"),
+            capacity.alias("__capacity"),
+            classes.alias("__classes"),
+        ]);
+        let over = frame::collect(
+            frame::inner_join(t.accepted.clone().lazy().select(sel), bound.clone(), &KEYS)
+                .filter(col("__at_most").gt(col("__capacity"))),
+        )?;
+        if over.height() > 0 {
+            candidates.push((i, frame::without(&over, "__at_most")?));
+        }
+    }
+    Ok(candidates)
 }
 
 /// Per school and stage, every positive count of enrolment added up: never fewer than its
