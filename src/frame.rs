@@ -9,9 +9,9 @@ use std::fs::File;
 use std::path::Path;
 
 use polars::prelude::{
-    ArrowDataType, ArrowField, ArrowSchema, CompatLevel, JoinArgs, JoinType, KeyValueMetadata,
-    MaintainOrderJoin, ParquetCompression, ParquetReader, ParquetWriter, SerReader,
-    StatisticsOptions, UnionArgs, UniqueKeepStrategy, UnpivotArgsDSL, cols,
+    ArrowDataType, ArrowField, ArrowSchema, CompatLevel, FrozenCategories, JoinArgs, JoinType,
+    KeyValueMetadata, MaintainOrderJoin, ParquetCompression, ParquetReader, ParquetWriter,
+    SerReader, StatisticsOptions, UnionArgs, UniqueKeepStrategy, UnpivotArgsDSL, cols,
 };
 pub use polars::prelude::{
     Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, PlSmallStr, SortMultipleOptions,
@@ -211,6 +211,38 @@ pub fn empty_frame(columns: &[(&str, DataType)]) -> Result<DataFrame> {
     frame(columns.iter().map(|(n, t)| Column::new_empty((*n).into(), t)).collect())
 }
 
+/// `df` with each listed text column held as an enum of its closed set of values (one byte
+/// a row where a text column takes sixteen, and keys that hash and compare as integers). A
+/// value outside the set is an error, never a silent null: ingest has already checked them.
+pub fn with_enums(df: DataFrame, coded: &[(&str, &[&str])]) -> Result<DataFrame> {
+    let present: Vec<Expr> = coded
+        .iter()
+        .filter(|(name, _)| df.column(name).is_ok_and(|c| c.dtype() == &DataType::String))
+        .map(|(name, values)| {
+            let categories = FrozenCategories::new(values.iter().copied())?;
+            Ok(col(*name).strict_cast(DataType::from_frozen_categories(categories)))
+        })
+        .collect::<Result<_>>()?;
+    if present.is_empty() {
+        return Ok(df);
+    }
+    collect(df.lazy().with_columns(present))
+}
+
+/// `df` with every enum column as text again: what the published files hold.
+pub fn enums_as_text(df: &DataFrame) -> Result<DataFrame> {
+    let casts: Vec<Expr> = df
+        .columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Enum(..) | DataType::Categorical(..)))
+        .map(|c| col(c.name().clone()).cast(DataType::String))
+        .collect();
+    if casts.is_empty() {
+        return Ok(df.clone());
+    }
+    collect(df.clone().lazy().with_columns(casts))
+}
+
 /// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata.
 pub fn write_parquet(
     frame: &mut DataFrame,
@@ -218,6 +250,7 @@ pub fn write_parquet(
     metadata: &[(String, String)],
 ) -> Result<u64> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let frame = &mut enums_as_text(frame)?;
     let mut pairs = vec![plain_arrow_schema(frame)];
     pairs.extend(metadata.iter().cloned());
     let bytes = ParquetWriter::new(file)
@@ -497,5 +530,40 @@ impl Rows {
     /// The integer at row `i` of integer column `c`.
     pub fn int(&self, c: &str, i: usize) -> Option<i64> {
         self.ints.get(c).and_then(|v| v[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sexes(values: &[Option<&str>]) -> DataFrame {
+        let values = values.iter().map(|v| v.map(str::to_string)).collect();
+        frame(vec![text_column("sex", values)]).unwrap()
+    }
+
+    const SEXES: &[&str] = &["total", "female", "male"];
+
+    #[test]
+    fn coded_text_is_an_enum_inside_and_text_again_outside() {
+        let df = sexes(&[Some("female"), None, Some("total")]);
+        let coded = with_enums(df.clone(), &[("sex", SEXES)]).unwrap();
+        assert!(matches!(coded.column("sex").unwrap().dtype(), DataType::Enum(..)));
+        // Compared with text as text is.
+        let female = collect(lazy(&coded).filter(col("sex").eq(lit("female")))).unwrap();
+        assert_eq!(female.height(), 1);
+        // Two tables coded apart join on the same enum.
+        let other = with_enums(sexes(&[Some("total")]), &[("sex", SEXES)]).unwrap();
+        let joined = collect(inner_join(lazy(&coded), lazy(&other), &["sex"])).unwrap();
+        assert_eq!(joined.height(), 1);
+        let back = enums_as_text(&coded).unwrap();
+        assert_eq!(back.column("sex").unwrap().dtype(), &DataType::String);
+        assert!(back.equals_missing(&df));
+    }
+
+    #[test]
+    fn a_value_outside_the_set_is_an_error_not_a_null() {
+        let df = sexes(&[Some("female"), Some("unknown")]);
+        assert!(with_enums(df, &[("sex", SEXES)]).is_err());
     }
 }

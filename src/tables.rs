@@ -374,6 +374,14 @@ impl TableDef {
     pub fn row_keys(&self) -> Vec<&'static str> {
         self.columns.iter().filter(|c| c.key && !c.from_values).map(|c| c.name).collect()
     }
+    /// The columns that take one of a closed set of values, with the set.
+    pub fn coded_columns(&self) -> Vec<(&'static str, &'static [&'static str])> {
+        let coded = |c: &ColumnDef| match c.kind {
+            Kind::Coded(values) => Some((c.name, values)),
+            _ => None,
+        };
+        self.columns.iter().filter_map(coded).collect()
+    }
     /// All key columns, in schema order.
     pub fn keys(&self) -> Vec<&'static str> {
         self.columns.iter().filter(|c| c.key).map(|c| c.name).collect()

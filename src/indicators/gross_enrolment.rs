@@ -254,10 +254,10 @@ fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables, stages: &[String]) -> O
             Some(frame::lazy(tables.get("higher_education")?).select([
                 col("year"),
                 col("region_code").alias("from_code"),
-                col("sex"),
+                scope::text("sex"),
                 frame::null_text().alias("area"),
-                col("basis").alias("__basis"),
-                col("category").alias("__component"),
+                scope::text("basis").alias("__basis"),
+                scope::text("category").alias("__component"),
                 col("students").alias("__count"),
             ]))
         }
@@ -314,9 +314,9 @@ fn population_rows(
             .select([
                 col("year"),
                 col("region_code").alias("from_code"),
-                col("sex"),
+                scope::text("sex"),
                 col("age"),
-                col("area"),
+                scope::text("area"),
                 col("population").cast(DataType::Float64).alias("__den"),
             ]);
     let no_area = col("area").is_null();

@@ -128,8 +128,8 @@ pub fn by_region(
     keep: &[&str],
 ) -> Option<LazyFrame> {
     let select = |rows: LazyFrame| {
-        let mut cols = vec![col("year"), col("from_code"), col("stage"), col("area")];
-        cols.extend(keep.iter().map(|k| col(*k)));
+        let mut cols = vec![col("year"), col("from_code"), text("stage"), text("area")];
+        cols.extend(keep.iter().map(|k| text(k)));
         cols.push(col(measure).cast(DataType::Float64));
         rows.filter(of_stages(stages).and(col(measure).is_not_null())).select(cols)
     };
@@ -179,9 +179,16 @@ pub fn by_area(
     if !by_area {
         return total;
     }
-    let parts = rows.filter(col("area").is_not_null()).group_by(fine_keys).agg(sums).select(order);
+    let parts = rows.filter(col("area").is_not_null()).group_by(fine_keys).agg(sums);
+    let parts = parts.with_column(text("area")).select(order);
     // Two frames of one schema: concat fails only on none.
     frame::concat(vec![total.clone(), parts]).unwrap_or(total)
+}
+
+/// Column `name` as text: a coded column (an enum inside a run) where its values meet labels
+/// the families add (`total`), or leave for the published rows. Text stays text.
+pub fn text(name: &str) -> Expr {
+    col(name).cast(DataType::String)
 }
 
 /// The reporting keys most families sum by.

@@ -218,6 +218,12 @@ pub fn ingest_kept(
     }
     bar.finish_and_clear();
     unmapped.warn();
+    // The checks across tables above compare text; compute reads coded columns as enums.
+    for table in TABLES.iter().copied() {
+        if let Some(staged) = done.tables.remove(table.name) {
+            done.tables.insert(table.name, frame::with_enums(staged, &table.coded_columns())?);
+        }
+    }
     let parts: Vec<_> = std::iter::once(done.quarantine.lazy())
         .chain(quarantine.into_iter().map(|q| q.lazy()))
         .collect();
