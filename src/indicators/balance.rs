@@ -80,18 +80,12 @@ pub fn composite(cvs: LazyFrame, expected: u32) -> LazyFrame {
 /// Per-school rows with a column for every resource of the spec that the delivery has (see
 /// [`cv`]), and those resources' `(id, per)`.
 fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<(LazyFrame, Vec<(String, f64)>)> {
-    let (enrolment, schools) = (tables.get("enrolment")?, tables.get("schools")?);
-    let stages = scope::of_stages(&spec.stages);
-    let enrolled = enrolment.clone().lazy().filter(col("enrolled").is_not_null());
+    let (pupils, schools) = (scope::pupils_by_school(tables)?, tables.get("schools")?);
     // Pupils per school and stage, and per school over all its stages (to split shared resources).
-    let per_stage = enrolled
-        .clone()
-        .filter(stages)
-        .group_by([col("year"), col("school_id"), col("stage")])
-        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__p")]);
-    let per_school = enrolled
+    let per_stage = pupils.clone().filter(scope::of_stages(&spec.stages));
+    let per_school = pupils
         .group_by([col("year"), col("school_id")])
-        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__p_school")]);
+        .agg([col("__p").sum().alias("__p_school")]);
     let base = frame::inner_join(per_stage, per_school, &["year", "school_id"]);
     let mut base = frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"])
         .with_column(col("region_code").alias("from_code"));

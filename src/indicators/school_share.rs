@@ -112,16 +112,13 @@ pub fn share(
     let weighted = if spec.pupil_stages.is_empty() {
         scoped.with_column(lit(1.0).alias("__w"))
     } else {
-        let Some(enrolment) = tables.get("enrolment") else {
+        let Some(pupils) = scope::pupils_by_school(tables) else {
             return Ok(vec![super::empty()?.lazy()]);
         };
-        let stages = scope::of_stages(&spec.pupil_stages);
-        let pupils = enrolment
-            .clone()
-            .lazy()
-            .filter(stages.and(col("enrolled").is_not_null()))
+        let pupils = pupils
+            .filter(scope::of_stages(&spec.pupil_stages))
             .group_by([col("year"), col("school_id")])
-            .agg([col("enrolled").cast(DataType::Float64).sum().alias("__w")]);
+            .agg([col("__p").sum().alias("__w")]);
         frame::inner_join(scoped, pupils, &["year", "school_id"])
     };
     let met = all_of(&spec.conditions.all).and(any_of(&spec.conditions.any));

@@ -59,7 +59,37 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
         }
         out.insert(name, with);
     }
+    if let Some(enrolment) = tables.get("enrolment") {
+        let sums = frame::collect(pupils_of(frame::lazy(enrolment)))?;
+        // Kept where they save work, as the county sums are.
+        let kept = sums.height() * 2 <= enrolment.height();
+        tracing::debug!(sums = sums.height(), rows = enrolment.height(), kept, "pupils by school");
+        if kept {
+            out.insert(PUPILS_BY_SCHOOL, sums);
+        }
+    }
     Ok(out)
+}
+
+/// The name [`located_tables`] keeps [`pupils_by_school`] under.
+const PUPILS_BY_SCHOOL: &str = "__pupils_by_school";
+
+/// Pupils (`__p`, f64) per year, school and stage, for the families that weigh schools by
+/// their pupils (balance, school shares): summed once per run where [`located_tables`] kept
+/// them, else from every enrolment row. `None` without enrolment.
+pub fn pupils_by_school(tables: &Tables) -> Option<LazyFrame> {
+    match tables.get(PUPILS_BY_SCHOOL) {
+        Some(sums) => Some(frame::lazy(sums)),
+        None => Some(pupils_of(frame::lazy(tables.get("enrolment")?))),
+    }
+}
+
+/// Every school's enrolment summed per year, school and stage; counts, so exact in f64.
+fn pupils_of(enrolment: LazyFrame) -> LazyFrame {
+    enrolment
+        .filter(col("enrolled").is_not_null())
+        .group_by([col("year"), col("school_id"), col("stage")])
+        .agg([col("enrolled").cast(DataType::Float64).sum().alias("__p")])
 }
 
 /// The school-level measures that families only add up (gross enrolment, class shares and
