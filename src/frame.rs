@@ -215,18 +215,47 @@ pub fn empty_frame(columns: &[(&str, DataType)]) -> Result<DataFrame> {
 /// a row where a text column takes sixteen, and keys that hash and compare as integers). A
 /// value outside the set is an error, never a silent null: ingest has already checked them.
 pub fn with_enums(df: DataFrame, coded: &[(&str, &[&str])]) -> Result<DataFrame> {
-    let present: Vec<Expr> = coded
+    let text: Vec<(&str, &[&str])> = coded
         .iter()
         .filter(|(name, _)| df.column(name).is_ok_and(|c| c.dtype() == &DataType::String))
+        .copied()
+        .collect();
+    if text.is_empty() {
+        return Ok(df);
+    }
+    collect(as_enums(df.lazy(), &text)?)
+}
+
+/// The plan `rows` with each listed column (text) cast to the enum of its values, as
+/// [`with_enums`]. The values are the enum's categories in text order, so sorting by an enum
+/// orders rows as sorting by its text does.
+pub fn as_enums(rows: LazyFrame, coded: &[(&str, &[&str])]) -> Result<LazyFrame> {
+    let casts: Vec<Expr> = coded
+        .iter()
         .map(|(name, values)| {
-            let categories = FrozenCategories::new(values.iter().copied())?;
+            let mut values = values.to_vec();
+            values.sort_unstable();
+            let categories = FrozenCategories::new(values)?;
             Ok(col(*name).strict_cast(DataType::from_frozen_categories(categories)))
         })
         .collect::<Result<_>>()?;
-    if present.is_empty() {
-        return Ok(df);
+    Ok(rows.with_columns(casts))
+}
+
+/// `df` with every column that holds nothing but nulls stored as one null (a measure no file
+/// delivered takes no memory; it reads as the same nulls).
+pub fn with_null_columns_unstored(mut df: DataFrame) -> Result<DataFrame> {
+    let empty: Vec<(PlSmallStr, DataType)> = df
+        .columns()
+        .iter()
+        .filter(|c| !c.is_empty() && c.null_count() == c.len())
+        .map(|c| (c.name().clone(), c.dtype().clone()))
+        .collect();
+    let height = df.height();
+    for (name, dtype) in empty {
+        df.with_column(Column::full_null(name, height, &dtype))?;
     }
-    collect(df.lazy().with_columns(present))
+    Ok(df)
 }
 
 /// `df` with every enum column as text again: what the published files hold.

@@ -218,10 +218,12 @@ pub fn ingest_kept(
     }
     bar.finish_and_clear();
     unmapped.warn();
-    // The checks across tables above compare text; compute reads coded columns as enums.
+    // Coded columns are enums (tables reused from the previous run were read back as text),
+    // and a column of nothing but nulls costs nothing.
     for table in TABLES.iter().copied() {
         if let Some(staged) = done.tables.remove(table.name) {
-            done.tables.insert(table.name, frame::with_enums(staged, &table.coded_columns())?);
+            let staged = frame::with_enums(staged, &table.coded_columns())?;
+            done.tables.insert(table.name, frame::with_null_columns_unstored(staged)?);
         }
     }
     let parts: Vec<_> = std::iter::once(done.quarantine.lazy())
@@ -591,7 +593,8 @@ fn stage_table(
                 )));
             }
         }
-        long.push(reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?);
+        let rows = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?;
+        long.push(frame::as_enums(rows, &table.coded_columns())?);
         done.files.extend(t.reports.iter().cloned());
     }
     let staged = frame::collect(frame::sort_by(frame::concat(long)?, &table.keys()))?;

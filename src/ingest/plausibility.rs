@@ -22,7 +22,10 @@ pub(super) fn reject_overfull(
     // (totals and their parts alike) is at least its pupils. Only the class rows over it can
     // be over capacity; their pupils are then counted exactly.
     let bound = frame::collect(pupils_at_most(enrolment.clone().lazy()))?.lazy();
-    let candidates = over_bound(typed, &bound, largest)?;
+    // The class rows' stage as enrolment holds it (an enum once staged).
+    let stage = frame::columns_of(enrolment).into_iter().find(|(n, _)| n == "stage");
+    let stage = stage.map_or(DataType::String, |(_, dtype)| dtype);
+    let candidates = over_bound(typed, &bound, (largest, stage))?;
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
@@ -50,14 +53,19 @@ pub(super) fn reject_overfull(
 
 /// Class rows (index of their batch, rows with keys, `__file`, `__line`, `__capacity`,
 /// `__classes`) whose capacity is under the `bound` of pupils of their school and stage.
-fn over_bound(typed: &[Typed], bound: &LazyFrame, largest: i64) -> Result<Vec<(usize, DataFrame)>> {
+fn over_bound(
+    typed: &[Typed],
+    bound: &LazyFrame,
+    (largest, stage): (i64, DataType),
+) -> Result<Vec<(usize, DataFrame)>> {
     let mut candidates = Vec::new();
     for (i, t) in typed.iter().enumerate() {
         let Some((capacity, classes)) = capacity(t, largest) else { continue };
         if KEYS.iter().any(|k| !frame::has_column(&t.accepted, k)) {
             continue;
         }
-        let mut sel: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+        let stage = col("stage").cast(stage.clone());
+        let mut sel: Vec<Expr> = vec![col("year"), col("school_id"), stage];
         sel.extend([
             col("__file"),
             col("__line"),
