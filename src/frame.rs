@@ -591,6 +591,24 @@ mod tests {
     }
 
     #[test]
+    fn a_column_of_nothing_but_nulls_reads_as_the_same_nulls() {
+        let df = frame(vec![
+            Column::new("enrolled".into(), vec![Some(3i64), None]),
+            Column::new("repeaters".into(), vec![None::<i64>, None]),
+        ])
+        .unwrap();
+        let stored = with_null_columns_unstored(df.clone()).unwrap();
+        assert!(matches!(stored.column("repeaters").unwrap(), Column::Scalar(_)));
+        assert!(matches!(stored.column("enrolled").unwrap(), Column::Series(_)));
+        assert!(stored.equals_missing(&df));
+        // Still typed, and summed as the stored nulls are (polars gives 0; edustat guards it).
+        let summed = collect(lazy(&stored).select([col("repeaters").sum()])).unwrap();
+        assert_eq!(ints(&summed, "repeaters").unwrap(), vec![Some(0)]);
+        let summed = collect(lazy(&df).select([col("repeaters").sum()])).unwrap();
+        assert_eq!(ints(&summed, "repeaters").unwrap(), vec![Some(0)]);
+    }
+
+    #[test]
     fn a_value_outside_the_set_is_an_error_not_a_null() {
         let df = sexes(&[Some("female"), Some("unknown")]);
         assert!(with_enums(df, &[("sex", SEXES)]).is_err());
