@@ -276,6 +276,71 @@ fn validate_writes_nothing_and_fails_on_gates() {
     assert!(!out.join("tiny/latest").exists(), "a failed gate publishes nothing");
 }
 
+/// The tiny fixture with a 2019 register (every 2020 school again, and `extra` primary schools
+/// in county C registered in both years) and 2019 enrolment (the schools of `enrolment.csv` and
+/// the extra ones; no kindergarten delivers in 2019), gated at 90 % reporting.
+fn with_2019_enrolment(g: &Path, pipeline: &Path, extra: &[&str]) {
+    let copy_of = |text: &str, id: &str| -> Vec<String> {
+        let line = text.lines().find(|l| l.contains("3502020003")).unwrap();
+        vec![line.replace("3502020003", id)]
+    };
+    let schools = std::fs::read_to_string(g.join("schools.csv")).unwrap();
+    let mut rows: Vec<String> = schools.lines().map(str::to_string).collect();
+    rows.extend(extra.iter().flat_map(|id| copy_of(&schools, id)));
+    let again: Vec<String> = rows
+        .iter()
+        .filter(|l| l.starts_with("2020,"))
+        .map(|l| l.replacen("2020,", "2019,", 1))
+        .collect();
+    rows.extend(again);
+    std::fs::write(g.join("schools.csv"), rows.join("\n") + "\n").unwrap();
+    let enrolment = std::fs::read_to_string(g.join("enrolment.csv")).unwrap();
+    let mut earlier: Vec<String> = enrolment.lines().map(str::to_string).collect();
+    earlier.extend(extra.iter().flat_map(|id| copy_of(&enrolment, id)));
+    std::fs::write(g.join("enrolment_2019.csv"), earlier.join("\n") + "\n").unwrap();
+    let toml = std::fs::read_to_string(pipeline).unwrap()
+        + "\n[[sources]]\npath = \"enrolment_2019.csv\"\nmapping = \"enrolment\"\nconstants = { year = 2019 }\n\n[gates]\nmin_reporting_ratio = 0.9\n";
+    std::fs::write(pipeline, toml).unwrap();
+}
+
+#[test]
+fn reporting_coverage_counts_each_countys_schools_with_enrolment_by_hand() {
+    // Schools with any enrolment row, by county (B's kindergarten is registered under its
+    // retired code 450199 and counted under its successor 450103):
+    //   A 450102: 2020 3501020001 (kindergarten), 3501020002, 3501020003, 3501020004 = 4;
+    //             2019 3501020002, 3501020003, 3501020004 = 3 → 4 / 3 = 133.3 %, passes;
+    //   B 450103: 2020 3501990001 = 1; 2019 none → no check (nothing to compare with);
+    //   C 450202: 2020 3502020001 (kindergarten), 3502020002, 3502020003 = 3;
+    //             2019 3502020002, 3502020003, 3502020004 = 3 → 100.0 %, passes.
+    let (g, pipeline, out) = fixture();
+    with_2019_enrolment(g.path(), &pipeline, &["3502020004"]);
+    let (code, _, stderr) = run(&pipeline, &out, &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let checks = edustat::frame::read_parquet(&out.join("tiny/latest/checks.parquet")).unwrap();
+    let texts = |c: &str| edustat::frame::texts(&checks, c).unwrap();
+    let (rules, scopes, details) = (texts("rule"), texts("scope"), texts("detail"));
+    let mut coverage: Vec<(String, String)> = (0..checks.height())
+        .filter(|&i| rules[i].as_deref() == Some("reporting.coverage"))
+        .map(|i| (scopes[i].clone().unwrap(), details[i].clone().unwrap()))
+        .collect();
+    coverage.sort();
+    let expected = [
+        ("450102 2020", "4 schools reported enrolment, 3 the year before (133.3%, minimum 90.0%)"),
+        ("450202 2020", "3 schools reported enrolment, 3 the year before (100.0%, minimum 90.0%)"),
+    ];
+    let expected: Vec<(String, String)> =
+        expected.iter().map(|(s, d)| (s.to_string(), d.to_string())).collect();
+    assert_eq!(coverage, expected);
+    // One more school in C that delivered in 2019 only: 3 of 4 = 75.0 % stops the run.
+    let (g, pipeline, _) = fixture();
+    with_2019_enrolment(g.path(), &pipeline, &["3502020004", "3502020005"]);
+    let ran = edustat(&["validate", pipeline.to_str().unwrap(), "--progress", "never"], &[]);
+    assert_eq!(ran.code, Some(3), "{}", ran.stdout);
+    let failed = "FAIL reporting.coverage [450202 2020]: 3 schools reported enrolment, 4 the year before (75.0%, minimum 90.0%)";
+    assert!(ran.stdout.contains(failed), "{}", ran.stdout);
+    assert!(!ran.stdout.contains("[450102 2020]"), "{}", ran.stdout);
+}
+
 #[test]
 fn supplied_population_totals_are_checked_and_never_counted_twice() {
     let (g, pipeline, out) = fixture();
