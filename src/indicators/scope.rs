@@ -36,25 +36,32 @@ pub fn located(rows: LazyFrame, tables: &Tables) -> Option<LazyFrame> {
 }
 
 /// The school-level tables (enrolment, classes, teachers) with their school's county
-/// (`from_code`) and `area` beside every row, joined once for every family that reads them.
+/// (`from_code`) and `area` beside every row, joined once for every family that reads them;
+/// and their county sums ([`COUNTY_SUMS`]) where those are kept. Classes and teachers with
+/// kept sums stay as delivered: only families that add them up read them by county, and they
+/// read the sums (a family that does not joins them itself, [`located`]). Enrolment is
+/// located in any case: retention reads its rows by county and grade.
 pub fn located_tables(tables: &Tables) -> Result<Tables> {
     let mut out = tables.clone();
     let Some(register) = school_counties(tables) else { return Ok(out) };
-    let register = frame::collect(register.with_column(lit(true).alias("__found")))?;
+    let register = frame::collect(register)?;
     for name in ["enrolment", "classes", "teachers"] {
         let Some(rows) = tables.get(name) else { continue };
-        // Two new columns beside the table's own (shared, not copied).
-        let keys = ["year", "school_id"];
-        let columns = ["from_code", "area", "__found"];
-        let with = frame::looked_up(rows, frame::lazy(&register), &keys, &columns)?;
-        // A row whose school is not in that year's register (ingest quarantines them) drops
-        // out, as in `located`.
-        let with = match frame::null_count(&with, "__found")? {
-            0 => with,
-            _ => frame::collect(frame::lazy(&with).filter(col("__found").is_not_null()))?,
-        };
-        let with = frame::without(&with, "__found")?;
-        if let Some((summed, sums)) = kept_county_sums(name, &with)? {
+        if name != "enrolment" {
+            let by_county = frame::inner_join(
+                frame::lazy(rows),
+                frame::lazy(&register),
+                &["year", "school_id"],
+            );
+            if let Some((summed, sums)) = kept_county_sums(name, rows, by_county)? {
+                out.insert(summed, sums);
+                continue;
+            }
+        }
+        let with = located_rows(rows, &register)?;
+        if name == "enrolment"
+            && let Some((summed, sums)) = kept_county_sums(name, rows, frame::lazy(&with))?
+        {
             out.insert(summed, sums);
         }
         out.insert(name, with);
@@ -69,6 +76,20 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
         }
     }
     Ok(out)
+}
+
+/// School-level `rows` with their school's `from_code` and `area` beside them (new columns;
+/// the table's own are shared, not copied). A row whose school is not in that year's register
+/// (ingest quarantines them) drops out, as in [`located`].
+fn located_rows(rows: &DataFrame, register: &DataFrame) -> Result<DataFrame> {
+    let register = frame::lazy(register).with_column(lit(true).alias("__found"));
+    let columns = ["from_code", "area", "__found"];
+    let with = frame::looked_up(rows, register, &["year", "school_id"], &columns)?;
+    let with = match frame::null_count(&with, "__found")? {
+        0 => with,
+        _ => frame::collect(frame::lazy(&with).filter(col("__found").is_not_null()))?,
+    };
+    frame::without(&with, "__found")
 }
 
 /// The name [`located_tables`] keeps [`pupils_by_school`] under.
@@ -102,28 +123,33 @@ const COUNTY_SUMS: &[(&str, &str, &[&str], &str)] = &[
     ("teachers", "fulltime", &[], "__teachers_by_county"),
 ];
 
-/// The county sums of the located school-level table `name` ([`COUNTY_SUMS`]) and their
-/// name, where they save work: fewer than half the table's rows (few schools per county and
-/// stage would make them nearly as many, and only cost memory).
-fn kept_county_sums(name: &str, rows: &DataFrame) -> Result<Option<(&'static str, DataFrame)>> {
+/// The county sums of the school-level table `name` ([`COUNTY_SUMS`]), from its rows
+/// `located` by county, and their name, where they save work: fewer than half the table's
+/// rows (few schools per county and stage would make them nearly as many, and only cost
+/// memory).
+fn kept_county_sums(
+    name: &str,
+    rows: &DataFrame,
+    located: LazyFrame,
+) -> Result<Option<(&'static str, DataFrame)>> {
     let Some((_, measure, keep, summed)) = COUNTY_SUMS.iter().find(|(t, m, keep, _)| {
         *t == name && [*m].iter().chain(*keep).all(|c| frame::has_column(rows, c))
     }) else {
         return Ok(None);
     };
-    let sums = frame::collect(county_sums(rows, measure, keep))?;
+    let sums = frame::collect(county_sums(located, measure, keep))?;
     let kept = sums.height() * 2 <= rows.height();
     tracing::debug!(table = name, sums = sums.height(), rows = rows.height(), kept, "county sums");
     Ok(kept.then_some((*summed, sums)))
 }
 
-/// `measure` (as f64) of located school-level `rows` summed per year, county (`from_code`),
+/// `measure` (as f64) of `located` school-level rows summed per year, county (`from_code`),
 /// stage, area and `keep`, over the rows that carry it. The measures are counts: their sums
 /// as f64 are exact, in any order.
-fn county_sums(rows: &DataFrame, measure: &str, keep: &[&str]) -> LazyFrame {
+fn county_sums(located: LazyFrame, measure: &str, keep: &[&str]) -> LazyFrame {
     let mut keys = vec![col("year"), col("from_code"), col("stage"), col("area")];
     keys.extend(keep.iter().map(|k| col(*k)));
-    frame::lazy(rows)
+    located
         .filter(col(measure).is_not_null())
         .group_by(keys)
         .agg([col(measure).cast(DataType::Float64).sum()])
