@@ -116,6 +116,15 @@ pub fn inner_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     join(left, right, on, JoinType::Inner)
 }
 
+/// Inner join on equally named key columns whose hash table is built on `right`, the smaller
+/// side (a register beside every row of a school-level table).
+pub fn inner_join_small(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    let args = JoinArgs::new(JoinType::Inner)
+        .with_build_side(Some(polars::prelude::JoinBuildSide::ForceRight));
+    left.join(right, keys.clone(), keys, args)
+}
+
 /// Full outer join on equally named key columns, keys coalesced.
 pub fn full_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
     let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
@@ -188,6 +197,27 @@ pub fn sort_by(frame: LazyFrame, by: &[&str]) -> LazyFrame {
         by.iter().map(|s| PlSmallStr::from(*s)).collect::<Vec<_>>(),
         SortMultipleOptions::default().with_maintain_order(true),
     )
+}
+
+/// `df` in the order [`sort_by`] gives it, gathered one column at a time: the sorted copy of a
+/// large table never sits beside the whole unsorted one (each unsorted column is freed as its
+/// sorted one is made, a column per core at a time; each is made contiguous first, as a gather
+/// from one buffer is several times faster than from many).
+pub fn sorted_by_columns(df: DataFrame, by: &[&str]) -> Result<DataFrame> {
+    const ROW: &str = "__row";
+    let keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+    let keys = df.clone().lazy().select(keys).with_row_index(ROW, None);
+    let order = collect(sort_by(keys, by).select([col(ROW)]))?;
+    let order = order.column(ROW)?.idx()?;
+    let height = df.height();
+    // A column per core at a time (rayon's, as polars' own gather does it).
+    use rayon::prelude::*;
+    let sorted: Vec<Column> = df
+        .into_columns()
+        .into_par_iter()
+        .map(|column| column.rechunk().take(order))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(DataFrame::new(height, sorted)?)
 }
 
 /// A text column from optional strings.
@@ -272,24 +302,37 @@ pub fn enums_as_text(df: &DataFrame) -> Result<DataFrame> {
     collect(df.clone().lazy().with_columns(casts))
 }
 
-/// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata.
+/// Rows in a row group of a written Parquet file (polars' own default).
+const ROW_GROUP: usize = 512 * 512;
+
+/// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata; a row group
+/// at a time, each with its enums as text (the text of a whole large table is never held).
 pub fn write_parquet(
     frame: &mut DataFrame,
     path: &Path,
     metadata: &[(String, String)],
 ) -> Result<u64> {
+    // A full disk or a vanished folder, said with the file's path.
+    let failed =
+        |e: polars::error::PolarsError| Error::io(path, std::io::Error::other(e.to_string()));
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let frame = &mut enums_as_text(frame)?;
-    let mut pairs = vec![plain_arrow_schema(frame)];
+    let shape = enums_as_text(&frame.head(Some(0)))?;
+    let mut pairs = vec![plain_arrow_schema(&shape)];
     pairs.extend(metadata.iter().cloned());
-    let bytes = ParquetWriter::new(file)
+    let mut writer = ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs)))
-        .finish(frame)
-        // A full disk or a vanished folder, said with the file's path.
-        .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
-    Ok(bytes)
+        .batched(shape.schema())
+        .map_err(failed)?;
+    let mut offset = 0;
+    while offset < frame.height() {
+        let mut group = enums_as_text(&frame.slice(offset as i64, ROW_GROUP))?;
+        group.rechunk_mut_par();
+        writer.write_batch(&group).map_err(failed)?;
+        offset += ROW_GROUP;
+    }
+    writer.finish().map_err(failed)
 }
 
 /// The `ARROW:schema` entry readers take their column types from, with plain types: polars
@@ -382,6 +425,20 @@ pub fn collect(frame: LazyFrame) -> Result<DataFrame> {
     static WARNINGS: std::sync::Once = std::sync::Once::new();
     WARNINGS.call_once(|| polars::error::set_warning_function(engine_warning));
     Ok(frame.collect()?)
+}
+
+/// Execute a plan on polars' streaming engine: for a join of a large table with a small one
+/// that is summed at once (county sums), which then never holds the joined rows. Row order is
+/// not kept: callers sort or join the result.
+pub fn collect_streamed(frame: LazyFrame) -> Result<DataFrame> {
+    let optimizations = frame.get_current_optimizations();
+    let engine = polars::prelude::Engine::Streaming;
+    let mut out =
+        LazyFrame::collect_all_with_engine(vec![frame.logical_plan], engine, optimizations)?;
+    match (out.pop(), out.is_empty()) {
+        (Some(df), true) => Ok(df),
+        _ => Err(Error::Internal("a streamed plan gave other than one result".into())),
+    }
 }
 
 /// A warning of the engine, in our log rather than on stderr.
@@ -606,6 +663,48 @@ mod tests {
         assert_eq!(ints(&summed, "repeaters").unwrap(), vec![Some(0)]);
         let summed = collect(lazy(&df).select([col("repeaters").sum()])).unwrap();
         assert_eq!(ints(&summed, "repeaters").unwrap(), vec![Some(0)]);
+    }
+
+    /// Rows `n` of a table in three chunks, out of key order: (sex, id) descending, a null sex.
+    fn shuffled(n: usize) -> DataFrame {
+        let part = |from: usize, to: usize| {
+            let ids: Vec<i64> = (from..to).rev().map(|i| i as i64).collect();
+            let sex: Vec<Option<&str>> =
+                (from..to).rev().map(|i| [Some("male"), Some("female"), None][i % 3]).collect();
+            let sex = sex.into_iter().map(|v| v.map(str::to_string)).collect();
+            lazy(&frame(vec![Column::new("id".into(), ids), text_column("sex", sex)]).unwrap())
+        };
+        let parts = vec![part(2 * n / 3, n), part(0, n / 3), part(n / 3, 2 * n / 3)];
+        let df = collect(concat(parts).unwrap()).unwrap();
+        with_enums(df, &[("sex", SEXES)]).unwrap()
+    }
+
+    #[test]
+    fn a_table_sorted_a_column_at_a_time_is_the_table_sorted() {
+        let df = shuffled(3_000);
+        assert!(df.column("id").unwrap().n_chunks() > 1);
+        let by = ["sex", "id"];
+        let expected = collect(sort_by(lazy(&df), &by)).unwrap();
+        let sorted = sorted_by_columns(df, &by).unwrap();
+        assert!(sorted.equals_missing(&expected));
+        // Nulls first, then the enum's categories in text order: female, male.
+        assert_eq!(texts(&sorted, "sex").unwrap()[..1], [None]);
+        assert_eq!(ints(&sorted, "id").unwrap()[0], Some(2));
+        assert_eq!(texts(&sorted, "sex").unwrap()[1000], Some("female".to_string()));
+    }
+
+    #[test]
+    fn a_file_written_a_row_group_at_a_time_reads_back_as_text() {
+        // Two full row groups and a part one.
+        let n = 2 * ROW_GROUP + 7;
+        let df = shuffled(n);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        write_parquet(&mut df.clone(), &path, &[("k".into(), "v".into())]).unwrap();
+        let back = read_parquet(&path).unwrap();
+        assert_eq!(back.column("sex").unwrap().dtype(), &DataType::String);
+        assert!(back.equals_missing(&enums_as_text(&df).unwrap()));
+        assert_eq!(back.height(), n);
     }
 
     #[test]

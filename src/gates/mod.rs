@@ -296,14 +296,15 @@ fn population_county_sums(
 fn reporting_coverage(enrolment: &DataFrame, schools: &DataFrame, min: f64) -> Result<Vec<Check>> {
     let located =
         schools.clone().lazy().select([col("year"), col("school_id"), col("region_code")]);
-    // The register's schools (one row each a year) with any enrolment row that year.
-    let reporting = frame::semi_join(
-        located,
+    // The schools with any enrolment row, a row each a year (streamed: the engine holds the
+    // distinct schools, never a key per enrolment row) ...
+    let reporting = frame::collect_streamed(frame::distinct(
         enrolment.clone().lazy().select([col("year"), col("school_id")]),
-        &["year", "school_id"],
-    )
-    .group_by([col("year"), col("region_code")])
-    .agg([col("school_id").count().cast(DataType::Float64).alias("__n")]);
+    ))?;
+    // ... and the register's schools among them.
+    let reporting = frame::semi_join(located, reporting.lazy(), &["year", "school_id"])
+        .group_by([col("year"), col("region_code")])
+        .agg([col("school_id").count().cast(DataType::Float64).alias("__n")]);
     let pairs = with_previous_year(reporting, "__n")?;
     year_on_year(&pairs, "reporting.coverage", "__n", |now, before| {
         let ratio = now / before;

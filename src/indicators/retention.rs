@@ -21,13 +21,8 @@ use crate::tables::ENROLMENT_MEASURES as MEASURES;
 fn enrolment_view(tables: &Tables) -> Result<Option<LazyFrame>> {
     let keys = [col("year"), col("from_code"), col("stage"), col("grade")];
     let mut parts = Vec::new();
-    let located = tables.get("enrolment").and_then(|e| scope::located(frame::lazy(e), tables));
-    if let Some(located) = located {
-        parts.push(frame::shared(
-            located
-                .group_by(keys.clone())
-                .agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>()),
-        ));
+    if let Some(school) = scope::enrolment_by_grade(tables) {
+        parts.push(frame::shared(school));
     }
     if let Some(regional) = tables.get("regional_enrolment") {
         let regional = regional

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::frame::{self, DataFrame, DataType, Expr, LazyFrame, NULL, col, lit, when};
-use crate::tables::Tables;
+use crate::tables::{ENROLMENT_MEASURES as MEASURES, Tables};
 
 /// The register's `year, school_id, from_code` (the school's county) and `area` (urban / town /
 /// rural, null where the register has none), if there is a register.
@@ -35,39 +35,42 @@ pub fn located(rows: LazyFrame, tables: &Tables) -> Option<LazyFrame> {
     Some(frame::inner_join(rows, register, &["year", "school_id"]))
 }
 
-/// The school-level tables (enrolment, classes, teachers) with their school's county
-/// (`from_code`) and `area` beside every row, joined once for every family that reads them;
-/// and their county sums ([`COUNTY_SUMS`]) where those are kept. Classes and teachers with
-/// kept sums stay as delivered: only families that add them up read them by county, and they
-/// read the sums (a family that does not joins them itself, [`located`]). Enrolment is
-/// located in any case: retention reads its rows by county and grade.
+/// The county sums ([`COUNTY_SUMS`], [`ENROLMENT_BY_GRADE`]) of the school-level tables
+/// (enrolment, classes, teachers), summed once for every family that reads them, where they
+/// save work. Each sum is a join of every row with the register, streamed into its sums, so
+/// the joined rows are never held. A table whose sums are all kept stays as delivered: the
+/// families read it by county only through them, and by school without the register. A table
+/// with a sum not kept gets its school's county (`from_code`) and `area` beside every row,
+/// joined once for the families that sum it themselves ([`located`]).
 pub fn located_tables(tables: &Tables) -> Result<Tables> {
     let mut out = tables.clone();
     let Some(register) = school_counties(tables) else { return Ok(out) };
     let register = frame::collect(register)?;
     for name in ["enrolment", "classes", "teachers"] {
         let Some(rows) = tables.get(name) else { continue };
-        if name != "enrolment" {
-            let by_county = frame::inner_join(
+        let by_county = || {
+            frame::inner_join_small(
                 frame::lazy(rows),
                 frame::lazy(&register),
                 &["year", "school_id"],
-            );
-            if let Some((summed, sums)) = kept_county_sums(name, rows, by_county)? {
-                out.insert(summed, sums);
-                continue;
+            )
+        };
+        let planned = sums_of(name, rows, by_county);
+        let mut all_kept = !planned.is_empty();
+        for (summed, plan) in planned {
+            match kept_sums((name, summed), rows, plan)? {
+                Some(sums) => {
+                    out.insert(summed, sums);
+                }
+                None => all_kept = false,
             }
         }
-        let with = located_rows(rows, &register)?;
-        if name == "enrolment"
-            && let Some((summed, sums)) = kept_county_sums(name, rows, frame::lazy(&with))?
-        {
-            out.insert(summed, sums);
+        if !all_kept {
+            out.insert(name, located_rows(rows, &register)?);
         }
-        out.insert(name, with);
     }
     if let Some(enrolment) = tables.get("enrolment") {
-        let sums = frame::collect(pupils_of(frame::lazy(enrolment)))?;
+        let sums = frame::collect_streamed(pupils_of(frame::lazy(enrolment)))?;
         // Kept where they save work, as the county sums are.
         let kept = sums.height() * 2 <= enrolment.height();
         tracing::debug!(sums = sums.height(), rows = enrolment.height(), kept, "pupils by school");
@@ -76,6 +79,26 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
         }
     }
     Ok(out)
+}
+
+/// The sums kept once per run of the school-level table `name` that has the columns they
+/// read: (name of the sums, plan over its rows `located` by county).
+fn sums_of(
+    name: &str,
+    rows: &DataFrame,
+    located: impl Fn() -> LazyFrame,
+) -> Vec<(&'static str, LazyFrame)> {
+    let mut planned: Vec<(&'static str, LazyFrame)> = COUNTY_SUMS
+        .iter()
+        .filter(|(t, m, keep, _)| {
+            *t == name && [*m].iter().chain(*keep).all(|c| frame::has_column(rows, c))
+        })
+        .map(|(_, measure, keep, summed)| (*summed, county_sums(located(), measure, keep)))
+        .collect();
+    if name == "enrolment" && MEASURES.iter().all(|m| frame::has_column(rows, m)) {
+        planned.push((ENROLMENT_BY_GRADE, by_grade(located())));
+    }
+    planned
 }
 
 /// School-level `rows` with their school's `from_code` and `area` beside them (new columns;
@@ -123,24 +146,40 @@ const COUNTY_SUMS: &[(&str, &str, &[&str], &str)] = &[
     ("teachers", "fulltime", &[], "__teachers_by_county"),
 ];
 
-/// The county sums of the school-level table `name` ([`COUNTY_SUMS`]), from its rows
-/// `located` by county, and their name, where they save work: fewer than half the table's
-/// rows (few schools per county and stage would make them nearly as many, and only cost
-/// memory).
-fn kept_county_sums(
-    name: &str,
+/// The sums `summed` of the school-level `table` (its `rows`), from their `plan`, where they save
+/// work: fewer than half the table's rows (few schools per county and stage would make them
+/// nearly as many, and only cost memory).
+fn kept_sums(
+    (table, summed): (&str, &str),
     rows: &DataFrame,
-    located: LazyFrame,
-) -> Result<Option<(&'static str, DataFrame)>> {
-    let Some((_, measure, keep, summed)) = COUNTY_SUMS.iter().find(|(t, m, keep, _)| {
-        *t == name && [*m].iter().chain(*keep).all(|c| frame::has_column(rows, c))
-    }) else {
-        return Ok(None);
-    };
-    let sums = frame::collect(county_sums(located, measure, keep))?;
+    plan: LazyFrame,
+) -> Result<Option<DataFrame>> {
+    let sums = frame::collect_streamed(plan)?;
     let kept = sums.height() * 2 <= rows.height();
-    tracing::debug!(table = name, sums = sums.height(), rows = rows.height(), kept, "county sums");
-    Ok(kept.then_some((*summed, sums)))
+    let (n, of) = (sums.height(), rows.height());
+    tracing::debug!(table, sums = summed, rows = n, of, kept, "county sums");
+    Ok(kept.then_some(sums))
+}
+
+/// The name [`located_tables`] keeps [`enrolment_by_grade`] under.
+const ENROLMENT_BY_GRADE: &str = "__enrolment_by_grade";
+
+/// Every enrolment measure of `located` rows summed (f64) per year, county (`from_code`), stage
+/// and grade; null where no row carried it (missing is not zero).
+fn by_grade(located: LazyFrame) -> LazyFrame {
+    located
+        .group_by([col("year"), col("from_code"), col("stage"), col("grade")])
+        .agg(MEASURES.iter().map(|m| summed(m)).collect::<Vec<_>>())
+}
+
+/// School-level enrolment per year, county (`from_code`), stage and grade, every measure summed
+/// ([`by_grade`]): once per run where [`located_tables`] kept it, else from every row located
+/// by the register. `None` without enrolment or a register.
+pub fn enrolment_by_grade(tables: &Tables) -> Option<LazyFrame> {
+    match tables.get(ENROLMENT_BY_GRADE) {
+        Some(sums) => Some(frame::lazy(sums)),
+        None => located(frame::lazy(tables.get("enrolment")?), tables).map(by_grade),
+    }
 }
 
 /// `measure` (as f64) of `located` school-level rows summed per year, county (`from_code`),

@@ -597,7 +597,11 @@ fn stage_table(
         long.push(frame::as_enums(rows, &table.coded_columns())?);
         done.files.extend(t.reports.iter().cloned());
     }
-    let staged = frame::collect(frame::sort_by(frame::concat(long)?, &table.keys()))?;
+    // The typed rows are freed once the long ones are made, before the sort.
+    let long = frame::collect(frame::concat(long)?)?;
+    drop(typed);
+    tracing::debug!(table = table.name, rows = long.height(), "reshaped, to sort");
+    let staged = frame::sorted_by_columns(long, &table.keys())?;
     tracing::info!(table = table.name, rows = staged.height(), "staged");
     Ok(staged)
 }
