@@ -20,8 +20,9 @@ pub(super) fn reject_overfull(
 ) -> Result<Vec<DataFrame>> {
     // A bound first, once for all class files: every count of a school and stage added up
     // (totals and their parts alike) is at least its pupils. Only the class rows over it can
-    // be over capacity; their pupils are then counted exactly.
-    let bound = frame::collect(pupils_at_most(enrolment.clone().lazy()))?.lazy();
+    // be over capacity; their pupils are then counted exactly. Streamed: the engine holds the
+    // bounds, never a copy of enrolment's rows.
+    let bound = frame::collect_streamed(pupils_at_most(enrolment.clone().lazy()))?.lazy();
     // The class rows' stage as enrolment holds it (an enum once staged).
     let stage = frame::columns_of(enrolment).into_iter().find(|(n, _)| n == "stage");
     let stage = stage.map_or(DataType::String, |(_, dtype)| dtype);
