@@ -106,11 +106,14 @@ fn compute_values(
         .fold(lit(4i32), |acc, (i, a)| {
             when(col("area").eq(lit(*a))).then(lit(i as i32)).otherwise(acc)
         });
-    let sorted = frame::sort_by(
-        all.with_columns([level_order, sex_order, area_order.alias("__area")]),
+    // Made, then sorted a column at a time: the sorted rows never sit beside all the unsorted.
+    let all =
+        frame::collect(all.with_columns([level_order, sex_order, area_order.alias("__area")]))?;
+    let sorted = frame::sorted_by_columns(
+        all,
         &["indicator", "year", "__level", "region_code", "__sex", "__area"],
-    );
-    frame::collect(sorted.select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
+    )?;
+    frame::collect(frame::lazy(&sorted).select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
 }
 
 /// One family's rows. `base` holds the indicators of the earlier phases (empty in the first),
