@@ -201,8 +201,8 @@ pub fn sort_by(frame: LazyFrame, by: &[&str]) -> LazyFrame {
 
 /// `df` in the order [`sort_by`] gives it, gathered one column at a time: the sorted copy of a
 /// large table never sits beside the whole unsorted one (each unsorted column is freed as its
-/// sorted one is made, a column per core at a time; each is made contiguous first, as a gather
-/// from one buffer is several times faster than from many).
+/// sorted one is made, a column per core at a time; each is made contiguous first: gathering
+/// from one buffer was about twice as fast as from the 270 chunks of a national enrolment).
 pub fn sorted_by_columns(df: DataFrame, by: &[&str]) -> Result<DataFrame> {
     const ROW: &str = "__row";
     let keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
@@ -307,11 +307,7 @@ const ROW_GROUP: usize = 512 * 512;
 
 /// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata; a row group
 /// at a time, each with its enums as text (the text of a whole large table is never held).
-pub fn write_parquet(
-    frame: &mut DataFrame,
-    path: &Path,
-    metadata: &[(String, String)],
-) -> Result<u64> {
+pub fn write_parquet(frame: &DataFrame, path: &Path, metadata: &[(String, String)]) -> Result<u64> {
     // A full disk or a vanished folder, said with the file's path.
     let failed =
         |e: polars::error::PolarsError| Error::io(path, std::io::Error::other(e.to_string()));
@@ -700,7 +696,7 @@ mod tests {
         let df = shuffled(n);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
-        write_parquet(&mut df.clone(), &path, &[("k".into(), "v".into())]).unwrap();
+        write_parquet(&df, &path, &[("k".into(), "v".into())]).unwrap();
         let back = read_parquet(&path).unwrap();
         assert_eq!(back.column("sex").unwrap().dtype(), &DataType::String);
         assert!(back.equals_missing(&enums_as_text(&df).unwrap()));

@@ -112,7 +112,7 @@ impl Staging {
     }
 
     /// Write a table as `<relative>` (e.g. `indicators.parquet`, `staging/population.parquet`).
-    pub fn table(&mut self, relative: &str, frame: &mut DataFrame) -> Result<()> {
+    pub fn table(&mut self, relative: &str, frame: &DataFrame) -> Result<()> {
         let path = self.tmp.join(relative);
         frame::write_parquet(frame, &path, &self.metadata)?;
         self.record(relative, Some(frame.height() as u64))

@@ -295,17 +295,17 @@ impl Publishing<'_> {
     fn write(&self, staging: &mut Staging) -> Result<()> {
         let c = self.computed;
         for (name, table) in &c.ingested.tables {
-            staging.table(&format!("staging/{name}.parquet"), &mut table.clone())?;
+            staging.table(&format!("staging/{name}.parquet"), table)?;
         }
         publish::failpoint("mid_publish");
-        staging.table("indicators.parquet", &mut c.indicators.clone())?;
-        staging.table("targets.parquet", &mut assess::to_frame(&c.assessments)?)?;
-        staging.table("progress.parquet", &mut assess::progress_frame(&c.assessments)?)?;
-        staging.table("quarantine.parquet", &mut c.ingested.quarantine.clone())?;
-        staging.table("checks.parquet", &mut gates::to_frame(&c.checks)?)?;
-        let mut catalogue = crate::catalogue::to_frame(&self.pipeline.catalogue())?;
-        staging.table("catalogue.parquet", &mut catalogue)?;
-        staging.table("divisions.parquet", &mut self.divisions.to_frame()?)
+        staging.table("indicators.parquet", &c.indicators)?;
+        staging.table("targets.parquet", &assess::to_frame(&c.assessments)?)?;
+        staging.table("progress.parquet", &assess::progress_frame(&c.assessments)?)?;
+        staging.table("quarantine.parquet", &c.ingested.quarantine)?;
+        staging.table("checks.parquet", &gates::to_frame(&c.checks)?)?;
+        let catalogue = crate::catalogue::to_frame(&self.pipeline.catalogue())?;
+        staging.table("catalogue.parquet", &catalogue)?;
+        staging.table("divisions.parquet", &self.divisions.to_frame()?)
     }
 
     /// Write the manifest last, then move the run into place and switch `latest` to it.

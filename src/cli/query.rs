@@ -154,7 +154,7 @@ fn write_to(
 fn write_file(answer: &crate::frame::DataFrame, format: Format, path: &Path) -> Result<()> {
     match format {
         Format::Parquet => {
-            crate::frame::write_parquet(&mut answer.clone(), path, &[])?;
+            crate::frame::write_parquet(answer, path, &[])?;
         }
         Format::Xlsx => output::xlsx(answer, path)?,
         f => {

@@ -181,10 +181,10 @@ fn messages_point_the_right_way() {
 #[test]
 fn a_full_disk_names_the_file() {
     // /dev/full accepts the open and refuses every write with ENOSPC.
-    let mut df =
+    let df =
         edustat::frame::frame(vec![edustat::frame::Column::new("x".into(), vec![1.0f64; 1000])])
             .unwrap();
-    let err = edustat::frame::write_parquet(&mut df, std::path::Path::new("/dev/full"), &[])
+    let err = edustat::frame::write_parquet(&df, std::path::Path::new("/dev/full"), &[])
         .unwrap_err()
         .to_string();
     assert!(err.contains("/dev/full") && err.to_lowercase().contains("space"), "{err}");
