@@ -11,7 +11,8 @@ use std::path::Path;
 use polars::prelude::{
     ArrowDataType, ArrowField, ArrowSchema, CompatLevel, FrozenCategories, JoinArgs, JoinType,
     KeyValueMetadata, MaintainOrderJoin, ParquetCompression, ParquetReader, ParquetWriter,
-    SerReader, StatisticsOptions, UnionArgs, UniqueKeepStrategy, UnpivotArgsDSL, cols,
+    PlRefPath, ScanArgsParquet, SerReader, StatisticsOptions, UnionArgs, UniqueKeepStrategy,
+    UnpivotArgsDSL, cols,
 };
 pub use polars::prelude::{
     Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, PlSmallStr, SortMultipleOptions,
@@ -220,6 +221,17 @@ pub fn sorted_by_columns(df: DataFrame, by: &[&str]) -> Result<DataFrame> {
     Ok(DataFrame::new(height, sorted)?)
 }
 
+/// Do two adjacent rows of `df` (sorted by `keys`) have the same keys (nulls equal)?
+pub fn has_adjacent_duplicates(df: &DataFrame, keys: &[&str]) -> Result<bool> {
+    let same = keys
+        .iter()
+        .map(|k| col(*k).eq_missing(col(*k).shift(lit(1))))
+        .reduce(|a, b| a.and(b))
+        .unwrap_or(lit(false));
+    let out = collect(df.clone().lazy().select([same.any(true).alias("__same")]))?;
+    Ok(out.column("__same")?.bool()?.get(0).unwrap_or(false))
+}
+
 /// A text column from optional strings.
 /// A text column from borrowed or owned cells, copied once into polars' own buffers.
 pub fn text_column_of(name: &str, values: &[Option<std::borrow::Cow<str>>]) -> Column {
@@ -308,27 +320,55 @@ const ROW_GROUP: usize = 512 * 512;
 /// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata; a row group
 /// at a time, each with its enums as text (the text of a whole large table is never held).
 pub fn write_parquet(frame: &DataFrame, path: &Path, metadata: &[(String, String)]) -> Result<u64> {
-    // A full disk or a vanished folder, said with the file's path.
-    let failed =
-        |e: polars::error::PolarsError| Error::io(path, std::io::Error::other(e.to_string()));
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let shape = enums_as_text(&frame.head(Some(0)))?;
-    let mut pairs = vec![plain_arrow_schema(&shape)];
-    pairs.extend(metadata.iter().cloned());
-    let mut writer = ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::full())
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs)))
-        .batched(shape.schema())
-        .map_err(failed)?;
-    let mut offset = 0;
-    while offset < frame.height() {
-        let mut group = enums_as_text(&frame.slice(offset as i64, ROW_GROUP))?;
-        group.rechunk_mut_par();
-        writer.write_batch(&group).map_err(failed)?;
-        offset += ROW_GROUP;
+    let mut file = ParquetFile::create(path, frame, metadata)?;
+    file.write(frame)?;
+    file.finish()
+}
+
+/// A Parquet file written a frame at a time, as [`write_parquet`] writes one frame: a large
+/// table written in parts (a year at a time) that are never held together.
+pub struct ParquetFile {
+    writer: polars::io::parquet::write::BatchedWriter<File>,
+    path: std::path::PathBuf,
+}
+
+impl ParquetFile {
+    /// Start the file; `shape` has the columns and types of every frame to be written.
+    pub fn create(path: &Path, shape: &DataFrame, metadata: &[(String, String)]) -> Result<Self> {
+        let file = File::create(path).map_err(|e| Error::io(path, e))?;
+        let shape = enums_as_text(&shape.head(Some(0)))?;
+        let mut pairs = vec![plain_arrow_schema(&shape)];
+        pairs.extend(metadata.iter().cloned());
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::full())
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs)))
+            .batched(shape.schema())
+            .map_err(|e| failed_write(path, e))?;
+        Ok(ParquetFile { writer, path: path.to_path_buf() })
     }
-    writer.finish().map_err(failed)
+
+    /// Write the rows of `frame`, a row group at a time.
+    pub fn write(&mut self, frame: &DataFrame) -> Result<()> {
+        let mut offset = 0;
+        while offset < frame.height() {
+            let mut group = enums_as_text(&frame.slice(offset as i64, ROW_GROUP))?;
+            group.rechunk_mut_par();
+            self.writer.write_batch(&group).map_err(|e| failed_write(&self.path, e))?;
+            offset += ROW_GROUP;
+        }
+        Ok(())
+    }
+
+    /// Finish the file; its size in bytes.
+    pub fn finish(self) -> Result<u64> {
+        self.writer.finish().map_err(|e| failed_write(&self.path, e))
+    }
+}
+
+/// A full disk or a vanished folder, said with the file's path.
+fn failed_write(path: &Path, e: polars::error::PolarsError) -> Error {
+    Error::io(path, std::io::Error::other(e.to_string()))
 }
 
 /// The `ARROW:schema` entry readers take their column types from, with plain types: polars
@@ -399,6 +439,20 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
         .map_err(|e| Error::input(path, format!("not a readable Parquet file ({e})")))
 }
 
+/// A plan reading a Parquet file edustat wrote, its `coded` columns (text in the file) cast to
+/// their enums as [`as_enums`] does: the same columns and types as the frame that was written.
+/// The file is read only when the plan runs, and only the columns and rows it needs.
+pub fn scan_parquet(path: &Path, coded: &[(&str, &[&str])]) -> Result<LazyFrame> {
+    let args = ScanArgsParquet {
+        // The path is a file's, never a pattern or a partitioned folder.
+        glob: false,
+        hive_options: polars::io::HiveOptions::new_disabled(),
+        ..ScanArgsParquet::default()
+    };
+    let plan = LazyFrame::scan_parquet(PlRefPath::try_from_path(path)?, args)?;
+    as_enums(plan, coded)
+}
+
 /// A Parquet file's bytes, already read, as a frame.
 pub fn read_parquet_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
     Ok(ParquetReader::new(std::io::Cursor::new(bytes)).finish()?)
@@ -413,6 +467,18 @@ pub fn write_parquet_plain(frame: &mut DataFrame, path: &Path) -> Result<()> {
         .with_statistics(StatisticsOptions::empty())
         .finish(frame)
         .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    Ok(())
+}
+
+/// A frame as a Parquet file read back within the same run (a large table's rows between the
+/// steps of staging it): uncompressed, no statistics, for speed.
+pub fn write_scratch(frame: &mut DataFrame, path: &Path) -> Result<()> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Uncompressed)
+        .with_statistics(StatisticsOptions::empty())
+        .finish(frame)
+        .map_err(|e| failed_write(path, e))?;
     Ok(())
 }
 

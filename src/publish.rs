@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::frame::DataType;
 use crate::frame::{self, DataFrame};
 use crate::manifest::Written;
+use crate::tables::{Table, TableDef};
 
 /// A run folder under construction.
 pub struct Staging {
@@ -118,6 +120,86 @@ impl Staging {
         self.record(relative, Some(frame.height() as u64))
     }
 
+    /// Write a canonical table as `staging/<name>.parquet` as soon as ingest has staged it, and
+    /// keep it for compute: in memory if it has at most `hold_rows` rows, else read back from
+    /// that file by every plan over it (its coded columns enums again), so that the large tables
+    /// of a run are never held together.
+    pub fn canonical(
+        &mut self,
+        def: &TableDef,
+        frame: DataFrame,
+        hold_rows: usize,
+    ) -> Result<Table> {
+        let relative = format!("staging/{}.parquet", def.name);
+        let path = self.tmp.join(&relative);
+        frame::write_parquet(&frame, &path, &self.metadata)?;
+        self.record(&relative, Some(frame.height() as u64))?;
+        if frame.height() <= hold_rows {
+            return Ok(Table::held(frame));
+        }
+        self.read_back(def, frame.height(), frame::columns_of(&frame))
+    }
+
+    /// [`Staging::canonical`] for a large table staged in `parts` (a year at a time), written
+    /// in turn into its one file and never held; `scratch` is the folder the parts came from,
+    /// empty once they have been taken, and removed.
+    pub fn canonical_parts(
+        &mut self,
+        def: &TableDef,
+        parts: impl Iterator<Item = Result<DataFrame>>,
+        scratch: &Path,
+    ) -> Result<Table> {
+        let relative = format!("staging/{}.parquet", def.name);
+        let path = self.tmp.join(&relative);
+        let (mut file, mut rows, mut columns) = (None, 0, Vec::new());
+        for part in parts {
+            let part = part?;
+            if file.is_none() {
+                columns = frame::columns_of(&part);
+                file = Some(frame::ParquetFile::create(&path, &part, &self.metadata)?);
+            }
+            if let Some(file) = file.as_mut() {
+                file.write(&part)?;
+            }
+            rows += part.height();
+        }
+        let Some(file) = file else {
+            return Err(Error::Internal(format!("{}: staged in no part", def.name)));
+        };
+        file.finish()?;
+        fs::remove_dir(scratch).map_err(|e| Error::io(scratch, e))?;
+        self.record(&relative, Some(rows as u64))?;
+        self.read_back(def, rows, columns)
+    }
+
+    /// The plan reading a canonical table from its file in this run.
+    fn read_back(
+        &self,
+        def: &TableDef,
+        rows: usize,
+        columns: Vec<(String, DataType)>,
+    ) -> Result<Table> {
+        let path = self.tmp.join(format!("staging/{}.parquet", def.name));
+        let has = |c: &str| columns.iter().any(|(n, _)| n == c);
+        let coded: Vec<_> = def.coded_columns().into_iter().filter(|(c, _)| has(c)).collect();
+        let plan = frame::scan_parquet(&path, &coded)?;
+        tracing::debug!(table = def.name, rows, "written, read back from its file");
+        Ok(Table::written(plan, rows, columns))
+    }
+
+    /// A folder inside the unfinished run for a table's rows while it is staged (empty and
+    /// removed by the time the run is published).
+    pub fn scratch(&self) -> PathBuf {
+        self.tmp.join("scratch")
+    }
+
+    /// Put the canonical tables' entries first, by name, as they were before ingest wrote them.
+    pub fn tables_first(&mut self) {
+        self.written.sort_by_key(|w| !w.path.starts_with("staging/"));
+        let staged = self.written.iter().take_while(|w| w.path.starts_with("staging/")).count();
+        self.written[..staged].sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
     /// Write `manifest.json` (last, so its file list is complete).
     pub fn manifest<T: Serialize>(&mut self, manifest: &T) -> Result<()> {
         let path = self.tmp.join("manifest.json");
@@ -130,13 +212,9 @@ impl Staging {
     fn record(&mut self, relative: &str, rows: Option<u64>) -> Result<()> {
         let path = self.tmp.join(relative);
         sync(&path)?;
-        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        self.written.push(Written {
-            path: relative.to_string(),
-            rows,
-            bytes: bytes.len() as u64,
-            sha256: crate::digest::sha256(&bytes),
-        });
+        let bytes = fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+        let sha256 = crate::digest::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
+        self.written.push(Written { path: relative.to_string(), rows, bytes, sha256 });
         Ok(())
     }
 
@@ -162,6 +240,12 @@ impl Staging {
             tracing::info!(runs = ?pruned, keep, "pruned old runs");
         }
         Ok(dest)
+    }
+
+    /// [`Staging::abandon`] on the way out with `error`, which is returned.
+    pub fn abandoned(self, error: Error) -> Error {
+        self.abandon();
+        error
     }
 
     /// Remove the unfinished folder (a failed run publishes nothing).

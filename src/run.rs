@@ -15,11 +15,12 @@ use crate::frame::DataFrame;
 use crate::gates::{self, Check};
 use crate::hashes::Hashes;
 use crate::indicators;
-use crate::ingest::{self, Ingested, Reused, TypedCache};
+use crate::ingest::{self, Ingested, Reused, Staged, TypedCache};
 use crate::lock::RunLock;
 use crate::manifest::{InputFile, Manifest, StageCount, TableState};
 use crate::publish::{self, Staging};
 use crate::spec::{self, Pipeline};
+use crate::tables::{Table, TableDef};
 
 /// How a run is asked to behave.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,7 +31,18 @@ pub struct Options {
     pub progress: bool,
     /// Let input paths leave the pipeline's root.
     pub allow_outside: bool,
+    /// Hold a staged table in memory up to this many rows (else [`HOLD_ROWS`]); a larger one
+    /// is read back from the file the run writes for it, and a school-level table of more
+    /// typed rows than this is staged a year at a time, this many typed rows at once.
+    pub hold_rows: Option<usize>,
 }
+
+/// Rows of a canonical table held in memory through a run, at most, unless
+/// [`Options::hold_rows`] says otherwise: about 60 MB of a table of school-level counts. A
+/// larger table is read back from its file in the run folder by each plan that needs it (only
+/// the columns and rows the plan reads), so a national delivery's tables are never held
+/// together; a province's stay in memory.
+pub const HOLD_ROWS: usize = 1 << 20;
 
 /// What a finished run reports back.
 pub struct RunSummary {
@@ -154,8 +166,18 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     let cache = TypedCache::open(&root.join(".typed"), &pipeline, typed, !options.force);
     let mut stages = Stages::default();
     let divisions = &division_table.divisions;
-    let mut computed =
-        compute(&mut stages, (&pipeline, divisions), (reuse, &cache), options.progress)?;
+    // The run folder is begun first: ingest writes each canonical table into it as it stages it.
+    let mut staging = Staging::begin(out, &pipeline.id, &pipeline.spec_hash)?;
+    let computed = {
+        let hold_rows = options.hold_rows.unwrap_or(HOLD_ROWS);
+        let mut keep = IntoRun { staging: &mut staging, hold_rows };
+        let kept = (reuse, &cache, &mut keep as &mut dyn ingest::Keep);
+        compute(&mut stages, (&pipeline, divisions), kept, options.progress)
+    };
+    let mut computed = match computed {
+        Ok(computed) => computed,
+        Err(e) => return Err(staging.abandoned(e)),
+    };
     let publishing = Publishing {
         pipeline: &pipeline,
         computed: &computed,
@@ -163,7 +185,7 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     };
     let staging = stages.run(
         "publish",
-        || publishing.tables(out),
+        || publishing.tables(staging),
         |s| (computed.indicators.height() as u64, s.written.len() as u64),
     )?;
     let tables = table_prints
@@ -223,17 +245,46 @@ impl Computed {
     }
 }
 
+/// The canonical tables going into the run folder as ingest stages them
+/// ([`Staging::canonical`]): a large school-level table staged a year at a time through the
+/// folder's `scratch/`.
+struct IntoRun<'s> {
+    staging: &'s mut Staging,
+    hold_rows: usize,
+}
+
+impl ingest::Keep for IntoRun<'_> {
+    fn scratch(&self) -> Option<(PathBuf, usize)> {
+        Some((self.staging.scratch(), self.hold_rows))
+    }
+
+    fn keep(&mut self, def: &'static TableDef, staged: Staged) -> Result<Table> {
+        match staged {
+            Staged::Whole(frame) => self.staging.canonical(def, frame, self.hold_rows),
+            Staged::ByYear(years) => {
+                let scratch = self.staging.scratch().join(def.name);
+                let parts = years.into_iter().map(|year| year.take());
+                let table = self.staging.canonical_parts(def, parts, &scratch)?;
+                // Each table staged this way leaves the scratch folder empty.
+                let scratch = self.staging.scratch();
+                std::fs::remove_dir(&scratch).map_err(|e| Error::io(&scratch, e))?;
+                Ok(table)
+            }
+        }
+    }
+}
+
 /// Ingest, compute and assess, then the gates: a failed gate ends the run here.
 fn compute(
     stages: &mut Stages,
     (pipeline, divisions): (&Pipeline, &Divisions),
-    (reuse, cache): (BTreeMap<&'static str, Reused>, &TypedCache),
+    (reuse, cache, keep): (BTreeMap<&'static str, Reused>, &TypedCache, &mut dyn ingest::Keep),
     progress: bool,
 ) -> Result<Computed> {
     let reused: Vec<String> = reuse.keys().map(|t| t.to_string()).collect();
     let ingested = stages.run(
         "ingest",
-        || ingest::ingest_kept(pipeline, divisions, (reuse, cache), progress),
+        || ingest::ingest_kept(pipeline, divisions, (reuse, cache), keep, progress),
         |i| (i.files.iter().map(|f| f.rows_read).sum(), i.tables.rows()),
     )?;
     tracing::info!(quarantined = ingested.quarantine.height(), reused = ?reused, "ingested");
@@ -280,9 +331,9 @@ struct Publishing<'a> {
 }
 
 impl Publishing<'_> {
-    /// Every table into a new, unfinished run folder (abandoned if any write fails).
-    fn tables(&self, out: &Path) -> Result<Staging> {
-        let mut staging = Staging::begin(out, &self.pipeline.id, &self.pipeline.spec_hash)?;
+    /// Every table not yet written into the unfinished run folder (abandoned if any write
+    /// fails).
+    fn tables(&self, mut staging: Staging) -> Result<Staging> {
         match self.write(&mut staging) {
             Ok(()) => Ok(staging),
             Err(e) => {
@@ -294,9 +345,8 @@ impl Publishing<'_> {
 
     fn write(&self, staging: &mut Staging) -> Result<()> {
         let c = self.computed;
-        for (name, table) in &c.ingested.tables {
-            staging.table(&format!("staging/{name}.parquet"), table)?;
-        }
+        // Ingest wrote the canonical tables as it staged them.
+        staging.tables_first();
         publish::failpoint("mid_publish");
         staging.table("indicators.parquet", &c.indicators)?;
         staging.table("targets.parquet", &assess::to_frame(&c.assessments)?)?;

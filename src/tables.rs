@@ -5,15 +5,16 @@
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
-use crate::frame::DataFrame;
+use crate::error::Result;
+use crate::frame::{self, DataFrame, DataType, LazyFrame};
 
 /// One run's canonical tables by name: what ingest stages and compute reads. A table that no
 /// source delivered is absent, never an empty frame standing in for it.
 #[derive(Clone, Default)]
-pub struct Tables(BTreeMap<&'static str, DataFrame>);
+pub struct Tables(BTreeMap<&'static str, Table>);
 
 impl Deref for Tables {
-    type Target = BTreeMap<&'static str, DataFrame>;
+    type Target = BTreeMap<&'static str, Table>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
@@ -26,8 +27,8 @@ impl DerefMut for Tables {
 }
 
 impl<'a> IntoIterator for &'a Tables {
-    type Item = (&'a &'static str, &'a DataFrame);
-    type IntoIter = std::collections::btree_map::Iter<'a, &'static str, DataFrame>;
+    type Item = (&'a &'static str, &'a Table);
+    type IntoIter = std::collections::btree_map::Iter<'a, &'static str, Table>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }
@@ -37,6 +38,74 @@ impl Tables {
     /// Rows over all tables.
     pub fn rows(&self) -> u64 {
         self.0.values().map(|t| t.height() as u64).sum()
+    }
+
+    /// Keep a frame (a table, or sums kept for the families) in memory under `name`.
+    pub fn hold(&mut self, name: &'static str, frame: DataFrame) {
+        self.0.insert(name, Table::held(frame));
+    }
+}
+
+/// One table of a run: held in memory, or written to the run's folder as it was staged and
+/// read from there by every plan over it (a large table is never held beside the others).
+#[derive(Clone)]
+pub struct Table {
+    rows: usize,
+    columns: Vec<(String, DataType)>,
+    kept: Kept,
+}
+
+#[derive(Clone)]
+enum Kept {
+    Held(DataFrame),
+    /// The plan reading the written file (its coded columns cast to enums again).
+    Written(Box<LazyFrame>),
+}
+
+impl Table {
+    /// A table in memory.
+    pub fn held(frame: DataFrame) -> Table {
+        Table { rows: frame.height(), columns: frame::columns_of(&frame), kept: Kept::Held(frame) }
+    }
+
+    /// A table written to a file: `plan` reads it; it has `rows` rows and `columns`.
+    pub fn written(plan: LazyFrame, rows: usize, columns: Vec<(String, DataType)>) -> Table {
+        Table { rows, columns, kept: Kept::Written(Box::new(plan)) }
+    }
+
+    pub fn height(&self) -> usize {
+        self.rows
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        self.column_type(name).is_some()
+    }
+
+    /// The type of column `name`, if the table has it (as compute sees it: coded columns are
+    /// enums).
+    pub fn column_type(&self, name: &str) -> Option<&DataType> {
+        self.columns.iter().find(|(c, _)| c == name).map(|(_, t)| t)
+    }
+
+    /// A plan over the table's rows.
+    pub fn lazy(&self) -> LazyFrame {
+        match &self.kept {
+            Kept::Held(frame) => frame::lazy(frame),
+            Kept::Written(plan) => (**plan).clone(),
+        }
+    }
+
+    /// The table's rows in memory (read from its file if written).
+    pub fn frame(&self) -> Result<DataFrame> {
+        match &self.kept {
+            Kept::Held(frame) => Ok(frame.clone()),
+            Kept::Written(plan) => frame::collect((**plan).clone()),
+        }
+    }
+
+    /// Is the table read from its file rather than held?
+    pub fn is_written(&self) -> bool {
+        matches!(self.kept, Kept::Written(_))
     }
 }
 

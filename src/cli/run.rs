@@ -72,6 +72,7 @@ pub fn execute(args: Args) -> Result<()> {
             force: args.force,
             progress: args.progress.enabled(),
             allow_outside: args.allow_outside,
+            hold_rows: None,
         },
     )?;
     if summary.unchanged {

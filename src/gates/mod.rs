@@ -15,6 +15,7 @@ use crate::frame::{self, Column, DataFrame, DataType, IntoLazy, LazyFrame, col, 
 use crate::indicators::Indicators;
 use crate::ingest::Ingested;
 use crate::spec::Pipeline;
+use crate::tables::Table;
 
 /// One data-quality check, kept whether it passed or not.
 #[derive(Debug, Clone)]
@@ -149,14 +150,14 @@ fn with_previous_year(now: LazyFrame, value: &str) -> Result<DataFrame> {
 /// row without an area where there is one, else the sum of the rows by area — and the checks
 /// of each row without an area against the sum of the rows by area beside it
 /// (`population.area_sum`).
-fn population_whole(population: &DataFrame) -> Result<(DataFrame, Vec<Check>)> {
-    let with_area = population.clone().lazy().filter(col("area").is_not_null());
+fn population_whole(population: &Table) -> Result<(DataFrame, Vec<Check>)> {
+    let with_area = population.lazy().filter(col("area").is_not_null());
     if scope_is_empty(with_area.clone())? {
-        return Ok((population.clone(), Vec::new()));
+        return Ok((population.frame()?, Vec::new()));
     }
     let keys = ["year", "region_code", "sex", "age"];
     let key_exprs = || keys.iter().map(|k| col(*k)).collect::<Vec<_>>();
-    let wholes = population.clone().lazy().filter(col("area").is_null());
+    let wholes = population.lazy().filter(col("area").is_null());
     let parts = with_area
         .group_by(key_exprs())
         .agg([col("population").cast(DataType::Int64).sum().alias("__sum")]);
@@ -293,13 +294,12 @@ fn population_county_sums(
 }
 
 /// Schools reporting enrolment per county, against the year before: at least `min` of them.
-fn reporting_coverage(enrolment: &DataFrame, schools: &DataFrame, min: f64) -> Result<Vec<Check>> {
-    let located =
-        schools.clone().lazy().select([col("year"), col("school_id"), col("region_code")]);
+fn reporting_coverage(enrolment: &Table, schools: &Table, min: f64) -> Result<Vec<Check>> {
+    let located = schools.lazy().select([col("year"), col("school_id"), col("region_code")]);
     // The schools with any enrolment row, a row each a year (streamed: the engine holds the
     // distinct schools, never a key per enrolment row) ...
     let reporting = frame::collect_streamed(frame::distinct(
-        enrolment.clone().lazy().select([col("year"), col("school_id")]),
+        enrolment.lazy().select([col("year"), col("school_id")]),
     ))?;
     // ... and the register's schools among them.
     let reporting = frame::semi_join(located, reporting.lazy(), &["year", "school_id"])

@@ -250,17 +250,15 @@ fn preferred_basis(g: &GrossEnrolmentSpec, rolled: LazyFrame) -> Result<LazyFram
 fn counted_rows(g: &GrossEnrolmentSpec, tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
     match g.numerator {
         GerNumerator::Enrolment => enrolment_rows(g, tables, stages),
-        GerNumerator::HigherEducation => {
-            Some(frame::lazy(tables.get("higher_education")?).select([
-                col("year"),
-                col("region_code").alias("from_code"),
-                scope::text("sex"),
-                frame::null_text().alias("area"),
-                scope::text("basis").alias("__basis"),
-                scope::text("category").alias("__component"),
-                col("students").alias("__count"),
-            ]))
-        }
+        GerNumerator::HigherEducation => Some(tables.get("higher_education")?.lazy().select([
+            col("year"),
+            col("region_code").alias("from_code"),
+            scope::text("sex"),
+            frame::null_text().alias("area"),
+            scope::text("basis").alias("__basis"),
+            scope::text("category").alias("__component"),
+            col("students").alias("__count"),
+        ])),
     }
 }
 
@@ -308,17 +306,16 @@ fn population_rows(
         .lazy());
     };
     let band = col("age").gt_eq(lit(g.ages.0 as i32)).and(col("age").lt_eq(lit(g.ages.1 as i32)));
-    let rows =
-        frame::inner_join(frame::lazy(p), hierarchy.county_codes()?.lazy(), &["region_code"])
-            .filter(band)
-            .select([
-                col("year"),
-                col("region_code").alias("from_code"),
-                scope::text("sex"),
-                col("age"),
-                scope::text("area"),
-                col("population").cast(DataType::Float64).alias("__den"),
-            ]);
+    let rows = frame::inner_join(p.lazy(), hierarchy.county_codes()?.lazy(), &["region_code"])
+        .filter(band)
+        .select([
+            col("year"),
+            col("region_code").alias("from_code"),
+            scope::text("sex"),
+            col("age"),
+            scope::text("area"),
+            col("population").cast(DataType::Float64).alias("__den"),
+        ]);
     let no_area = col("area").is_null();
     let of = |cond: Expr| when(cond).then(col("__den")).otherwise(lit(0.0));
     let total = rows

@@ -52,13 +52,13 @@ pub fn resolve(tables: &Tables, hierarchy: &Hierarchy, policy: SuppliedTotals) -
     for name in TABLES {
         let (Some(df), Some(def)) = (tables.get(name), tables::table(name)) else { continue };
         let started = std::time::Instant::now();
-        let (kept, compared) = resolve_table(def, df, hierarchy, &depth, policy)?;
+        let (kept, compared) = resolve_table(def, &df.frame()?, hierarchy, &depth, policy)?;
         tracing::debug!(
             table = def.name,
             millis = started.elapsed().as_millis() as u64,
             "supplied totals resolved"
         );
-        out.insert(def.name, kept);
+        out.hold(def.name, kept);
         comparisons.extend(compared);
     }
     let comparisons = match comparisons.is_empty() {

@@ -5,7 +5,7 @@
 use super::{Typed, quarantine};
 use crate::error::Result;
 use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
-use crate::tables::TableDef;
+use crate::tables::{Table, TableDef};
 
 /// Rows whose key (from raw columns and constants) repeats an earlier row of any file of the
 /// same table are quarantined; the first occurrence stays.
@@ -198,12 +198,12 @@ pub(super) fn reject_dangling(
     table: &TableDef,
     typed: &mut [Typed],
     names: &DataFrame,
-    (other, target): (&str, &DataFrame),
+    (other, target): (&str, &Table),
     keys: &[&str],
 ) -> Result<Vec<DataFrame>> {
     // Collected once: a plan would find the distinct keys again for every batch.
     let known = frame::collect(frame::distinct(
-        target.clone().lazy().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()),
+        target.lazy().select(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()),
     ))?
     .lazy();
     let last_key = keys[keys.len() - 1];

@@ -2,6 +2,7 @@
 //! every source of the pipeline; checks keys across all files of a table and references
 //! between tables; reshapes wide layouts to long. For every file: read = accepted + quarantined.
 
+pub mod by_year;
 pub mod cache;
 mod csv;
 mod keys;
@@ -22,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame, IntoLazy};
 pub use crate::manifest::FileReport;
 use crate::spec::{Format, Pipeline, SourceSpec};
-use crate::tables::{TABLES, TableDef, Tables};
+use crate::tables::{TABLES, Table, TableDef, Tables};
 pub use cache::TypedCache;
 
 pub use rows::ValueCol;
@@ -162,15 +163,52 @@ pub fn ingest(
     reuse: BTreeMap<&'static str, Reused>,
     progress: bool,
 ) -> Result<Ingested> {
-    ingest_kept(pipeline, divisions, (reuse, &TypedCache::none()), progress)
+    ingest_kept(pipeline, divisions, (reuse, &TypedCache::none()), &mut Hold, progress)
+}
+
+/// A canonical table as ingest staged it (its coded columns enums, sorted by key).
+pub enum Staged {
+    Whole(DataFrame),
+    /// A large table a year at a time, the years in order ([`by_year`]).
+    ByYear(Vec<by_year::YearPart>),
+}
+
+/// What becomes of each canonical table once staged: held in memory, or written into the run
+/// being built and read back from there.
+pub trait Keep {
+    /// Where a school-level table of more than the given typed rows is staged a year at a time
+    /// (`None`: every table is staged whole).
+    fn scratch(&self) -> Option<(std::path::PathBuf, usize)>;
+    /// Take a staged table.
+    fn keep(&mut self, def: &'static TableDef, staged: Staged) -> Result<Table>;
+}
+
+/// Every table held in memory, staged whole.
+pub struct Hold;
+
+impl Keep for Hold {
+    fn scratch(&self) -> Option<(std::path::PathBuf, usize)> {
+        None
+    }
+    fn keep(&mut self, _: &'static TableDef, staged: Staged) -> Result<Table> {
+        match staged {
+            Staged::Whole(frame) => Ok(Table::held(frame)),
+            Staged::ByYear(parts) => {
+                let years: Vec<_> =
+                    parts.into_iter().map(|p| Ok(p.take()?.lazy())).collect::<Result<_>>()?;
+                Ok(Table::held(frame::collect(frame::concat(years)?)?))
+            }
+        }
+    }
 }
 
 /// [`ingest`], the files whose typed rows `cache` kept taken from it, and every file typed
-/// kept there.
+/// kept there; each table handed to `keep` as soon as it is staged.
 pub fn ingest_kept(
     pipeline: &Pipeline,
     divisions: &Divisions,
     (mut reuse, cache): (BTreeMap<&'static str, Reused>, &TypedCache),
+    keep: &mut dyn Keep,
     progress: bool,
 ) -> Result<Ingested> {
     let code_map = divisions.code_map()?;
@@ -192,7 +230,10 @@ pub fn ingest_kept(
             );
             quarantine.push(r.quarantine);
             done.files.extend(r.files);
-            done.tables.insert(table.name, r.table);
+            // Read back as text: its coded columns become enums again.
+            let staged = frame::with_enums(r.table, &table.coded_columns())?;
+            let staged = frame::with_null_columns_unstored(staged)?;
+            done.tables.insert(table.name, keep.keep(table, Staged::Whole(staged))?);
             continue;
         }
         let sources: Vec<&SourceSpec> =
@@ -208,24 +249,19 @@ pub fn ingest_kept(
             .collect();
         let names = quarantine::names(0, &every)?;
         let started = std::time::Instant::now();
-        let staged = stage_table(pipeline, table, typed, &names, &mut done, &mut quarantine)?;
+        let scratch = keep.scratch();
+        let scratch = scratch.as_ref().map(|(dir, rows)| (dir.as_path(), *rows));
+        let checking = (&names, &mut done, &mut quarantine);
+        let staged = stage_table(pipeline, table, typed, checking, scratch)?;
         tracing::debug!(
             table = table.name,
             millis = started.elapsed().as_millis() as u64,
             "checked and reshaped"
         );
-        done.tables.insert(table.name, staged);
+        done.tables.insert(table.name, keep.keep(table, staged)?);
     }
     bar.finish_and_clear();
     unmapped.warn();
-    // Coded columns are enums (tables reused from the previous run were read back as text),
-    // and a column of nothing but nulls costs nothing.
-    for table in TABLES.iter().copied() {
-        if let Some(staged) = done.tables.remove(table.name) {
-            let staged = frame::with_enums(staged, &table.coded_columns())?;
-            done.tables.insert(table.name, frame::with_null_columns_unstored(staged)?);
-        }
-    }
     let parts: Vec<_> = std::iter::once(done.quarantine.lazy())
         .chain(quarantine.into_iter().map(|q| q.lazy()))
         .collect();
@@ -560,15 +596,15 @@ fn type_files<'a>(
 }
 
 /// The checks across a table's files (keys, references, class capacity), the row accounting of
-/// each file, and the files' rows in the canonical long layout, sorted by key.
+/// each file, and the files' rows in the canonical long layout, sorted by key: whole, or a
+/// school-level table of more typed rows than `scratch` allows a year at a time through it.
 fn stage_table(
     pipeline: &Pipeline,
-    table: &TableDef,
+    table: &'static TableDef,
     mut typed: Vec<Typed>,
-    names: &DataFrame,
-    done: &mut Ingested,
-    quarantine: &mut Vec<DataFrame>,
-) -> Result<DataFrame> {
+    (names, done, quarantine): (&DataFrame, &mut Ingested, &mut Vec<DataFrame>),
+    scratch: Option<(&std::path::Path, usize)>,
+) -> Result<Staged> {
     quarantine.extend(keys::reject_duplicates(table, &mut typed, names)?);
     if let Some((other, keys)) = table.references {
         let target = done.tables.get(other).ok_or_else(|| {
@@ -581,6 +617,9 @@ fn stage_table(
     {
         quarantine.extend(plausibility::reject_overfull(&mut typed, names, enrolment, largest)?);
     }
+    let typed_rows: usize = typed.iter().map(|t| t.accepted.height()).sum();
+    let by_year =
+        scratch.filter(|(_, rows)| table.column("school_id").is_some() && typed_rows > *rows);
     let mut long = Vec::new();
     for t in &mut typed {
         let accepted = rows::per_file(&t.accepted, t.first, t.reports.len())?;
@@ -593,15 +632,23 @@ fn stage_table(
                 )));
             }
         }
-        let rows = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?;
-        long.push(frame::as_enums(rows, &table.coded_columns())?);
+        if by_year.is_none() {
+            let rows = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?;
+            long.push(frame::as_enums(rows, &table.coded_columns())?);
+        }
         done.files.extend(t.reports.iter().cloned());
+    }
+    if let Some(scratch) = by_year {
+        let years = by_year::stage(pipeline, table, &mut typed, scratch)?;
+        tracing::info!(table = table.name, years = years.len(), "staged a year at a time");
+        return Ok(Staged::ByYear(years));
     }
     // The typed rows are freed once the long ones are made, before the sort.
     let long = frame::collect(frame::concat(long)?)?;
     drop(typed);
     tracing::debug!(table = table.name, rows = long.height(), "reshaped, to sort");
-    let staged = frame::sorted_by_columns(long, &table.keys())?;
+    // A column of nothing but nulls (a measure no file delivered) costs nothing.
+    let staged = frame::with_null_columns_unstored(frame::sorted_by_columns(long, &table.keys())?)?;
     tracing::info!(table = table.name, rows = staged.height(), "staged");
-    Ok(staged)
+    Ok(Staged::Whole(staged))
 }

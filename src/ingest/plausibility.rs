@@ -4,6 +4,7 @@
 use super::{Typed, quarantine};
 use crate::error::Result;
 use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, lit, when};
+use crate::tables::Table;
 
 const KEYS: [&str; 3] = ["year", "school_id", "stage"];
 
@@ -15,23 +16,22 @@ const KEYS: [&str; 3] = ["year", "school_id", "stage"];
 pub(super) fn reject_overfull(
     typed: &mut [Typed],
     names: &DataFrame,
-    enrolment: &DataFrame,
+    enrolment: &Table,
     largest: i64,
 ) -> Result<Vec<DataFrame>> {
     // A bound first, once for all class files: every count of a school and stage added up
     // (totals and their parts alike) is at least its pupils. Only the class rows over it can
     // be over capacity; their pupils are then counted exactly. Streamed: the engine holds the
     // bounds, never a copy of enrolment's rows.
-    let bound = frame::collect_streamed(pupils_at_most(enrolment.clone().lazy()))?.lazy();
+    let bound = frame::collect_streamed(pupils_at_most(enrolment.lazy()))?.lazy();
     // The class rows' stage as enrolment holds it (an enum once staged).
-    let stage = frame::columns_of(enrolment).into_iter().find(|(n, _)| n == "stage");
-    let stage = stage.map_or(DataType::String, |(_, dtype)| dtype);
+    let stage = enrolment.column_type("stage").cloned().unwrap_or(DataType::String);
     let candidates = over_bound(typed, &bound, (largest, stage))?;
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
     let keys = frame::concat(candidates.iter().map(|(_, c)| c.clone().lazy()).collect())?;
-    let of_candidates = frame::semi_join(enrolment.clone().lazy(), keys, &KEYS);
+    let of_candidates = frame::semi_join(enrolment.lazy(), keys, &KEYS);
     let pupils = frame::collect(pupils_per_school_stage(of_candidates))?.lazy();
     let mut out = Vec::new();
     for (i, rows) in candidates {

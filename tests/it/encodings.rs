@@ -59,7 +59,7 @@ fn population(pipeline_file: &Path) -> DataFrame {
     let d = Divisions::load(&p.divisions).unwrap();
     let ingested = edustat::ingest::ingest(&p, &d, Default::default(), false).unwrap();
     assert_eq!(ingested.quarantine.height(), 0);
-    ingested.tables["population"].clone()
+    ingested.tables["population"].frame().unwrap()
 }
 
 #[test]

@@ -1,0 +1,115 @@
+//! A large school-level table staged a year at a time: its typed rows reshaped a few files at a
+//! time, each year's long rows set aside in a scratch file, then each year read back, sorted
+//! and handed on in turn. The rows of the whole table are never held at once, nor sorted at
+//! once; the years in order, each sorted by key, are the table sorted by key (year is its first
+//! key).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Typed, reshape};
+use crate::error::{Error, Result};
+use crate::frame::{self, DataFrame, IntoLazy, col, lit};
+use crate::spec::Pipeline;
+use crate::tables::TableDef;
+
+/// One year of a table staged a year at a time: its rows in scratch files, one per group of
+/// files they came from.
+pub struct YearPart {
+    table: &'static TableDef,
+    year: i64,
+    files: Vec<PathBuf>,
+}
+
+impl YearPart {
+    /// The year's rows sorted by key (its scratch files removed). Rows with the same key from
+    /// different groups of files are summed, as they would have been had the groups been
+    /// reshaped together.
+    pub fn take(self) -> Result<DataFrame> {
+        let coded = self.table.coded_columns();
+        let scans = self.files.iter().map(|f| frame::scan_parquet(f, &coded));
+        let rows = frame::collect(frame::concat(scans.collect::<Result<_>>()?)?)?;
+        for f in &self.files {
+            std::fs::remove_file(f).map_err(|e| Error::io(f, e))?;
+        }
+        let keys = self.table.keys();
+        let mut rows = frame::sorted_by_columns(rows, &keys)?;
+        if self.files.len() > 1 && frame::has_adjacent_duplicates(&rows, &keys)? {
+            tracing::debug!(
+                table = self.table.name,
+                year = self.year,
+                "keys across file groups summed"
+            );
+            let summed = frame::collect(reshape::summed(self.table, rows.lazy()))?;
+            rows = frame::sorted_by_columns(summed, &keys)?;
+        }
+        frame::with_null_columns_unstored(rows)
+    }
+}
+
+/// Stage `table` (typed, checked, its files accounted for) a year at a time through `scratch`:
+/// groups of files of about `chunk_rows` typed rows reshaped in turn, each group's rows of
+/// each year written to a scratch file. The years in order.
+pub(super) fn stage(
+    pipeline: &Pipeline,
+    table: &'static TableDef,
+    typed: &mut [Typed],
+    (scratch, chunk_rows): (&Path, usize),
+) -> Result<Vec<YearPart>> {
+    let dir = scratch.join(table.name);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut years: BTreeMap<i64, Vec<PathBuf>> = BTreeMap::new();
+    let mut group = 0;
+    for t in typed.iter_mut() {
+        for (from, to) in file_groups(t, chunk_rows) {
+            let within = col("__file").gt_eq(lit(from)).and(col("__file").lt(lit(to)));
+            let rows = frame::collect(t.accepted.clone().lazy().filter(within))?;
+            let all = std::mem::replace(&mut t.accepted, rows);
+            let plan = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries);
+            t.accepted = all;
+            let long = frame::collect(frame::as_enums(plan?, &table.coded_columns())?)?;
+            for (year, mut rows) in by_year(&long)? {
+                let path = dir.join(format!("{year}-{group}.parquet"));
+                frame::write_scratch(&mut rows, &path)?;
+                years.entry(year).or_default().push(path);
+            }
+            group += 1;
+        }
+    }
+    Ok(years.into_iter().map(|(year, files)| YearPart { table, year, files }).collect())
+}
+
+/// Ranges `[from, to)` of the `__file` of `t`'s files, consecutive files together up to
+/// `chunk_rows` accepted rows (a larger file alone).
+fn file_groups(t: &Typed, chunk_rows: usize) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let (mut from, mut rows) = (t.first, 0u64);
+    for (i, r) in t.reports.iter().enumerate() {
+        let file = t.first + i as u32;
+        if file > from && rows + r.rows_accepted > chunk_rows as u64 {
+            out.push((from, file));
+            (from, rows) = (file, 0);
+        }
+        rows += r.rows_accepted;
+    }
+    out.push((from, t.first + t.reports.len() as u32));
+    out
+}
+
+/// The rows of `long` by year, in year order. A row without a year is an error (ingest
+/// rejects them before).
+fn by_year(long: &DataFrame) -> Result<Vec<(i64, DataFrame)>> {
+    if frame::null_count(long, "year")? > 0 {
+        return Err(Error::Internal("a staged row without a year".into()));
+    }
+    let years = frame::collect(frame::distinct(long.clone().lazy().select([col("year")])))?;
+    let mut years: Vec<i64> = frame::ints(&years, "year")?.into_iter().flatten().collect();
+    years.sort_unstable();
+    years
+        .into_iter()
+        .map(|y| {
+            let rows = long.clone().lazy().filter(col("year").eq(lit(y as i32)));
+            Ok((y, frame::collect(rows)?))
+        })
+        .collect()
+}
