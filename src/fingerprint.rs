@@ -119,7 +119,8 @@ pub fn reusable(
         out.insert(
             *name,
             Reused {
-                table: frame::read_parquet(&path)?,
+                file: path,
+                rows: state.rows as usize,
                 quarantine: frame::collect(quarantine.clone().lazy().filter(mine))?,
                 files: manifest.inputs.iter().filter(|f| f.table == *name).cloned().collect(),
             },

@@ -141,13 +141,11 @@ impl Staging {
     }
 
     /// [`Staging::canonical`] for a large table staged in `parts` (a year at a time), written
-    /// in turn into its one file and never held; `scratch` is the folder the parts came from,
-    /// empty once they have been taken, and removed.
+    /// in turn into its one file and never held.
     pub fn canonical_parts(
         &mut self,
         def: &TableDef,
         parts: impl Iterator<Item = Result<DataFrame>>,
-        scratch: &Path,
     ) -> Result<Table> {
         let relative = format!("staging/{}.parquet", def.name);
         let path = self.tmp.join(&relative);
@@ -167,7 +165,6 @@ impl Staging {
             return Err(Error::Internal(format!("{}: staged in no part", def.name)));
         };
         file.finish()?;
-        fs::remove_dir(scratch).map_err(|e| Error::io(scratch, e))?;
         self.record(&relative, Some(rows as u64))?;
         self.read_back(def, rows, columns)
     }

@@ -262,12 +262,18 @@ impl ingest::Keep for IntoRun<'_> {
         match staged {
             Staged::Whole(frame) => self.staging.canonical(def, frame, self.hold_rows),
             Staged::ByYear(years) => {
-                let scratch = self.staging.scratch().join(def.name);
                 let parts = years.into_iter().map(|year| year.take());
-                let table = self.staging.canonical_parts(def, parts, &scratch)?;
-                // Each table staged this way leaves the scratch folder empty.
+                let table = self.staging.canonical_parts(def, parts)?;
+                // Each year's scratch files went as it was taken: their folders go now.
                 let scratch = self.staging.scratch();
-                std::fs::remove_dir(&scratch).map_err(|e| Error::io(&scratch, e))?;
+                for dir in [scratch.join(def.name), scratch] {
+                    match std::fs::remove_dir(&dir) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(Error::io(&dir, e));
+                        }
+                        _ => {}
+                    }
+                }
                 Ok(table)
             }
         }

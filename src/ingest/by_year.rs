@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Typed, reshape};
+use super::{Staged, Typed, reshape};
 use crate::error::{Error, Result};
-use crate::frame::{self, DataFrame, IntoLazy, col, lit};
+use crate::frame::{self, DataFrame, IntoLazy, LazyFrame, col, lit};
 use crate::spec::Pipeline;
 use crate::tables::TableDef;
 
@@ -18,7 +18,15 @@ use crate::tables::TableDef;
 pub struct YearPart {
     table: &'static TableDef,
     year: i64,
-    files: Vec<PathBuf>,
+    rows: Rows,
+}
+
+/// Where a year's rows are.
+enum Rows {
+    /// Scratch files, one per group of files the rows came from.
+    Scratch(Vec<PathBuf>),
+    /// Sorted already: a plan over the year's rows of a table an earlier run published.
+    Sorted(Box<LazyFrame>),
 }
 
 impl YearPart {
@@ -26,25 +34,50 @@ impl YearPart {
     /// different groups of files are summed, as they would have been had the groups been
     /// reshaped together.
     pub fn take(self) -> Result<DataFrame> {
+        let files = match self.rows {
+            Rows::Scratch(files) => files,
+            Rows::Sorted(plan) => return frame::with_null_columns_unstored(frame::collect(*plan)?),
+        };
         let coded = self.table.coded_columns();
-        let scans = self.files.iter().map(|f| frame::scan_parquet(f, &coded));
+        let scans = files.iter().map(|f| frame::scan_parquet(f, &coded));
         let rows = frame::collect(frame::concat(scans.collect::<Result<_>>()?)?)?;
-        for f in &self.files {
+        for f in &files {
             std::fs::remove_file(f).map_err(|e| Error::io(f, e))?;
         }
         let keys = self.table.keys();
         let mut rows = frame::sorted_by_columns(rows, &keys)?;
-        if self.files.len() > 1 && frame::has_adjacent_duplicates(&rows, &keys)? {
-            tracing::debug!(
-                table = self.table.name,
-                year = self.year,
-                "keys across file groups summed"
-            );
+        if files.len() > 1 && frame::has_adjacent_duplicates(&rows, &keys)? {
+            let (table, year) = (self.table.name, self.year);
+            tracing::debug!(table, year, "keys across file groups summed");
             let summed = frame::collect(reshape::summed(self.table, rows.lazy()))?;
             rows = frame::sorted_by_columns(summed, &keys)?;
         }
         frame::with_null_columns_unstored(rows)
     }
+}
+
+/// A table an earlier run published (`file`, of `rows` rows), taken as it is: whole, or a year
+/// at a time if it is school-level and has more than `hold_rows` rows (each year read from the
+/// file alone: the file is sorted by year, and its row groups say which years they hold).
+pub fn reused(
+    table: &'static TableDef,
+    (file, rows): (&Path, usize),
+    hold_rows: Option<usize>,
+) -> Result<Staged> {
+    let scan = frame::scan_parquet(file, &table.coded_columns())?;
+    let large = hold_rows.is_some_and(|hold| rows > hold);
+    if !(large && table.column("school_id").is_some()) {
+        let whole = frame::collect(scan)?;
+        return Ok(Staged::Whole(frame::with_null_columns_unstored(whole)?));
+    }
+    let years = frame::collect(frame::distinct(scan.clone().select([col("year")])))?;
+    let mut years: Vec<i64> = frame::ints(&years, "year")?.into_iter().flatten().collect();
+    years.sort_unstable();
+    let part = |year: i64| {
+        let rows = Rows::Sorted(Box::new(scan.clone().filter(col("year").eq(lit(year as i32)))));
+        YearPart { table, year, rows }
+    };
+    Ok(Staged::ByYear(years.into_iter().map(part).collect()))
 }
 
 /// Stage `table` (typed, checked, its files accounted for) a year at a time through `scratch`:
@@ -76,7 +109,8 @@ pub(super) fn stage(
             group += 1;
         }
     }
-    Ok(years.into_iter().map(|(year, files)| YearPart { table, year, files }).collect())
+    let part = |(year, files)| YearPart { table, year, rows: Rows::Scratch(files) };
+    Ok(years.into_iter().map(part).collect())
 }
 
 /// Ranges `[from, to)` of the `__file` of `t`'s files, consecutive files together up to

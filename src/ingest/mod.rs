@@ -77,7 +77,9 @@ impl Typed<'_> {
 
 /// A canonical table carried over from an earlier run whose inputs for it are unchanged.
 pub struct Reused {
-    pub table: DataFrame,
+    /// The table as that run published it (its digest checked against that run's manifest).
+    pub file: std::path::PathBuf,
+    pub rows: usize,
     pub quarantine: DataFrame,
     pub files: Vec<FileReport>,
 }
@@ -225,15 +227,14 @@ pub fn ingest_kept(
         if let Some(r) = reuse.remove(table.name) {
             tracing::info!(
                 table = table.name,
-                rows = r.table.height(),
+                rows = r.rows,
                 "unchanged inputs: table reused from the previous run"
             );
             quarantine.push(r.quarantine);
             done.files.extend(r.files);
-            // Read back as text: its coded columns become enums again.
-            let staged = frame::with_enums(r.table, &table.coded_columns())?;
-            let staged = frame::with_null_columns_unstored(staged)?;
-            done.tables.insert(table.name, keep.keep(table, Staged::Whole(staged))?);
+            let scratch = keep.scratch();
+            let staged = by_year::reused(table, (&r.file, r.rows), scratch.map(|(_, rows)| rows))?;
+            done.tables.insert(table.name, keep.keep(table, staged)?);
             continue;
         }
         let sources: Vec<&SourceSpec> =

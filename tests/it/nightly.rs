@@ -489,3 +489,45 @@ fn sigterm_and_sigint_remove_the_unfinished_run() {
     // The lock went with the processes: the next run publishes.
     assert_eq!(run(&pipeline, &out, &["--force"], &[]).0, Some(0));
 }
+
+#[test]
+fn tables_reused_a_year_at_a_time_publish_what_a_full_run_does() {
+    // Every table read back from its file and the school-level ones staged a year at a time
+    // (hold_rows 0), then one input changed: the other tables are reused from the first run, a
+    // year at a time, and the run publishes the same files as a forced run that holds them all.
+    let (g, pipeline, out) = fixture();
+    let options =
+        |force, hold_rows| edustat::run::Options { force, hold_rows, ..Default::default() };
+    edustat::run::run_with(&pipeline, &out, options(false, Some(0))).unwrap();
+    let path = g.path().join("exchange.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("2020,450000,120,80", "2020,450000,121,80")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let reran = edustat::run::run_with(&pipeline, &out, options(false, Some(0))).unwrap();
+    for table in ["schools", "enrolment", "classes", "teachers"] {
+        assert!(
+            reran.reused_tables.iter().any(|t| t == table),
+            "{table}: {:?}",
+            reran.reused_tables
+        );
+    }
+    let fresh = g.path().join("fresh");
+    let full = edustat::run::run_with(&pipeline, &fresh, options(true, None)).unwrap();
+    let names = |dir: &Path| {
+        let mut names: Vec<PathBuf> = ["", "staging"]
+            .iter()
+            .flat_map(|sub| std::fs::read_dir(dir.join(sub)).unwrap().flatten())
+            .map(|e| e.path().strip_prefix(dir).unwrap().to_path_buf())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&reran.run_dir), names(&full.run_dir));
+    assert!(!reran.run_dir.join("scratch").exists());
+    for file in names(&full.run_dir) {
+        let a = edustat::frame::read_parquet(&reran.run_dir.join(&file)).unwrap();
+        let b = edustat::frame::read_parquet(&full.run_dir.join(&file)).unwrap();
+        assert!(a.equals_missing(&b), "{} differs", file.display());
+    }
+}
