@@ -170,7 +170,7 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     let mut staging = Staging::begin(out, &pipeline.id, &pipeline.spec_hash)?;
     let computed = {
         let hold_rows = options.hold_rows.unwrap_or(HOLD_ROWS);
-        let mut keep = IntoRun { staging: &mut staging, hold_rows };
+        let mut keep = IntoRun { staging: &mut staging, hold_rows, publishing: true };
         let kept = (reuse, &cache, &mut keep as &mut dyn ingest::Keep);
         compute(&mut stages, (&pipeline, divisions), kept, options.progress)
     };
@@ -251,6 +251,9 @@ impl Computed {
 struct IntoRun<'s> {
     staging: &'s mut Staging,
     hold_rows: usize,
+    /// The run is to be published: every table is written, the small ones held as well.
+    /// (`validate` writes only the large ones.)
+    publishing: bool,
 }
 
 impl ingest::Keep for IntoRun<'_> {
@@ -260,6 +263,9 @@ impl ingest::Keep for IntoRun<'_> {
 
     fn keep(&mut self, def: &'static TableDef, staged: Staged) -> Result<Table> {
         match staged {
+            Staged::Whole(frame) if !self.publishing && frame.height() <= self.hold_rows => {
+                Ok(Table::held(frame))
+            }
             Staged::Whole(frame) => self.staging.canonical(def, frame, self.hold_rows),
             Staged::ByYear(years) => {
                 let parts = years.into_iter().map(|year| year.take());
@@ -383,6 +389,38 @@ pub struct Validation {
     /// Each input's path as the pipeline file names it (the form of reports and quarantine
     /// rows) → as the user would type it from the working directory.
     pub shown: BTreeMap<String, String>,
+    /// Where the large tables of `ingested` are read from, while this lives.
+    _unpublished: Option<Unpublished>,
+}
+
+/// A run folder never published, in the system's temporary folder: where `validate` writes a
+/// large delivery's tables, so that it holds no more of them than a run does. Removed when
+/// dropped (and, like a run's unfinished folder, on SIGINT or SIGTERM).
+struct Unpublished {
+    staging: Option<Staging>,
+    root: PathBuf,
+}
+
+impl Unpublished {
+    fn begin(pipeline: &Pipeline) -> Result<Unpublished> {
+        let unique = format!(
+            "edustat-validate-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+        );
+        let root = std::env::temp_dir().join(unique);
+        let staging = Staging::begin(&root, &pipeline.id, &pipeline.spec_hash)?;
+        Ok(Unpublished { staging: Some(staging), root })
+    }
+}
+
+impl Drop for Unpublished {
+    fn drop(&mut self) {
+        if let Some(staging) = self.staging.take() {
+            staging.abandon();
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
 }
 
 /// Ingest and run the gates; publish nothing, take no lock, reuse nothing.
@@ -398,7 +436,19 @@ fn validate_stages(
     let pipeline = spec::load_with(pipeline_file, allow_outside)?;
     let divisions = Divisions::load(&pipeline.divisions)?;
     divisions.check_levels(&pipeline.levels, &pipeline.divisions)?;
-    let ingested = ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?;
+    // Large tables through a run folder that is never published; where none can be made (no
+    // writable temporary folder), every table held.
+    let mut unpublished = Unpublished::begin(&pipeline).inspect_err(|e| {
+        tracing::warn!("no temporary run folder ({e}): every table is held in memory");
+    });
+    let none = (BTreeMap::new(), &TypedCache::none());
+    let ingested = match unpublished.as_mut().ok().and_then(|u| u.staging.as_mut()) {
+        Some(staging) => {
+            let mut keep = IntoRun { staging, hold_rows: HOLD_ROWS, publishing: false };
+            ingest::ingest_kept(&pipeline, &divisions, none, &mut keep, progress)?
+        }
+        None => ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?,
+    };
     let computed = indicators::compute(&pipeline, &ingested.tables, &divisions)?;
     let checks = gates::checks(&pipeline, &ingested, &computed, &divisions)?;
     let shown = pipeline
@@ -406,5 +456,5 @@ fn validate_stages(
         .iter()
         .map(|s| (s.display.clone(), s.path.display().to_string()))
         .collect();
-    Ok(Validation { ingested, checks, shown })
+    Ok(Validation { ingested, checks, shown, _unpublished: unpublished.ok() })
 }
