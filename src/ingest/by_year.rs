@@ -89,8 +89,8 @@ pub(super) fn stage(
     typed: &mut [Typed],
     (scratch, chunk_rows): (&Path, usize),
 ) -> Result<Vec<YearPart>> {
+    // Made with the first scratch file: a table with no long row leaves no folder behind.
     let dir = scratch.join(table.name);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let mut years: BTreeMap<i64, Vec<PathBuf>> = BTreeMap::new();
     let mut group = 0;
     for t in typed.iter_mut() {
@@ -102,6 +102,9 @@ pub(super) fn stage(
             t.accepted = all;
             let long = frame::collect(frame::as_enums(plan?, &table.coded_columns())?)?;
             for (year, mut rows) in by_year(&long)? {
+                if years.is_empty() {
+                    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                }
                 let path = dir.join(format!("{year}-{group}.parquet"));
                 frame::write_scratch(&mut rows, &path)?;
                 years.entry(year).or_default().push(path);

@@ -641,8 +641,16 @@ fn stage_table(
     }
     if let Some(scratch) = by_year {
         let years = by_year::stage(pipeline, table, &mut typed, scratch)?;
-        tracing::info!(table = table.name, years = years.len(), "staged a year at a time");
-        return Ok(Staged::ByYear(years));
+        if !years.is_empty() {
+            tracing::info!(table = table.name, years = years.len(), "staged a year at a time");
+            return Ok(Staged::ByYear(years));
+        }
+        // Typed rows that made no long row (ingest quarantines a row without any value, so
+        // this is a guard): an empty table, staged whole.
+        for t in &typed {
+            let rows = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?;
+            long.push(frame::as_enums(rows, &table.coded_columns())?);
+        }
     }
     // The typed rows are freed once the long ones are made, before the sort.
     let long = frame::collect(frame::concat(long)?)?;
