@@ -461,21 +461,24 @@ pub fn read_parquet_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
 /// A frame as a Parquet file for edustat's own later reading (its column types as polars
 /// writes them, no statistics): not one of the published files.
 pub fn write_parquet_plain(frame: &mut DataFrame, path: &Path) -> Result<()> {
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::empty())
-        .finish(frame)
-        .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
-    Ok(())
+    write_unpublished(frame, path, ParquetCompression::Zstd(None))
 }
 
 /// A frame as a Parquet file read back within the same run (a large table's rows between the
 /// steps of staging it): LZ4, the fastest compression Parquet has, and no statistics.
 pub fn write_scratch(frame: &mut DataFrame, path: &Path) -> Result<()> {
+    write_unpublished(frame, path, ParquetCompression::Lz4Raw)
+}
+
+/// A frame as Parquet for edustat alone: no statistics, no metadata, `compression`.
+fn write_unpublished(
+    frame: &mut DataFrame,
+    path: &Path,
+    compression: ParquetCompression,
+) -> Result<()> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Lz4Raw)
+        .with_compression(compression)
         .with_statistics(StatisticsOptions::empty())
         .finish(frame)
         .map_err(|e| failed_write(path, e))?;

@@ -70,14 +70,11 @@ pub fn reused(
         let whole = frame::collect(scan)?;
         return Ok(Staged::Whole(frame::with_null_columns_unstored(whole)?));
     }
-    let years = frame::collect(frame::distinct(scan.clone().select([col("year")])))?;
-    let mut years: Vec<i64> = frame::ints(&years, "year")?.into_iter().flatten().collect();
-    years.sort_unstable();
     let part = |year: i64| {
-        let rows = Rows::Sorted(Box::new(scan.clone().filter(col("year").eq(lit(year as i32)))));
+        let rows = Rows::Sorted(Box::new(of_year(scan.clone(), year)));
         YearPart { table, year, rows }
     };
-    Ok(Staged::ByYear(years.into_iter().map(part).collect()))
+    Ok(Staged::ByYear(years_of(scan.clone())?.into_iter().map(part).collect()))
 }
 
 /// Stage `table` (typed, checked, its files accounted for) a year at a time through `scratch`:
@@ -139,14 +136,19 @@ fn by_year(long: &DataFrame) -> Result<Vec<(i64, DataFrame)>> {
     if frame::null_count(long, "year")? > 0 {
         return Err(Error::Internal("a staged row without a year".into()));
     }
-    let years = frame::collect(frame::distinct(long.clone().lazy().select([col("year")])))?;
+    let years = years_of(long.clone().lazy())?;
+    years.into_iter().map(|y| Ok((y, frame::collect(of_year(long.clone().lazy(), y))?))).collect()
+}
+
+/// The distinct years of `rows`, in order.
+fn years_of(rows: LazyFrame) -> Result<Vec<i64>> {
+    let years = frame::collect(frame::distinct(rows.select([col("year")])))?;
     let mut years: Vec<i64> = frame::ints(&years, "year")?.into_iter().flatten().collect();
     years.sort_unstable();
-    years
-        .into_iter()
-        .map(|y| {
-            let rows = long.clone().lazy().filter(col("year").eq(lit(y as i32)));
-            Ok((y, frame::collect(rows)?))
-        })
-        .collect()
+    Ok(years)
+}
+
+/// The rows of `rows` of one year.
+fn of_year(rows: LazyFrame, year: i64) -> LazyFrame {
+    rows.filter(col("year").eq(lit(year as i32)))
 }
