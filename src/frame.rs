@@ -234,8 +234,11 @@ pub fn has_adjacent_duplicates(df: &DataFrame, keys: &[&str]) -> Result<bool> {
 
 /// A text column from optional strings.
 /// A text column from borrowed or owned cells, copied once into polars' own buffers.
-pub fn text_column_of(name: &str, values: &[Option<std::borrow::Cow<str>>]) -> Column {
-    let chunked: polars::prelude::StringChunked = values.iter().map(|v| v.as_deref()).collect();
+pub fn text_column_of<'a>(
+    name: &str,
+    values: impl Iterator<Item = Option<std::borrow::Cow<'a, str>>>,
+) -> Column {
+    let chunked: polars::prelude::StringChunked = values.collect();
     Column::new(name.into(), polars::prelude::IntoSeries::into_series(chunked))
 }
 

@@ -83,6 +83,10 @@ use crate::frame::{any_of, first_match, null_text};
 /// change or the result would still not be a plain number: such cells stay as they are and
 /// meet the row rules ("1,23" is not read as 123).
 pub fn plain_number(cell: &str) -> Option<String> {
+    if cell.is_ascii() && !cell.contains(',') {
+        // Nothing to map and nothing grouped: the common cell, without a copy.
+        return None;
+    }
     let mut out = String::with_capacity(cell.len());
     let mut changed = false;
     for c in cell.chars() {
@@ -286,22 +290,22 @@ fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
         frame::Column::new("__file".into(), files),
         frame::Column::new("__line".into(), lines),
     ];
+    let counts = header.count_indices();
     let mut normalised = 0usize;
     for i in mapped {
         let plain = numeric.contains(&i);
-        let mut cells: Vec<Option<std::borrow::Cow<str>>> = Vec::with_capacity(rows);
-        for (_, _, raw) in &batch.files {
-            for c in raw.cells[i].iter() {
-                match c.filter(|_| plain).and_then(plain_number) {
-                    Some(p) => {
-                        normalised += 1;
-                        cells.push(Some(p.into()));
-                    }
-                    None => cells.push(c.map(Into::into)),
+        let counted = counts.contains(&i);
+        let cells = batch.files.iter().flat_map(|(_, _, raw)| raw.cells[i].iter()).map(|c| {
+            let c = c.filter(|c| !(counted && MISSING_MARKERS.contains(c)))?;
+            match Some(c).filter(|_| plain).and_then(plain_number) {
+                Some(p) => {
+                    normalised += 1;
+                    Some(std::borrow::Cow::Owned(p))
                 }
+                None => Some(std::borrow::Cow::Borrowed(c)),
             }
-        }
-        columns.push(frame::text_column_of(&raw_name(i), &cells));
+        });
+        columns.push(frame::text_column_of(&raw_name(i), cells));
     }
     for k in &header.varying {
         let value =
@@ -571,10 +575,12 @@ impl<'a> Typing<'a> {
     fn values(&mut self, header: &Header, years: (i32, i32)) -> Result<(Vec<ValueCol>, Vec<Expr>)> {
         let mut values: Vec<ValueCol> = Vec::new();
         let mut parsed_of: Vec<Expr> = Vec::new();
+        let counts = header.count_indices();
         for v in &self.source.values {
             for (i, year, stage) in header.value_columns(v, years)? {
                 let raw = col(raw_name(i));
-                let parsed = self.count(v, &header.raw.headers[i], raw);
+                let cleaned = counts.contains(&i);
+                let parsed = self.count(v, &header.raw.headers[i], (raw, cleaned));
                 let name = format!("__v{}", values.len());
                 self.typed.push(parsed.clone().alias(&name));
                 parsed_of.push(parsed);
@@ -595,9 +601,16 @@ impl<'a> Typing<'a> {
     }
 
     /// One raw value column parsed as a count (times its scale), with its rules.
-    fn count(&mut self, v: &ValueSpec, header: &str, raw: Expr) -> Expr {
-        let markers = any_of(MISSING_MARKERS.iter().map(|m| raw.clone().eq(lit(*m))).collect());
-        let cleaned = when(markers).then(null_text()).otherwise(raw.clone());
+    fn count(&mut self, v: &ValueSpec, header: &str, (raw, cleaned): (Expr, bool)) -> Expr {
+        // A count column's "no value" markers were made empty with its text (`text_frame`),
+        // unless the column is also mapped: there the raw cell must stay as delivered.
+        let cleaned = match cleaned {
+            true => raw.clone(),
+            false => {
+                let markers = MISSING_MARKERS.iter().map(|m| raw.clone().eq(lit(*m)));
+                when(any_of(markers.collect())).then(null_text()).otherwise(raw.clone())
+            }
+        };
         let parsed = match v.scale {
             1 => cleaned.clone().cast(DataType::Int64),
             scale => frame::scaled_whole(cleaned.clone(), scale),

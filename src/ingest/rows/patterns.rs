@@ -135,6 +135,14 @@ impl Header<'_> {
         out
     }
 
+    /// The raw columns read only as counts (value columns the mapping does not also map to a
+    /// canonical column): their "no value" markers are made empty as their text is gathered.
+    pub(super) fn count_indices(&self) -> std::collections::BTreeSet<usize> {
+        let mapped: Vec<usize> =
+            self.source.columns.iter().filter_map(|(_, h)| self.index(h)).collect();
+        self.value_indices().into_iter().filter(|i| !mapped.contains(i)).collect()
+    }
+
     /// Does the header match one of the mapping's patterns (so it is not left unmapped)?
     pub(super) fn patterned(source: &crate::spec::SourceSpec, h: &str) -> bool {
         source
