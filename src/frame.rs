@@ -321,7 +321,11 @@ pub fn enums_as_text(df: &DataFrame) -> Result<DataFrame> {
 const ROW_GROUP: usize = 512 * 512;
 
 /// Write a frame as Parquet: zstd, full statistics, file-level key-value metadata; a row group
-/// at a time, each with its enums as text (the text of a whole large table is never held).
+/// at a time. An enum is written as the dictionary-encoded text column polars would write for
+/// its text, straight from its categories (no text made per row and hashed back into a
+/// dictionary: a quarter of the time of writing a national enrolment); readers see text, as the
+/// file's schema says. Its row groups' min and max are those of its categories: true bounds,
+/// if wider than the values a group holds.
 pub fn write_parquet(frame: &DataFrame, path: &Path, metadata: &[(String, String)]) -> Result<u64> {
     let mut file = ParquetFile::create(path, frame, metadata)?;
     file.write(frame)?;
@@ -355,7 +359,7 @@ impl ParquetFile {
     pub fn write(&mut self, frame: &DataFrame) -> Result<()> {
         let mut offset = 0;
         while offset < frame.height() {
-            let mut group = enums_as_text(&frame.slice(offset as i64, ROW_GROUP))?;
+            let mut group = frame.slice(offset as i64, ROW_GROUP);
             group.rechunk_mut_par();
             self.writer.write_batch(&group).map_err(|e| failed_write(&self.path, e))?;
             offset += ROW_GROUP;
