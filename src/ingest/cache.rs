@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,39 @@ pub struct TypedCache {
     /// (entry, display) → key of the file's typed rows, and the digest of the input the key
     /// was made from.
     keys: HashMap<(usize, String), (String, String)>,
+    /// The thread that writes kept batches while the next ones are read and typed.
+    writer: Mutex<Option<Writer>>,
+}
+
+/// A batch to keep: its folder, the key of each of its files (`None`: not kept), its first
+/// file, its accepted and rejected rows, and its entries.
+type Job = (PathBuf, Vec<Option<String>>, u32, DataFrame, DataFrame, Vec<Entry>);
+
+/// The writing thread: one batch waits while one is written, so at most two batches' typed
+/// rows are held for it, however far reading runs ahead.
+struct Writer {
+    jobs: std::sync::mpsc::SyncSender<Job>,
+    done: std::thread::JoinHandle<()>,
+}
+
+impl Writer {
+    fn start() -> std::io::Result<Writer> {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(1);
+        let done = std::thread::Builder::new().name("typed-rows".into()).spawn(move || {
+            for job in queue {
+                keep_now(job);
+            }
+        })?;
+        Ok(Writer { jobs, done })
+    }
+}
+
+/// Write one batch; a failure is logged, not raised (it costs only time next run).
+fn keep_now((dir, keys, first, accepted, rejected, entries): Job) {
+    let keys: Vec<Option<&str>> = keys.iter().map(Option::as_deref).collect();
+    if let Err(e) = write(&dir, (&keys, first), (&accepted, &rejected), entries) {
+        tracing::warn!(folder = %dir.display(), error = %e, "typed rows not kept");
+    }
 }
 
 /// What a file's typing gave, before the checks across files.
@@ -67,6 +101,13 @@ pub struct Hit {
     pub rows: DataFrame,
 }
 
+impl Drop for TypedCache {
+    /// A run that stops early still leaves whole entries behind, never a thread writing.
+    fn drop(&mut self) {
+        self.written();
+    }
+}
+
 impl TypedCache {
     /// The store under `dir` for `pipeline`, whose inputs have the digests `inputs` (in the
     /// order of `pipeline.sources`) and whose division table has `divisions`.
@@ -88,12 +129,12 @@ impl TypedCache {
                 ((s.entry, s.display.clone()), (crate::digest::sha256_of_parts(parts), sha.clone()))
             })
             .collect();
-        TypedCache { dir: Some(dir.to_path_buf()), read, keys }
+        TypedCache { dir: Some(dir.to_path_buf()), read, keys, writer: Mutex::new(None) }
     }
 
     /// A store that keeps nothing.
     pub fn none() -> TypedCache {
-        TypedCache { dir: None, read: false, keys: HashMap::new() }
+        TypedCache { dir: None, read: false, keys: HashMap::new(), writer: Mutex::new(None) }
     }
 
     /// The folder, the key of `source`'s entry and the digest of the input it was made from.
@@ -151,19 +192,50 @@ impl TypedCache {
         entries: Vec<Entry>,
     ) {
         let Some(dir) = self.dir.as_deref() else { return };
-        let keys: Vec<Option<&str>> = sources
+        let keys: Vec<Option<String>> = sources
             .iter()
             .zip(&entries)
             .map(|(s, e)| {
                 let (_, key, sha) = self.key(s)?;
-                (e.report.sha256 == sha).then_some(key)
+                (e.report.sha256 == sha).then(|| key.to_string())
             })
             .collect();
         if keys.iter().all(Option::is_none) {
             return;
         }
-        if let Err(e) = write(dir, (&keys, first), batch, entries) {
-            tracing::warn!(folder = %dir.display(), error = %e, "typed rows not kept");
+        // The frames are shared, not copied: the writer holds them until written.
+        let job = (dir.to_path_buf(), keys, first, batch.0.clone(), batch.1.clone(), entries);
+        let Ok(mut writer) = self.writer.lock() else { return keep_now(job) };
+        if writer.is_none() {
+            match Writer::start() {
+                Ok(started) => *writer = Some(started),
+                Err(e) => tracing::debug!(error = %e, "typed rows written in turn: no thread"),
+            }
+        }
+        let job = match writer.as_ref() {
+            Some(w) => match w.jobs.send(job) {
+                Ok(()) => return,
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        keep_now(job);
+    }
+
+    /// Wait until every batch kept so far is written (before the run's inputs are fingerprinted
+    /// as kept, and before [`TypedCache::prune`]).
+    pub fn written(&self) {
+        let writer = match self.writer.lock() {
+            Ok(mut w) => w.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(Writer { jobs, done }) = writer {
+            drop(jobs);
+            if done.join().is_err() {
+                tracing::warn!(
+                    "the thread keeping typed rows failed; they are read again next run"
+                );
+            }
         }
     }
 
@@ -171,6 +243,7 @@ impl TypedCache {
     /// changed, an older spec or build), the rows files no kept entry names, and any
     /// half-written file. Called once the run is published, under the run lock.
     pub fn prune(&self) {
+        self.written();
         let Some(dir) = &self.dir else { return };
         let current: BTreeSet<String> =
             self.keys.values().map(|(k, _)| format!("{k}.json")).collect();
