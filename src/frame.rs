@@ -232,7 +232,6 @@ pub fn has_adjacent_duplicates(df: &DataFrame, keys: &[&str]) -> Result<bool> {
     Ok(out.column("__same")?.bool()?.get(0).unwrap_or(false))
 }
 
-/// A text column from optional strings.
 /// A text column from borrowed or owned cells, copied once into polars' own buffers.
 pub fn text_column_of<'a>(
     name: &str,

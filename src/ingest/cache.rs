@@ -222,8 +222,8 @@ impl TypedCache {
         keep_now(job);
     }
 
-    /// Wait until every batch kept so far is written (before the run's inputs are fingerprinted
-    /// as kept, and before [`TypedCache::prune`]).
+    /// Wait until every batch kept so far is written: before [`TypedCache::prune`] tidies the
+    /// folder, and when the store is dropped (a run that stops early).
     pub fn written(&self) {
         let writer = match self.writer.lock() {
             Ok(mut w) => w.take(),

@@ -2,8 +2,11 @@
 //! breaks a rule becomes one quarantine row naming the first rule it broke, the raw column
 //! and the raw value. All of it is one polars plan over the whole file, no per-row loop.
 
+mod cells;
 mod patterns;
 mod sexes;
+
+use cells::{MISSING_MARKERS, plain_number};
 
 use super::quarantine;
 use super::read::RawTable;
@@ -11,9 +14,6 @@ use crate::error::{Error, Result};
 use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, NULL, col, lit, when};
 use crate::spec::{Grade, RegionsBy, SourceSpec, ValueSpec};
 use crate::tables::{ColumnDef, Kind};
-
-/// Raw cells that mean "no value" in count columns.
-const MISSING_MARKERS: &[&str] = &["-", "--", "—", "－", "/", "／"];
 
 /// One typed value column of the accepted frame, ready to be unpivoted.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -77,51 +77,6 @@ struct Rule {
 
 use crate::frame::{any_of, first_match, null_text};
 
-/// A number as spreadsheets and Chinese input methods write it, made plain: full-width digits
-/// (１２３), a full-width point or minus, and thousands separators ("1,234", "1，234,567.5")
-/// where every group after the first has exactly three digits. `None` when there is nothing to
-/// change or the result would still not be a plain number: such cells stay as they are and
-/// meet the row rules ("1,23" is not read as 123).
-pub fn plain_number(cell: &str) -> Option<String> {
-    if cell.is_ascii() && !cell.contains(',') {
-        // Nothing to map and nothing grouped: the common cell, without a copy.
-        return None;
-    }
-    let mut out = String::with_capacity(cell.len());
-    let mut changed = false;
-    for c in cell.chars() {
-        let mapped = match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '．' => '.',
-            '－' => '-',
-            '，' => ',',
-            _ => c,
-        };
-        changed |= mapped != c;
-        out.push(mapped);
-    }
-    if out.contains(',') {
-        let (sign, body) = out.strip_prefix('-').map_or(("", out.as_str()), |b| ("-", b));
-        let (int, frac) = body.split_once('.').map_or((body, None), |(i, f)| (i, Some(f)));
-        let mut groups = int.split(',');
-        let first = groups.next().unwrap_or("");
-        let grouped = (1..=3).contains(&first.len())
-            && first.bytes().all(|b| b.is_ascii_digit())
-            && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
-            && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
-        if !grouped {
-            return None;
-        }
-        out = format!(
-            "{sign}{}{}",
-            int.replace(',', ""),
-            frac.map(|f| format!(".{f}")).unwrap_or_default()
-        );
-        changed = true;
-    }
-    changed.then_some(out)
-}
-
 fn raw_name(i: usize) -> String {
     format!("__c{i}")
 }
@@ -130,7 +85,9 @@ fn raw_name(i: usize) -> String {
 /// [`crate::divisions::Divisions::code_map`].
 pub fn type_batch(batch: &Batch, code_map: &DataFrame, years: (i32, i32)) -> Result<Typed> {
     let (source, raw) = (batch.source(), &batch.files[0].2);
-    let header = Header { source, raw, varying: varying_constants(batch) };
+    let mut header =
+        Header { source, raw, varying: varying_constants(batch), counts: Default::default() };
+    header.counts = header.count_indices();
     let mut lf = text_frame(batch, &header)?.lazy();
     let mut typing = Typing::new(source);
     let mut region: Option<(String, Expr)> = None;
@@ -195,6 +152,8 @@ struct Header<'a> {
     raw: &'a RawTable,
     /// Constants read per row ([`varying_constants`]).
     varying: Vec<String>,
+    /// Raw columns read only as counts ([`Header::count_indices`]).
+    counts: std::collections::BTreeSet<usize>,
 }
 
 impl Header<'_> {
@@ -290,11 +249,10 @@ fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
         frame::Column::new("__file".into(), files),
         frame::Column::new("__line".into(), lines),
     ];
-    let counts = header.count_indices();
     let mut normalised = 0usize;
     for i in mapped {
         let plain = numeric.contains(&i);
-        let counted = counts.contains(&i);
+        let counted = header.counts.contains(&i);
         let cells = batch.files.iter().flat_map(|(_, _, raw)| raw.cells[i].iter()).map(|c| {
             let c = c.filter(|c| !(counted && MISSING_MARKERS.contains(c)))?;
             match Some(c).filter(|_| plain).and_then(plain_number) {
@@ -575,12 +533,11 @@ impl<'a> Typing<'a> {
     fn values(&mut self, header: &Header, years: (i32, i32)) -> Result<(Vec<ValueCol>, Vec<Expr>)> {
         let mut values: Vec<ValueCol> = Vec::new();
         let mut parsed_of: Vec<Expr> = Vec::new();
-        let counts = header.count_indices();
         for v in &self.source.values {
             for (i, year, stage) in header.value_columns(v, years)? {
                 let raw = col(raw_name(i));
-                let cleaned = counts.contains(&i);
-                let parsed = self.count(v, &header.raw.headers[i], (raw, cleaned));
+                let blanked = header.counts.contains(&i);
+                let parsed = self.count(v, &header.raw.headers[i], (raw, blanked));
                 let name = format!("__v{}", values.len());
                 self.typed.push(parsed.clone().alias(&name));
                 parsed_of.push(parsed);
@@ -601,10 +558,10 @@ impl<'a> Typing<'a> {
     }
 
     /// One raw value column parsed as a count (times its scale), with its rules.
-    fn count(&mut self, v: &ValueSpec, header: &str, (raw, cleaned): (Expr, bool)) -> Expr {
+    fn count(&mut self, v: &ValueSpec, header: &str, (raw, blanked): (Expr, bool)) -> Expr {
         // A count column's "no value" markers were made empty with its text (`text_frame`),
         // unless the column is also mapped: there the raw cell must stay as delivered.
-        let cleaned = match cleaned {
+        let cleaned = match blanked {
             true => raw.clone(),
             false => {
                 let markers = MISSING_MARKERS.iter().map(|m| raw.clone().eq(lit(*m)));
@@ -680,22 +637,4 @@ pub fn per_file(rows: &DataFrame, first: u32, n: usize) -> Result<Vec<u64>> {
         }
     }
     Ok(counts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plain_number;
-
-    #[test]
-    fn plain_numbers() {
-        assert_eq!(plain_number("1,234").as_deref(), Some("1234"));
-        assert_eq!(plain_number("-1,234,567.50").as_deref(), Some("-1234567.50"));
-        assert_eq!(plain_number("１２３").as_deref(), Some("123"));
-        assert_eq!(plain_number("１，２３４．５").as_deref(), Some("1234.5"));
-        assert_eq!(plain_number("３岁").as_deref(), Some("3岁"));
-        // Nothing to change, or not a well-formed grouping: left for the row rules.
-        for cell in ["1234", "1,23", "12,3456", ",123", "1,234.", "1,2a4", "一千", "1,234,5"] {
-            assert_eq!(plain_number(cell), None, "{cell}");
-        }
-    }
 }
