@@ -59,7 +59,10 @@ pub(super) fn to_canonical(
     let long = long.with_column(
         when(col("__grade_last")).then(last).otherwise(col("__grade")).alias("__grade"),
     );
-    Ok(summed(table, long.with_columns(grouping(table, &present))))
+    // Coded keys grouped as enums (one byte a row), not as text.
+    let long =
+        frame::as_enums(long.with_columns(grouping(table, &present)), &table.coded_columns())?;
+    Ok(summed(table, long))
 }
 
 /// Long rows in the canonical layout, one per key: several value columns with the same keys
@@ -170,11 +173,13 @@ pub(super) fn typed_null(name: &str, kind: Kind) -> Expr {
     lit(NULL).cast(dtype).alias(name)
 }
 
-/// Wide rows → one row per (row, value column) with a value: the row's `row_cols`, the keys the
-/// value column implies as constants (`__sex`, `__grade`, `__grade_last`, `__category`,
-/// `__size_band`, `__year`, `__stage`), and one column per measure of the table holding the
-/// value under its own measure (null under the others). Constants instead of a join on the
-/// column's name: no text is hashed per value.
+/// Wide rows → one row per (row, keys of a value column) with a value: the row's `row_cols`,
+/// the keys the value columns imply as constants (`__sex`, `__grade`, `__grade_last`,
+/// `__category`, `__size_band`, `__year`, `__stage`), and one column per measure of the table
+/// holding the value of the column of that measure with those keys (null where none). The
+/// value columns with the same keys (a grade's pupils and its entrants) make one part of the
+/// rows, not one each: the rows the table's grouping sums are as few as it allows. Constants
+/// instead of a join on the column's name: no text is hashed per value.
 fn long_rows(
     accepted: &DataFrame,
     row_cols: &[String],
@@ -189,8 +194,10 @@ fn long_rows(
         Some(i) => lit(i),
         None => lit(NULL).cast(DataType::Int32),
     };
-    // One value column's rows; without one, the same columns, all null.
-    let part = |v: Option<&ValueCol>| {
+    // The rows of value columns with the same keys, at most one per measure; without one, the
+    // same columns, all null.
+    let part = |same: &[&ValueCol]| {
+        let v = same.first();
         let grade = v.and_then(|v| match v.grade {
             Some(Grade::Fixed(g)) => Some(g as i32),
             _ => None,
@@ -205,19 +212,41 @@ fn long_rows(
             int(v.and_then(|v| v.year)).alias("__year"),
             text(v.and_then(|v| v.stage.as_ref())).alias("__stage"),
         ]);
-        sel.extend(measures.iter().map(|m| match v.filter(|v| v.measure == *m) {
+        sel.extend(measures.iter().map(|m| match same.iter().find(|v| v.measure == *m) {
             Some(v) => col(v.name.as_str()).cast(DataType::Int64).alias(*m),
             None => lit(NULL).cast(DataType::Int64).alias(*m),
         }));
-        let kept = match v {
-            Some(v) => col(v.name.as_str()).is_not_null(),
-            None => lit(false),
-        };
-        accepted.clone().lazy().filter(kept).select(sel)
+        let kept = same.iter().map(|v| col(v.name.as_str()).is_not_null()).collect();
+        accepted.clone().lazy().filter(frame::any_of(kept)).select(sel)
     };
     if values.is_empty() {
         // No value column: no long row (the keys without a value say nothing).
-        return Ok(part(None));
+        return Ok(part(&[]));
     }
-    frame::concat(values.iter().map(|v| part(Some(v))).collect())
+    frame::concat(by_keys(values).iter().map(|same| part(same)).collect())
+}
+
+/// `values` in groups of columns with the same keys, at most one column of a measure in each
+/// (a second column of a measure with those keys starts another group), in the order of their
+/// first columns.
+fn by_keys(values: &[ValueCol]) -> Vec<Vec<&ValueCol>> {
+    let mut groups: Vec<Vec<&ValueCol>> = Vec::new();
+    let mut with_keys: std::collections::HashMap<_, Vec<usize>> = Default::default();
+    for v in values {
+        let grade = match v.grade {
+            Some(Grade::Fixed(g)) => (Some(g), false),
+            Some(Grade::Last) => (None, true),
+            None => (None, false),
+        };
+        let keys = (&v.sex, grade, &v.category, &v.size_band, v.year, &v.stage);
+        let same = with_keys.entry(keys).or_default();
+        match same.iter().copied().find(|&g| groups[g].iter().all(|w| w.measure != v.measure)) {
+            Some(g) => groups[g].push(v),
+            None => {
+                same.push(groups.len());
+                groups.push(vec![v]);
+            }
+        }
+    }
+    groups
 }
