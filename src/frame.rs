@@ -465,9 +465,10 @@ pub fn read_parquet_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
 }
 
 /// A frame as a Parquet file for edustat's own later reading (its column types as polars
-/// writes them, no statistics): not one of the published files.
+/// writes them, no statistics): not one of the published files. LZ4, as [`write_scratch`]:
+/// written on every run, read only on the next.
 pub fn write_parquet_plain(frame: &mut DataFrame, path: &Path) -> Result<()> {
-    write_unpublished(frame, path, ParquetCompression::Zstd(None))
+    write_unpublished(frame, path, ParquetCompression::Lz4Raw)
 }
 
 /// A frame as a Parquet file read back within the same run (a large table's rows between the
