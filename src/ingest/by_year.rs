@@ -97,7 +97,7 @@ pub(super) fn stage(
             let all = std::mem::replace(&mut t.accepted, rows);
             let plan = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries);
             t.accepted = all;
-            let long = frame::collect(frame::as_enums(plan?, &table.coded_columns())?)?;
+            let long = frame::collect(plan?)?;
             for (year, mut rows) in by_year(&long)? {
                 if years.is_empty() {
                     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;

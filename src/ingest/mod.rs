@@ -634,8 +634,7 @@ fn stage_table(
             }
         }
         if by_year.is_none() {
-            let rows = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?;
-            long.push(frame::as_enums(rows, &table.coded_columns())?);
+            long.push(reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?);
         }
         done.files.extend(t.reports.iter().cloned());
     }
@@ -648,8 +647,7 @@ fn stage_table(
         // Typed rows that made no long row (ingest quarantines a row without any value, so
         // this is a guard): an empty table, staged whole.
         for t in &typed {
-            let rows = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?;
-            long.push(frame::as_enums(rows, &table.coded_columns())?);
+            long.push(reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries)?);
         }
     }
     // The typed rows are freed once the long ones are made, before the sort.

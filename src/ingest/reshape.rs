@@ -10,7 +10,8 @@ use crate::frame::{self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, c
 use crate::spec::{Boundaries, Grade};
 use crate::tables::{Kind, TableDef};
 
-/// Accepted wide rows → the canonical long table with one column per measure.
+/// Accepted wide rows → the canonical long table with one column per measure, its coded
+/// columns as enums.
 pub(super) fn to_canonical(
     table: &TableDef,
     t: &Typed,
@@ -26,7 +27,7 @@ pub(super) fn to_canonical(
             .map(|c| if present(c.name) { col(c.name) } else { typed_null(c.name, c.kind) })
             .collect();
         let rows = on_boundaries(t.accepted.clone().lazy(), reported, boundaries);
-        return Ok(rows.select(sel));
+        return frame::as_enums(rows.select(sel), &table.coded_columns());
     }
     let row_cols: Vec<String> = table
         .columns
@@ -43,7 +44,7 @@ pub(super) fn to_canonical(
     if let Some(parts) = super::pivot::parts(table, t, last_grade, &present)? {
         let long = on_boundaries(frame::concat(parts)?, reported, boundaries);
         let folds = reported && frame::null_count(&t.accepted, REPORTED)? < t.accepted.height();
-        return super::pivot::finish(table, long, folds);
+        return frame::as_enums(super::pivot::finish(table, long, folds)?, &table.coded_columns());
     }
     let long = long_rows(&t.accepted, &row_cols, &t.values, table.measures)?;
     let (long, carried) = with_header_keys(table, t, long);
