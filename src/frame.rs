@@ -63,6 +63,35 @@ pub fn first_match(mut cases: Vec<(Expr, Expr)>, default: Expr) -> Expr {
     }
 }
 
+/// The text `raw` holds translated through the table `pairs` (text → text), null where `raw`
+/// is null or none of the table's keys: one hash lookup a row (a cast to the enum of the keys,
+/// whose category *n* is the *n*th key), however long the table. A table of repeated keys or
+/// of more keys than a one-byte enum holds is matched case by case instead.
+pub fn translated<'a>(raw: Expr, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Expr {
+    let (keys, values): (Vec<&str>, Vec<&str>) = pairs.unzip();
+    match position_among(raw.clone(), &keys) {
+        Some(at) => {
+            let values = polars::prelude::NamedFrom::new(PlSmallStr::EMPTY, values);
+            lit::<polars::prelude::Series>(values).gather(at, false)
+        }
+        None => first_match(
+            keys.iter().zip(&values).map(|(k, v)| (raw.clone().eq(lit(*k)), lit(*v))).collect(),
+            null_text(),
+        ),
+    }
+}
+
+/// The position of `raw` among `keys` (`UInt32`), null where `raw` is null or none of them;
+/// `None` when the keys repeat or are more than a one-byte enum holds.
+pub fn position_among(raw: Expr, keys: &[&str]) -> Option<Expr> {
+    if keys.is_empty() || keys.len() > usize::from(u8::MAX) {
+        return None;
+    }
+    let categories = FrozenCategories::new(keys.iter().copied()).ok()?;
+    let enumerated = raw.cast(DataType::from_frozen_categories(categories));
+    Some(enumerated.to_physical().cast(DataType::UInt32))
+}
+
 /// A text null: the "no value" of a text column.
 pub fn null_text() -> Expr {
     lit(NULL).cast(DataType::String)
@@ -701,6 +730,31 @@ mod tests {
     }
 
     const SEXES: &[&str] = &["total", "female", "male"];
+
+    #[test]
+    fn a_code_table_translates_each_label_and_nothing_else() {
+        let raw = sexes(&[Some("男"), Some("女"), None, Some("未知"), Some("男")]);
+        let pairs = [("男", "male"), ("女", "female")];
+        let got =
+            |e: Expr| texts(&collect(raw.clone().lazy().select([e.alias("v")])).unwrap(), "v");
+        let want =
+            vec![Some("male".into()), Some("female".into()), None, None, Some("male".into())];
+        // One lookup a row (an enum of the labels).
+        assert!(position_among(col("sex"), &["男", "女"]).is_some());
+        assert_eq!(got(translated(col("sex"), pairs.into_iter())).unwrap(), want);
+        // Labels given twice, or more than a one-byte enum holds: matched case by case, with
+        // the same answer (the first of two equal labels wins).
+        assert!(position_among(col("sex"), &["男", "男"]).is_none());
+        let twice = [("男", "male"), ("女", "female"), ("男", "other")];
+        assert_eq!(got(translated(col("sex"), twice.into_iter())).unwrap(), want);
+        let filler: Vec<String> = (0..300).map(|i| format!("label {i}")).collect();
+        let many: Vec<(&str, &str)> =
+            pairs.iter().copied().chain(filler.iter().map(|f| (f.as_str(), "x"))).collect();
+        assert!(
+            position_among(col("sex"), &many.iter().map(|p| p.0).collect::<Vec<_>>()).is_none()
+        );
+        assert_eq!(got(translated(col("sex"), many.into_iter())).unwrap(), want);
+    }
 
     #[test]
     fn coded_text_is_an_enum_inside_and_text_again_outside() {

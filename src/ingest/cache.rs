@@ -144,6 +144,16 @@ impl TypedCache {
         Some((dir, key, sha))
     }
 
+    /// Whether `source` has an entry to read (not yet whether its rows are whole: [`load`]
+    /// says). Reading ahead skips such files; a guess either way costs only time.
+    ///
+    /// [`load`]: TypedCache::load
+    pub fn likely_kept(&self, source: &SourceSpec) -> bool {
+        self.key(source)
+            .filter(|_| self.read)
+            .is_some_and(|(dir, key, _)| dir.join(format!("{key}.json")).is_file())
+    }
+
     /// The kept typed rows of each of `sources` (`None` where there are none, or where they are
     /// not whole). Each batch's rows file is read once, for all its files.
     pub fn load(&self, sources: &[&SourceSpec]) -> Vec<Option<Hit>> {

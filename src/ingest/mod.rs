@@ -2,6 +2,7 @@
 //! every source of the pipeline; checks keys across all files of a table and references
 //! between tables; reshapes wide layouts to long. For every file: read = accepted + quarantined.
 
+mod ahead;
 pub mod by_year;
 pub mod cache;
 mod csv;
@@ -209,7 +210,38 @@ impl Keep for Hold {
 pub fn ingest_kept(
     pipeline: &Pipeline,
     divisions: &Divisions,
-    (mut reuse, cache): (BTreeMap<&'static str, Reused>, &TypedCache),
+    (reuse, cache): (BTreeMap<&'static str, Reused>, &TypedCache),
+    keep: &mut dyn Keep,
+    progress: bool,
+) -> Result<Ingested> {
+    let wanted: Vec<&SourceSpec> = TABLES
+        .iter()
+        .filter(|t| !reuse.contains_key(t.name))
+        .flat_map(|t| pipeline.sources.iter().filter(|s| s.table.name == t.name))
+        .filter(|s| !cache.likely_kept(s))
+        .collect();
+    let ahead = ahead::Ahead::new(wanted, ahead::BUDGET);
+    std::thread::scope(|scope| {
+        let stopper = ahead::Stopper(&ahead);
+        let reader = std::thread::Builder::new()
+            .name("read-ahead".into())
+            .spawn_scoped(scope, || ahead.read_ahead());
+        if let Err(e) = reader {
+            // Without the thread every file is read where it is wanted, as before.
+            tracing::debug!(error = %e, "no thread to read ahead");
+            ahead.stop();
+        }
+        let done = ingest_tables(pipeline, divisions, (reuse, cache, &ahead), keep, progress);
+        drop(stopper);
+        done
+    })
+}
+
+/// [`ingest_kept`]'s work, the files read ahead by `ahead`.
+fn ingest_tables<'a>(
+    pipeline: &'a Pipeline,
+    divisions: &Divisions,
+    (mut reuse, cache, ahead): (BTreeMap<&'static str, Reused>, &TypedCache, &ahead::Ahead<'a>),
     keep: &mut dyn Keep,
     progress: bool,
 ) -> Result<Ingested> {
@@ -242,7 +274,8 @@ pub fn ingest_kept(
         if sources.is_empty() {
             continue;
         }
-        let reading = Reading { bar: &bar, code_map: &code_map, years: pipeline.data_years, cache };
+        let reading =
+            Reading { bar: &bar, code_map: &code_map, years: pipeline.data_years, cache, ahead };
         let typed = type_table(table, &sources, &reading, &mut quarantine, &mut unmapped)?;
         let every: Vec<(String, Option<String>)> = typed
             .iter()
@@ -273,11 +306,12 @@ pub fn ingest_kept(
 }
 
 /// What reading a table's files needs besides the files.
-struct Reading<'r> {
+struct Reading<'r, 'a> {
     bar: &'r indicatif::ProgressBar,
     code_map: &'r DataFrame,
     years: (i32, i32),
     cache: &'r TypedCache,
+    ahead: &'r ahead::Ahead<'a>,
 }
 
 /// A table's files typed: those whose typed rows were kept by an earlier run taken from
@@ -286,11 +320,14 @@ struct Reading<'r> {
 fn type_table<'a>(
     table: &TableDef,
     sources: &[&'a SourceSpec],
-    reading: &Reading,
+    reading: &Reading<'_, 'a>,
     quarantine: &mut Vec<DataFrame>,
     unmapped: &mut Unmapped,
 ) -> Result<Vec<Typed<'a>>> {
     let mut hits = reading.cache.load(sources);
+    let kept: Vec<&SourceSpec> =
+        sources.iter().zip(&hits).filter(|(_, h)| h.is_some()).map(|(s, _)| *s).collect();
+    reading.ahead.skip(&kept);
     let reused = hits.iter().filter(|h| h.is_some()).count();
     let mut typed = Vec::new();
     let mut start = 0;
@@ -365,14 +402,14 @@ fn merged<'a>(typed: Vec<Typed<'a>>) -> Result<Vec<Typed<'a>>> {
 fn read_and_type<'a>(
     table: &TableDef,
     (mut first, sources): (u32, &[&'a SourceSpec]),
-    reading: &Reading,
+    reading: &Reading<'_, 'a>,
     quarantine: &mut Vec<DataFrame>,
     unmapped: &mut Unmapped,
 ) -> Result<Vec<Typed<'a>>> {
     let mut typed = Vec::new();
     for group in groups(sources) {
         let started = std::time::Instant::now();
-        let read = read_files(group, reading.bar)?;
+        let read = read_files(group, reading)?;
         tracing::debug!(
             table = table.name,
             files = group.len(),
@@ -481,22 +518,28 @@ struct ReadFile<'a> {
     sha256: String,
 }
 
-/// The files of one table read (decoded and parsed) on every core, in their order; the first
-/// file that cannot be read stops the run.
+/// One file checked against its limits, decoded and parsed.
+fn read_one(source: &SourceSpec) -> Result<ReadFile<'_>> {
+    limits::check(source)?;
+    let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
+    let raw = raw_table(source, &bytes)?;
+    let sha256 = crate::digest::sha256(&bytes);
+    Ok(ReadFile { source, raw, bytes: bytes.len() as u64, sha256 })
+}
+
+/// The files of one table read (decoded and parsed) on every core or taken from what was read
+/// ahead, in their order; the first file that cannot be read stops the run.
 fn read_files<'a>(
     sources: &[&'a SourceSpec],
-    bar: &indicatif::ProgressBar,
+    reading: &Reading<'_, 'a>,
 ) -> Result<Vec<ReadFile<'a>>> {
     use rayon::prelude::*;
     sources
         .par_iter()
         .map(|source| {
-            limits::check(source)?;
-            let bytes = std::fs::read(&source.path).map_err(|e| Error::io(&source.path, e))?;
-            let raw = raw_table(source, &bytes)?;
-            bar.inc(1);
-            let sha256 = crate::digest::sha256(&bytes);
-            Ok(ReadFile { source, raw, bytes: bytes.len() as u64, sha256 })
+            let read = reading.ahead.take(source)?;
+            reading.bar.inc(1);
+            Ok(read)
         })
         .collect()
 }

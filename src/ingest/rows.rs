@@ -249,22 +249,14 @@ fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
         frame::Column::new("__file".into(), files),
         frame::Column::new("__line".into(), lines),
     ];
-    let mut normalised = 0usize;
-    for i in mapped {
-        let plain = numeric.contains(&i);
-        let counted = header.counts.contains(&i);
-        let cells = batch.files.iter().flat_map(|(_, _, raw)| raw.cells[i].iter()).map(|c| {
-            let c = c.filter(|c| !(counted && MISSING_MARKERS.contains(c)))?;
-            match Some(c).filter(|_| plain).and_then(plain_number) {
-                Some(p) => {
-                    normalised += 1;
-                    Some(std::borrow::Cow::Owned(p))
-                }
-                None => Some(std::borrow::Cow::Borrowed(c)),
-            }
-        });
-        columns.push(frame::text_column_of(&raw_name(i), cells));
-    }
+    // Each column on a core of its own: the cells are copied into polars' buffers here.
+    let text: Vec<(frame::Column, usize)> = {
+        use rayon::prelude::*;
+        let mapped: Vec<usize> = mapped.into_iter().collect();
+        mapped.into_par_iter().map(|i| text_column(batch, header, &numeric, i)).collect()
+    };
+    let normalised: usize = text.iter().map(|(_, n)| n).sum();
+    columns.extend(text.into_iter().map(|(c, _)| c));
     for k in &header.varying {
         let value =
             |s: &SourceSpec| s.constants.iter().find(|(c, _)| c == k).map(|(_, v)| v.clone());
@@ -279,6 +271,30 @@ fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
         tracing::info!(file = %source.path.display(), cells = normalised, "numbers written with full-width digits or thousands separators read as plain numbers");
     }
     frame::frame(columns)
+}
+
+/// Raw column `i` of every file of `batch` as one text column, a count column's "no value"
+/// markers empty and numbers in `numeric` columns written plainly; and how many were rewritten.
+fn text_column(
+    batch: &Batch,
+    header: &Header,
+    numeric: &[usize],
+    i: usize,
+) -> (frame::Column, usize) {
+    let plain = numeric.contains(&i);
+    let counted = header.counts.contains(&i);
+    let mut normalised = 0usize;
+    let cells = batch.files.iter().flat_map(|(_, _, raw)| raw.cells[i].iter()).map(|c| {
+        let c = c.filter(|c| !(counted && MISSING_MARKERS.contains(c)))?;
+        match Some(c).filter(|_| plain).and_then(plain_number) {
+            Some(p) => {
+                normalised += 1;
+                Some(std::borrow::Cow::Owned(p))
+            }
+            None => Some(std::borrow::Cow::Borrowed(c)),
+        }
+    });
+    (frame::text_column_of(&raw_name(i), cells), normalised)
 }
 
 /// Raw columns neither mapped nor declared ignored (ingest warns once per set of columns).
@@ -389,10 +405,7 @@ impl<'a> Typing<'a> {
             self.typed.push(raw.alias(def.name));
             return;
         };
-        let mapped = first_match(
-            map.iter().map(|(k, v)| (raw.clone().eq(lit(k.clone())), lit(v.clone()))).collect(),
-            null_text(),
-        );
+        let mapped = frame::translated(raw.clone(), map.iter().map(|(k, v)| (&**k, &**v)));
         let message = format!(
             "{display}: not one of {}",
             map.keys().cloned().collect::<Vec<_>>().join(" / ")
@@ -433,20 +446,16 @@ impl<'a> Typing<'a> {
     /// One of a closed set of canonical values, through the code map when there is one.
     fn coded(&mut self, c: &Column, raw: Expr, allowed: &[&str]) {
         let (def, display) = (c.def, c.display);
-        let (cases, known): (Vec<(Expr, Expr)>, Vec<String>) =
-            match self.source.codes.get(c.canonical) {
-                Some(map) => (
-                    map.iter()
-                        .map(|(k, v)| (raw.clone().eq(lit(k.clone())), lit(v.clone())))
-                        .collect(),
-                    map.keys().cloned().collect(),
-                ),
-                None => (
-                    allowed.iter().map(|a| (raw.clone().eq(lit(*a)), lit(*a))).collect(),
-                    allowed.iter().map(|s| s.to_string()).collect(),
-                ),
-            };
-        let mapped = first_match(cases, null_text());
+        let (mapped, known): (Expr, Vec<String>) = match self.source.codes.get(c.canonical) {
+            Some(map) => (
+                frame::translated(raw.clone(), map.iter().map(|(k, v)| (&**k, &**v))),
+                map.keys().cloned().collect(),
+            ),
+            None => (
+                frame::translated(raw.clone(), allowed.iter().map(|a| (*a, *a))),
+                allowed.iter().map(|s| s.to_string()).collect(),
+            ),
+        };
         let fail = raw.clone().is_not_null().and(mapped.clone().is_null());
         let message = format!("{display}: not one of {}", known.join(" / "));
         self.rule(fail, "code.unknown_value", display, raw, message);
@@ -456,13 +465,21 @@ impl<'a> Typing<'a> {
     /// Yes / no.
     fn flag(&mut self, c: &Column, raw: Expr, original: Expr) {
         let (def, display) = (c.def, c.display);
-        let among =
-            |values: &[&str]| any_of(values.iter().map(|v| raw.clone().eq(lit(*v))).collect());
-        let yes = among(&["是", "有", "1", "Y", "y", "true", "TRUE", "√"]);
-        let no = among(&["否", "无", "0", "N", "n", "false", "FALSE", "×"]);
-        let flag = when(yes)
-            .then(lit(true))
-            .otherwise(when(no).then(lit(false)).otherwise(lit(NULL).cast(DataType::Boolean)));
+        const YES: [&str; 8] = ["是", "有", "1", "Y", "y", "true", "TRUE", "√"];
+        const NO: [&str; 8] = ["否", "无", "0", "N", "n", "false", "FALSE", "×"];
+        let words: Vec<&str> = YES.iter().chain(&NO).copied().collect();
+        let flag = match frame::position_among(raw.clone(), &words) {
+            // The first eight words say yes, the other eight no.
+            Some(at) => at.lt(lit(YES.len() as u32)),
+            None => {
+                let among = |values: &[&str]| {
+                    any_of(values.iter().map(|v| raw.clone().eq(lit(*v))).collect())
+                };
+                when(among(&YES)).then(lit(true)).otherwise(
+                    when(among(&NO)).then(lit(false)).otherwise(lit(NULL).cast(DataType::Boolean)),
+                )
+            }
+        };
         let fail = raw.is_not_null().and(flag.clone().is_null());
         let message = format!("{display}: expected 是/否 (or 1/0, Y/N)");
         self.rule(fail, "value.not_flag", display, original, message);
