@@ -20,6 +20,31 @@ pub struct Staging {
     tmp: PathBuf,
     metadata: Vec<(String, String)>,
     pub written: Vec<Written>,
+    /// The thread writing the canonical tables held in memory while ingest stages the next.
+    behind: Option<Behind>,
+}
+
+/// A thread of its own writing tables into the unfinished run, in the order given; what it
+/// wrote is recorded when the run settles ([`Staging::settle`]).
+struct Behind {
+    jobs: std::sync::mpsc::Sender<(String, DataFrame)>,
+    done: std::thread::JoinHandle<Result<Vec<Written>>>,
+}
+
+impl Behind {
+    fn start(tmp: PathBuf, metadata: Vec<(String, String)>) -> std::io::Result<Behind> {
+        let (jobs, queue) = std::sync::mpsc::channel::<(String, DataFrame)>();
+        let done =
+            std::thread::Builder::new().name("canonical-tables".into()).spawn(move || {
+                let mut written = Vec::new();
+                for (relative, frame) in queue {
+                    frame::write_parquet(&frame, &tmp.join(&relative), &metadata)?;
+                    written.push(recorded(&tmp, &relative, Some(frame.height() as u64))?);
+                }
+                Ok(written)
+            })?;
+        Ok(Behind { jobs, done })
+    }
 }
 
 /// Abort the process at a named point when `EDUSTAT_FAILPOINT` names it: the test suite's way of
@@ -110,7 +135,7 @@ impl Staging {
             ("edustat.version".to_string(), crate::VERSION.to_string()),
             ("edustat.schema_version".to_string(), crate::SCHEMA_VERSION.to_string()),
         ];
-        Ok(Staging { run_id, root, tmp, metadata, written: Vec::new() })
+        Ok(Staging { run_id, root, tmp, metadata, written: Vec::new(), behind: None })
     }
 
     /// Write a table as `<relative>` (e.g. `indicators.parquet`, `staging/population.parquet`).
@@ -131,13 +156,46 @@ impl Staging {
         hold_rows: usize,
     ) -> Result<Table> {
         let relative = format!("staging/{}.parquet", def.name);
+        if frame.height() <= hold_rows {
+            // Held: written behind, while ingest goes on (its columns are shared, not copied).
+            self.write_behind(relative, frame.clone())?;
+            return Ok(Table::held(frame));
+        }
         let path = self.tmp.join(&relative);
         frame::write_parquet(&frame, &path, &self.metadata)?;
         self.record(&relative, Some(frame.height() as u64))?;
-        if frame.height() <= hold_rows {
-            return Ok(Table::held(frame));
-        }
         self.read_back(def, frame.height(), frame::columns_of(&frame))
+    }
+
+    /// Hand `frame` to the writing thread (started on first use; without one, written now).
+    fn write_behind(&mut self, relative: String, frame: DataFrame) -> Result<()> {
+        if self.behind.is_none() {
+            match Behind::start(self.tmp.clone(), self.metadata.clone()) {
+                Ok(behind) => self.behind = Some(behind),
+                Err(e) => tracing::debug!(error = %e, "no thread to write tables behind"),
+            }
+        }
+        let job = match &self.behind {
+            Some(behind) => match behind.jobs.send((relative, frame)) {
+                Ok(()) => return Ok(()),
+                // The thread stopped on an error, which `settle` reports.
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => (relative, frame),
+        };
+        frame::write_parquet(&job.1, &self.tmp.join(&job.0), &self.metadata)?;
+        self.record(&job.0, Some(job.1.height() as u64))
+    }
+
+    /// Wait for the tables written behind and record them: the first error any of them met.
+    pub fn settle(&mut self) -> Result<()> {
+        let Some(Behind { jobs, done }) = self.behind.take() else { return Ok(()) };
+        drop(jobs);
+        let written = done
+            .join()
+            .map_err(|_| Error::Internal("the thread writing canonical tables failed".into()))??;
+        self.written.extend(written);
+        Ok(())
     }
 
     /// [`Staging::canonical`] for a large table staged in `parts` (a year at a time), written
@@ -190,11 +248,14 @@ impl Staging {
         self.tmp.join("scratch")
     }
 
-    /// Put the canonical tables' entries first, by name, as they were before ingest wrote them.
-    pub fn tables_first(&mut self) {
+    /// Put the canonical tables' entries first, by name, as they were before ingest wrote them
+    /// (once every one is written).
+    pub fn tables_first(&mut self) -> Result<()> {
+        self.settle()?;
         self.written.sort_by_key(|w| !w.path.starts_with("staging/"));
         let staged = self.written.iter().take_while(|w| w.path.starts_with("staging/")).count();
         self.written[..staged].sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(())
     }
 
     /// Write `manifest.json` (last, so its file list is complete).
@@ -207,17 +268,14 @@ impl Staging {
     }
 
     fn record(&mut self, relative: &str, rows: Option<u64>) -> Result<()> {
-        let path = self.tmp.join(relative);
-        sync(&path)?;
-        let bytes = fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
-        let sha256 = crate::digest::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
-        self.written.push(Written { path: relative.to_string(), rows, bytes, sha256 });
+        self.written.push(recorded(&self.tmp, relative, rows)?);
         Ok(())
     }
 
     /// Move the folder into place, switch `latest` to it, then keep only the newest `keep` runs.
     /// Returns the run folder.
-    pub fn commit(self, keep: usize) -> Result<PathBuf> {
+    pub fn commit(mut self, keep: usize) -> Result<PathBuf> {
+        self.settle()?;
         sync_dir(&self.tmp.join("staging"))?;
         sync_dir(&self.tmp)?;
         let runs = self.root.join("runs");
@@ -246,10 +304,21 @@ impl Staging {
     }
 
     /// Remove the unfinished folder (a failed run publishes nothing).
-    pub fn abandon(self) {
+    pub fn abandon(mut self) {
+        // Nothing may still be writing into the folder as it goes.
+        let _ = self.settle();
         crate::interrupt::building(None);
         let _ = fs::remove_dir_all(&self.tmp);
     }
+}
+
+/// The entry of a file just written into the run folder `tmp`, synced to disk.
+fn recorded(tmp: &Path, relative: &str, rows: Option<u64>) -> Result<Written> {
+    let path = tmp.join(relative);
+    sync(&path)?;
+    let bytes = fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+    let sha256 = crate::digest::sha256_file(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(Written { path: relative.to_string(), rows, bytes, sha256 })
 }
 
 fn sync(path: &Path) -> Result<()> {

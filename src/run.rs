@@ -358,7 +358,7 @@ impl Publishing<'_> {
     fn write(&self, staging: &mut Staging) -> Result<()> {
         let c = self.computed;
         // Ingest wrote the canonical tables as it staged them.
-        staging.tables_first();
+        staging.tables_first()?;
         publish::failpoint("mid_publish");
         staging.table("indicators.parquet", &c.indicators)?;
         staging.table("targets.parquet", &assess::to_frame(&c.assessments)?)?;
