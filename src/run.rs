@@ -171,7 +171,7 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     let computed = {
         let hold_rows = options.hold_rows.unwrap_or(HOLD_ROWS);
         let mut keep = IntoRun { staging: &mut staging, hold_rows, publishing: true };
-        let kept = (reuse, &cache, &mut keep as &mut dyn ingest::Keep);
+        let kept = (reuse, &cache, &mut keep as &mut (dyn ingest::Keep + Send));
         compute(&mut stages, (&pipeline, divisions), kept, options.progress)
     };
     let mut computed = match computed {
@@ -290,7 +290,11 @@ impl ingest::Keep for IntoRun<'_> {
 fn compute(
     stages: &mut Stages,
     (pipeline, divisions): (&Pipeline, &Divisions),
-    (reuse, cache, keep): (BTreeMap<&'static str, Reused>, &TypedCache, &mut dyn ingest::Keep),
+    (reuse, cache, keep): (
+        BTreeMap<&'static str, Reused>,
+        &TypedCache,
+        &mut (dyn ingest::Keep + Send),
+    ),
     progress: bool,
 ) -> Result<Computed> {
     let reused: Vec<String> = reuse.keys().map(|t| t.to_string()).collect();
