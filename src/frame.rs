@@ -270,6 +270,68 @@ pub fn text_column_of<'a>(
     Column::new(name.into(), polars::prelude::IntoSeries::into_series(chunked))
 }
 
+/// What becomes of one raw cell in [`text_column_of_parts`].
+pub enum RawCell {
+    /// Kept as it is.
+    Same,
+    /// No value.
+    Null,
+    /// Written anew.
+    New(String),
+}
+
+/// A text column over `parts` (each a text of cells laid end to end and where each cell ends;
+/// an empty cell is no value), each cell passed through `cell`. No cell is copied on its own: a
+/// cell of up to twelve bytes lives in its view, a longer one is a view into a copy of its
+/// part's text (made only where such a cell is kept); cells written anew share one more buffer.
+pub fn text_column_of_parts<'a>(
+    name: &str,
+    parts: &[(&'a str, &'a [u32])],
+    mut cell: impl FnMut(&'a str) -> RawCell,
+) -> Result<Column> {
+    use polars_arrow::array::{Utf8ViewArray, View};
+    let rows: usize = parts.iter().map(|(_, ends)| ends.len()).sum();
+    let mut views: Vec<View> = Vec::with_capacity(rows);
+    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(rows);
+    let mut buffers: Vec<polars_buffer::Buffer<u8>> = Vec::with_capacity(parts.len() + 1);
+    let mut written: Vec<u8> = Vec::new();
+    let written_at = parts.len() as u32;
+    let offset = |n: usize| u32::try_from(n).map_err(|_| Error::Internal("text over 4 GiB".into()));
+    for (part, (text, ends)) in parts.iter().enumerate() {
+        let (mut start, mut long) = (0usize, false);
+        for &end in ends.iter() {
+            let (from, end) = (start, end as usize);
+            start = end;
+            let raw = text.get(from..end).unwrap_or("");
+            let view = match (raw.is_empty(), cell(raw)) {
+                (true, _) | (false, RawCell::Null) => None,
+                (false, RawCell::Same) => {
+                    long |= raw.len() > View::MAX_INLINE_SIZE as usize;
+                    Some(View::new_from_bytes(raw.as_bytes(), part as u32, offset(from)?))
+                }
+                (false, RawCell::New(new)) => {
+                    let at = offset(written.len())?;
+                    written.extend_from_slice(new.as_bytes());
+                    Some(View::new_from_bytes(new.as_bytes(), written_at, at))
+                }
+            };
+            valid.push(view.is_some());
+            views.push(view.unwrap_or_default());
+        }
+        let kept = if long { text.as_bytes().to_vec() } else { Vec::new() };
+        buffers.push(kept.into());
+    }
+    buffers.push(written.into());
+    let array = Utf8ViewArray::try_new(
+        ArrowDataType::Utf8View,
+        views.into(),
+        buffers.into(),
+        Some(valid.into()),
+    )?;
+    let chunked = polars::prelude::StringChunked::with_chunk(name.into(), array);
+    Ok(Column::new(name.into(), polars::prelude::IntoSeries::into_series(chunked)))
+}
+
 pub fn text_column(name: &str, values: Vec<Option<String>>) -> Column {
     Column::new(name.into(), values)
 }
@@ -730,6 +792,25 @@ mod tests {
     }
 
     const SEXES: &[&str] = &["total", "female", "male"];
+
+    #[test]
+    fn raw_cells_become_views_of_their_text_or_are_written_anew() {
+        // Two files' cells end to end: "1" | "" | "a name of more than twelve bytes" | ".."
+        // and "x" | "1,234".
+        let long = "a name of more than twelve bytes";
+        let first = format!("1{long}..");
+        let first_ends = [1, 1, 1 + long.len() as u32, 3 + long.len() as u32];
+        let parts = [(first.as_str(), &first_ends[..]), ("x1,234", &[1, 6][..])];
+        let column = text_column_of_parts("c", &parts, |c| match c {
+            ".." => RawCell::Null,
+            "1,234" => RawCell::New("1234".into()),
+            _ => RawCell::Same,
+        })
+        .unwrap();
+        let got = texts(&frame(vec![column]).unwrap(), "c").unwrap();
+        let want = [Some("1"), None, Some(long), None, Some("x"), Some("1234")];
+        assert_eq!(got, want.map(|c| c.map(str::to_string)).to_vec());
+    }
 
     #[test]
     fn a_code_table_translates_each_label_and_nothing_else() {

@@ -39,6 +39,11 @@ impl TextColumn {
         self.text.get(start..end).filter(|c| !c.is_empty())
     }
 
+    /// The cells' text end to end, and where each cell ends in it.
+    pub fn parts(&self) -> (&str, &[u32]) {
+        (&self.text, &self.ends)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }

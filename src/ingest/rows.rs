@@ -253,7 +253,10 @@ fn text_frame(batch: &Batch, header: &Header) -> Result<DataFrame> {
     let text: Vec<(frame::Column, usize)> = {
         use rayon::prelude::*;
         let mapped: Vec<usize> = mapped.into_iter().collect();
-        mapped.into_par_iter().map(|i| text_column(batch, header, &numeric, i)).collect()
+        mapped
+            .into_par_iter()
+            .map(|i| text_column(batch, header, &numeric, i))
+            .collect::<Result<_>>()?
     };
     let normalised: usize = text.iter().map(|(_, n)| n).sum();
     columns.extend(text.into_iter().map(|(c, _)| c));
@@ -280,21 +283,25 @@ fn text_column(
     header: &Header,
     numeric: &[usize],
     i: usize,
-) -> (frame::Column, usize) {
+) -> Result<(frame::Column, usize)> {
     let plain = numeric.contains(&i);
     let counted = header.counts.contains(&i);
     let mut normalised = 0usize;
-    let cells = batch.files.iter().flat_map(|(_, _, raw)| raw.cells[i].iter()).map(|c| {
-        let c = c.filter(|c| !(counted && MISSING_MARKERS.contains(c)))?;
+    let parts: Vec<(&str, &[u32])> =
+        batch.files.iter().map(|(_, _, raw)| raw.cells[i].parts()).collect();
+    let column = frame::text_column_of_parts(&raw_name(i), &parts, |c| {
+        if counted && MISSING_MARKERS.contains(&c) {
+            return frame::RawCell::Null;
+        }
         match Some(c).filter(|_| plain).and_then(plain_number) {
             Some(p) => {
                 normalised += 1;
-                Some(std::borrow::Cow::Owned(p))
+                frame::RawCell::New(p)
             }
-            None => Some(std::borrow::Cow::Borrowed(c)),
+            None => frame::RawCell::Same,
         }
     });
-    (frame::text_column_of(&raw_name(i), cells), normalised)
+    Ok((column?, normalised))
 }
 
 /// Raw columns neither mapped nor declared ignored (ingest warns once per set of columns).
