@@ -3,9 +3,12 @@
 //! time and change time are all as they were when it was hashed. The change time is set by the
 //! kernel on every write, rename into place, restore or `touch`, and cannot be set back by a
 //! program, so an edited file is always hashed again, even one rewritten to the same size with
-//! its modification time restored. A file changed within [`SETTLE_NS`] before it was hashed is
-//! not remembered (its change time could repeat at the timestamp's granularity: git's "racy"
-//! case); it is hashed again next time.
+//! its modification time restored. A file changed within its filesystem's timestamp granularity
+//! before it was hashed is not remembered (its change time could repeat: git's "racy" case); it
+//! is hashed again next time. The granularity is read from the timestamps themselves: a change
+//! time with a part below the second comes from a filesystem with fine timestamps, settled after
+//! [`FINE_SETTLE_NS`]; a whole-second one may come from a coarse one, settled after
+//! [`SETTLE_NS`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,6 +20,19 @@ use serde::{Deserialize, Serialize};
 /// A file changed less than this long (2 s, the coarsest common timestamp granularity) before it
 /// was hashed is hashed again next time.
 pub const SETTLE_NS: i64 = 2_000_000_000;
+
+/// A file whose change time has a part below the second is on a filesystem with fine
+/// timestamps (ext4, XFS, btrfs, APFS), whose granularity is the kernel's clock tick, 10 ms at
+/// the coarsest: changed less than twice that before it was hashed, it is hashed again next time.
+pub const FINE_SETTLE_NS: i64 = 20_000_000;
+
+/// How long before it was hashed a file must have last changed to be remembered.
+fn settle_of(stat: &Stat) -> i64 {
+    match stat.ctime_ns.rem_euclid(1_000_000_000) {
+        0 => SETTLE_NS,
+        _ => FINE_SETTLE_NS,
+    }
+}
 
 /// What identifies one state of a file, without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,7 +57,8 @@ pub struct Hashes {
     file: Option<std::path::PathBuf>,
     before: HashMap<Stat, String>,
     now: Mutex<Vec<Entry>>,
-    settle_ns: i64,
+    /// `None`: by each file's timestamps ([`settle_of`]).
+    settle_ns: Option<i64>,
     read: AtomicUsize,
 }
 
@@ -64,7 +81,7 @@ impl Hashes {
             file: None,
             before: HashMap::new(),
             now: Mutex::new(Vec::new()),
-            settle_ns: SETTLE_NS,
+            settle_ns: None,
             read: AtomicUsize::new(0),
         }
     }
@@ -85,7 +102,8 @@ impl Hashes {
         let hash = crate::digest::sha256_file(path)?;
         self.read.fetch_add(1, Ordering::Relaxed);
         // Kept only if the file did not change while it was read, nor just before.
-        let settled = before.filter(|s| s.ctime_ns < started - self.settle_ns);
+        let settled = before
+            .filter(|s| s.ctime_ns < started - self.settle_ns.unwrap_or_else(|| settle_of(s)));
         if settled.is_some() && stat(path)? == before {
             self.keep(settled, &hash);
         }
@@ -149,7 +167,7 @@ mod tests {
     /// Hashes remembered in `cache`, trusting files however recently changed (the tests' files
     /// are all new).
     fn settled_at_once(cache: &std::path::Path) -> Hashes {
-        Hashes { settle_ns: -60_000_000_000, ..Hashes::open(cache) }
+        Hashes { settle_ns: Some(-60_000_000_000), ..Hashes::open(cache) }
     }
 
     #[test]
@@ -188,12 +206,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (input, cache) = (dir.path().join("a.csv"), dir.path().join(".hashes.json"));
         fs::write(&input, b"abc").unwrap();
-        let first = Hashes::open(&cache);
+        // As on a filesystem of whole-second timestamps: 2 s to settle.
+        let first = Hashes { settle_ns: Some(super::SETTLE_NS), ..Hashes::open(&cache) };
         first.sha256(&input).unwrap();
         first.save();
         let second = Hashes::open(&cache);
         second.sha256(&input).unwrap();
         assert_eq!(second.files_read(), 1, "written under 2 s ago: read again");
+    }
+
+    #[test]
+    fn the_time_to_settle_is_the_timestamps_granularity() {
+        let at = |ctime_ns| super::Stat { dev: 1, ino: 2, size: 3, mtime_ns: ctime_ns, ctime_ns };
+        // 2026-12-06 00:00:00 UTC, to the second: perhaps a coarse filesystem.
+        assert_eq!(super::settle_of(&at(1_796_515_200_000_000_000)), super::SETTLE_NS);
+        // 4 ms after it: fine timestamps.
+        assert_eq!(super::settle_of(&at(1_796_515_200_004_000_000)), super::FINE_SETTLE_NS);
+        // Before 1970 the part below the second is still counted upwards.
+        assert_eq!(super::settle_of(&at(-1_000_000_000)), super::SETTLE_NS);
+        assert_eq!(super::settle_of(&at(-999_000_000)), super::FINE_SETTLE_NS);
     }
 
     #[test]

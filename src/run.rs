@@ -215,9 +215,21 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
         files: staging.written.clone(),
     };
     let run_dir = publishing.commit(staging, &manifest)?;
-    hashes.save();
+    remember_published(&run_dir, &manifest, &hashes);
     cache.prune();
     Ok(computed.summary(run_dir, manifest.run_id))
+}
+
+/// The files just published hashed now (a national run's last tenth of a second) and every
+/// hash of the run remembered, so that the next unchanged run finds them instead of reading
+/// them again. Those written in the last moments are not remembered yet (the racy rule in
+/// [`crate::hashes`]).
+fn remember_published(run_dir: &Path, manifest: &Manifest, hashes: &Hashes) {
+    let damaged = manifest.damage_with(run_dir, hashes);
+    if !damaged.is_empty() {
+        tracing::warn!(run = %run_dir.display(), files = damaged.len(), "files of the run just published changed as it was published; the next run checks them again");
+    }
+    hashes.save();
 }
 
 /// What the stages before publishing produced.
