@@ -77,7 +77,16 @@ impl<'a> Ahead<'a> {
     /// The reading thread: read planned files in order until the plan ends or [`stop`].
     pub(super) fn read_ahead(&self) {
         while let Some(i) = self.claim() {
-            let read = read_one(self.plan[i].0);
+            let source = self.plan[i].0;
+            // A reader that panics must not leave the file "being read" for ever: whoever
+            // waits for it gets an error instead.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_one(source)))
+                .unwrap_or_else(|_| {
+                    Err(crate::error::Error::Internal(format!(
+                        "reading {} ahead failed",
+                        source.path.display()
+                    )))
+                });
             let mut state = self.lock();
             if matches!(state.slots[i], Slot::Reading) {
                 state.slots[i] = Slot::Read(Box::new(read));
