@@ -188,14 +188,20 @@ impl Staging {
     }
 
     /// Wait for the tables written behind and record them: the first error any of them met.
+    /// The scratch folder, emptied by then, goes.
     pub fn settle(&mut self) -> Result<()> {
-        let Some(Behind { jobs, done }) = self.behind.take() else { return Ok(()) };
-        drop(jobs);
-        let written = done
-            .join()
-            .map_err(|_| Error::Internal("the thread writing canonical tables failed".into()))??;
-        self.written.extend(written);
-        Ok(())
+        if let Some(Behind { jobs, done }) = self.behind.take() {
+            drop(jobs);
+            let written = done.join().map_err(|_| {
+                Error::Internal("the thread writing canonical tables failed".into())
+            })??;
+            self.written.extend(written);
+        }
+        let scratch = self.scratch();
+        match fs::remove_dir(&scratch) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&scratch, e)),
+            _ => Ok(()),
+        }
     }
 
     /// [`Staging::canonical`] for a large table staged in `parts` (a year at a time), written

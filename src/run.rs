@@ -282,15 +282,14 @@ impl ingest::Keep for IntoRun<'_> {
             Staged::ByYear(years) => {
                 let parts = years.into_iter().map(|year| year.take());
                 let table = self.staging.canonical_parts(def, parts)?;
-                // Each year's scratch files went as it was taken: their folders go now.
-                let scratch = self.staging.scratch();
-                for dir in [scratch.join(def.name), scratch] {
-                    match std::fs::remove_dir(&dir) {
-                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                            return Err(Error::io(&dir, e));
-                        }
-                        _ => {}
+                // Each year's scratch files went as it was taken: their folder goes now (the
+                // next table's may be being filled; `scratch/` goes as the run settles).
+                let dir = self.staging.scratch().join(def.name);
+                match std::fs::remove_dir(&dir) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(&dir, e));
                     }
+                    _ => {}
                 }
                 Ok(table)
             }

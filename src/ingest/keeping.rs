@@ -1,19 +1,24 @@
 //! Staged tables handed to the run's [`Keep`] as ingest stages them: a table staged a year at
-//! a time is kept (written into the run) on a thread of its own while the next table's files
-//! are read and typed, and waited for before anything reads it.
+//! a time is kept (written into the run) on a thread of its own while the next tables are read,
+//! typed and checked, and waited for only where something reads it.
 
 use super::{Keep, Staged};
 use crate::error::{Error, Result};
 use crate::tables::{Table, TableDef, Tables};
 
 /// The tables handed to a [`Keep`] as ingest stages them. One staged a year at a time is kept
-/// (written into the run) on a thread of its own while the next table's files are read and
-/// typed; the checks of that table, which may read it, wait for it.
+/// (written into the run) on a thread of its own while the next tables' files are read, typed
+/// and checked; whole tables staged meanwhile wait their turn. Checks that read a table wait
+/// for it ([`Keeping::ready`]).
 pub(super) struct Keeping<'scope, 'k> {
     scope: &'scope std::thread::Scope<'scope, 'k>,
     /// `None` while a thread has it.
     keep: Option<&'k mut (dyn Keep + Send)>,
+    /// The keeper's [`Keep::scratch`], asked once.
+    scratch: Option<(std::path::PathBuf, usize)>,
     pending: Option<Pending<'scope, 'k>>,
+    /// Whole tables staged while one was being kept on a thread, in the order staged.
+    waiting: Vec<(&'static TableDef, Staged)>,
 }
 
 /// A table being kept on a thread: its name, and the thread, which gives the keeper back.
@@ -28,45 +33,64 @@ impl<'scope, 'k> Keeping<'scope, 'k> {
         scope: &'scope std::thread::Scope<'scope, 'k>,
         keep: &'k mut (dyn Keep + Send),
     ) -> Self {
-        Keeping { scope, keep: Some(keep), pending: None }
+        let scratch = keep.scratch();
+        Keeping { scope, keep: Some(keep), scratch, pending: None, waiting: Vec::new() }
     }
 
-    /// The table being kept on a thread, once kept, in `tables`; the first error it met.
+    /// Where a table is staged a year at a time ([`Keep::scratch`]).
+    pub(super) fn scratch(&self) -> Option<(std::path::PathBuf, usize)> {
+        self.scratch.clone()
+    }
+
+    /// Every table handed so far kept, in `tables`; the first error any of them met.
     pub(super) fn settle(&mut self, tables: &mut Tables) -> Result<()> {
-        let Some((name, thread)) = self.pending.take() else { return Ok(()) };
-        let failed = || Error::Internal(format!("the thread keeping {name} failed"));
-        let (keep, table) = thread.join().map_err(|_| failed())?.ok_or_else(failed)?;
-        self.keep = Some(keep);
-        tables.insert(name, table?);
+        if let Some((name, thread)) = self.pending.take() {
+            let failed = || Error::Internal(format!("the thread keeping {name} failed"));
+            let (keep, table) = thread.join().map_err(|_| failed())?.ok_or_else(failed)?;
+            self.keep = Some(keep);
+            tables.insert(name, table?);
+        }
+        for (def, staged) in std::mem::take(&mut self.waiting) {
+            let keep = self.keeper()?;
+            let table = keep.keep(def, staged);
+            self.keep = Some(keep);
+            tables.insert(def.name, table?);
+        }
         Ok(())
     }
 
-    /// The keeper, once no table is being kept.
-    fn keeper(&mut self, tables: &mut Tables) -> Result<&'k mut (dyn Keep + Send)> {
-        self.settle(tables)?;
+    /// Every table of `names` handed so far kept, in `tables` (the others may still be being
+    /// kept).
+    pub(super) fn ready(&mut self, names: &[&str], tables: &mut Tables) -> Result<()> {
+        let pending = self.pending.as_ref().is_some_and(|(n, _)| names.contains(n));
+        if pending || self.waiting.iter().any(|(def, _)| names.contains(&def.name)) {
+            self.settle(tables)?;
+        }
+        Ok(())
+    }
+
+    /// The keeper, free (no table being kept on a thread).
+    fn keeper(&mut self) -> Result<&'k mut (dyn Keep + Send)> {
         self.keep.take().ok_or_else(|| Error::Internal("no keeper for the staged tables".into()))
     }
 
-    /// Where a table is staged a year at a time, once no table is being kept ([`Keep::scratch`]).
-    pub(super) fn scratch(
-        &mut self,
-        tables: &mut Tables,
-    ) -> Result<Option<(std::path::PathBuf, usize)>> {
-        let keep = self.keeper(tables)?;
-        let scratch = keep.scratch();
-        self.keep = Some(keep);
-        Ok(scratch)
-    }
-
     /// Keep a staged table `def`, in `tables`: a table staged a year at a time on a thread
-    /// (kept at once where no thread can be had).
+    /// (kept at once where no thread can be had); a whole one at once, or after the table
+    /// being kept on a thread.
     pub(super) fn hand(
         &mut self,
         def: &'static TableDef,
         staged: Staged,
         tables: &mut Tables,
     ) -> Result<()> {
-        let keep = self.keeper(tables)?;
+        if let Staged::Whole(_) = staged
+            && self.pending.is_some()
+        {
+            self.waiting.push((def, staged));
+            return Ok(());
+        }
+        self.settle(tables)?;
+        let keep = self.keeper()?;
         let (keep, staged) = match staged {
             Staged::ByYear(_) => match self.keep_behind(def, keep, staged) {
                 Ok(()) => return Ok(()),

@@ -267,7 +267,7 @@ fn ingest_tables<'a>(
             );
             quarantine.push(r.quarantine);
             done.files.extend(r.files);
-            let scratch = keeping.scratch(&mut done.tables)?;
+            let scratch = keeping.scratch();
             let staged = by_year::reused(table, (&r.file, r.rows), scratch.map(|(_, rows)| rows))?;
             keeping.hand(table, staged, &mut done.tables)?;
             continue;
@@ -285,8 +285,9 @@ fn ingest_tables<'a>(
             .flat_map(|t| t.reports.iter().map(|r| (r.path.clone(), r.sheet.clone())))
             .collect();
         let names = quarantine::names(0, &every)?;
-        // The table kept last is written by now: this one's checks may read it.
-        let scratch = keeping.scratch(&mut done.tables)?;
+        // The tables this one's checks read are kept by now (others may still be written).
+        keeping.ready(&read_by_checks(pipeline, table), &mut done.tables)?;
+        let scratch = keeping.scratch();
         let started = std::time::Instant::now();
         let scratch = scratch.as_ref().map(|(dir, rows)| (dir.as_path(), *rows));
         let checking = (&names, &mut done, &mut quarantine);
@@ -642,6 +643,17 @@ fn type_files<'a>(
     let rejected = with_early(sources[0], code_map, early, t.quarantine)?;
     let typed = Typed { sources, first, reports, accepted: t.accepted, values: t.values };
     Ok((typed, rejected))
+}
+
+/// The tables the checks of `table` read ([`stage_table`]): its references, and enrolment for
+/// the class capacity of classes.
+fn read_by_checks(pipeline: &Pipeline, table: &TableDef) -> Vec<&'static str> {
+    let mut reads: Vec<&'static str> =
+        table.references.map(|(other, _)| other).into_iter().collect();
+    if pipeline.largest_class.is_some() && table.name == "classes" {
+        reads.push("enrolment");
+    }
+    reads
 }
 
 /// The checks across a table's files (keys, references, class capacity), the row accounting of
