@@ -89,7 +89,24 @@ fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<(LazyFrame, Vec<(S
     let base = frame::inner_join(per_stage, per_school, &["year", "school_id"]);
     let mut base = frame::inner_join(base, schools.clone().lazy(), &["year", "school_id"])
         .with_column(col("region_code").alias("from_code"));
-    let teachers = tables.get("teachers").map(|t| t.clone().lazy());
+    // The teachers' measures the resources read, joined at once, each under a name of its own
+    // (it may share one with the register's).
+    let mut measures: Vec<&str> = Vec::new();
+    for (_, column, _) in &spec.resources {
+        if let ResourceColumn::Teachers(m) = column
+            && !measures.contains(&m.as_str())
+        {
+            measures.push(m.as_str());
+        }
+    }
+    let joined =
+        |m: &str| format!("__teachers_{}", measures.iter().position(|k| *k == m).unwrap_or(0));
+    let teachers = tables.get("teachers").filter(|_| !measures.is_empty());
+    if let Some(t) = teachers {
+        let mut columns = vec![col("year"), col("school_id"), col("stage")];
+        columns.extend(measures.iter().map(|m| col(*m).alias(joined(m))));
+        base = frame::left_join(base, t.lazy().select(columns), &["year", "school_id", "stage"]);
+    }
     let mut sel = vec![col("year"), col("from_code"), col("stage"), col("__p")];
     let mut present = Vec::new();
     for (id, column, per) in &spec.resources {
@@ -98,18 +115,10 @@ fn school_rows(spec: &BalanceSpec, tables: &Tables) -> Option<(LazyFrame, Vec<(S
             ResourceColumn::Register(c) => {
                 col(c.as_str()).cast(DataType::Float64) * col("__p") / col("__p_school")
             }
-            ResourceColumn::Teachers(m) => match &teachers {
-                Some(t) => {
-                    // Each measure joined under its own name (it may share one with the register).
-                    let joined = format!("__teachers_{}", present.len());
-                    let keys = [col("year"), col("school_id"), col("stage")];
-                    let measure = [col(m.as_str()).alias(joined.as_str())];
-                    let t = t.clone().select(keys.into_iter().chain(measure).collect::<Vec<_>>());
-                    base = frame::left_join(base, t, &["year", "school_id", "stage"]);
-                    col(joined.as_str()).cast(DataType::Float64)
-                }
-                None => continue,
-            },
+            ResourceColumn::Teachers(m) if teachers.is_some() => {
+                col(joined(m).as_str()).cast(DataType::Float64)
+            }
+            ResourceColumn::Teachers(_) => continue,
         };
         sel.push(r.alias(resource_column(present.len())));
         present.push((id.clone(), *per));
