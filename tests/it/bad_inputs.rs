@@ -186,3 +186,37 @@ fn every_catalogue_case_gives_its_expected_outcome() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn an_overfull_class_is_quarantined_whether_enrolment_is_held_or_staged_a_year_at_a_time() {
+    // The catalogue's class of 300: 300 primary pupils in a school that reports one class of
+    // 66+, which holds at most 1 × largest_class 150. Staged a year at a time (hold_rows 0), the
+    // check reads the bound summed as enrolment was staged, not the table being written.
+    let dir = super::common::tiny_copy();
+    let bad = repo().join("tests/fixtures/bad");
+    std::fs::copy(bad.join("class_of_300.csv"), dir.path().join("classes.csv")).unwrap();
+    std::fs::copy(bad.join("enrolment_300.csv"), dir.path().join("enrolment.csv")).unwrap();
+    let pipeline = dir.path().join("pipeline.toml");
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    std::fs::write(&pipeline, text + "\n[gates]\nmax_quarantine_share = 1.0\n").unwrap();
+    let quarantined = |hold_rows: Option<usize>| {
+        let out = tempfile::tempdir().unwrap();
+        let options = edustat::run::Options { hold_rows, ..Default::default() };
+        let run_dir = edustat::run::run_with(&pipeline, out.path(), options).unwrap().run_dir;
+        let q = edustat::frame::read_parquet(&run_dir.join("quarantine.parquet")).unwrap();
+        let (rules, files) =
+            (super::common::texts(&q, "rule"), super::common::texts(&q, "source_file"));
+        let messages = super::common::texts(&q, "message");
+        (0..q.height())
+            .filter(|i| rules[*i] == "classes.over_capacity")
+            .map(|i| format!("{}: {}", files[i], messages[i]))
+            .collect::<Vec<_>>()
+    };
+    let expected = vec![
+        "classes.csv: 300 pupils are enrolled in this school and stage, but its 1 classes hold \
+         at most 150 (each class at the top of its size band, an open band at largest_class = 150)"
+            .to_string(),
+    ];
+    assert_eq!(quarantined(None), expected);
+    assert_eq!(quarantined(Some(0)), expected);
+}
