@@ -427,32 +427,65 @@ pub fn write_parquet(frame: &DataFrame, path: &Path, metadata: &[(String, String
 pub struct ParquetFile {
     writer: polars::io::parquet::write::BatchedWriter<File>,
     path: std::path::PathBuf,
+    /// Each column's Parquet type and encodings, as the writer has them.
+    columns: Vec<(polars_parquet::write::ParquetType, Vec<polars_parquet::write::Encoding>)>,
+}
+
+/// How the published tables are written: zstd, full statistics (as [`ParquetFile::create`]
+/// tells polars).
+fn published_options() -> polars_parquet::write::WriteOptions {
+    polars_parquet::write::WriteOptions {
+        statistics: StatisticsOptions::full(),
+        compression: polars_parquet::write::CompressionOptions::Zstd(None),
+        version: polars_parquet::write::Version::V1,
+        data_page_size: None,
+    }
 }
 
 impl ParquetFile {
     /// Start the file; `shape` has the columns and types of every frame to be written.
     pub fn create(path: &Path, shape: &DataFrame, metadata: &[(String, String)]) -> Result<Self> {
+        use polars::prelude::SchemaExt;
         let file = File::create(path).map_err(|e| Error::io(path, e))?;
         let shape = enums_as_text(&shape.head(Some(0)))?;
         let mut pairs = vec![plain_arrow_schema(&shape)];
         pairs.extend(metadata.iter().cloned());
-        let writer = ParquetWriter::new(file)
+        let mut writer = ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::full())
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs)))
             .batched(shape.schema())
             .map_err(|e| failed_write(path, e))?;
-        Ok(ParquetFile { writer, path: path.to_path_buf() })
+        let types = writer.parquet_schema().fields().to_vec();
+        let arrow = shape.schema().to_arrow(CompatLevel::newest());
+        let encodings =
+            arrow.iter_values().map(|f| polars_parquet::write::get_dtype_encoding(&f.dtype));
+        let columns = types.into_iter().zip(encodings).collect();
+        Ok(ParquetFile { writer, path: path.to_path_buf(), columns })
     }
 
-    /// Write the rows of `frame`, a row group at a time.
+    /// Write the rows of `frame`, a row group at a time, its columns encoded and compressed on
+    /// every core (as polars would write them, one column after another).
     pub fn write(&mut self, frame: &DataFrame) -> Result<()> {
+        use rayon::prelude::*;
+        let failed = |e: polars::error::PolarsError| failed_write(&self.path, e);
+        let options = published_options();
         let mut offset = 0;
         while offset < frame.height() {
             let mut group = frame.slice(offset as i64, ROW_GROUP);
             group.rechunk_mut_par();
-            self.writer.write_batch(&group).map_err(|e| failed_write(&self.path, e))?;
             offset += ROW_GROUP;
+            for batch in group.iter_chunks(CompatLevel::newest(), false) {
+                let pages: Vec<Vec<Vec<polars_parquet::write::CompressedPage>>> = batch
+                    .arrays()
+                    .par_iter()
+                    .zip(&self.columns)
+                    .map(|(array, (kind, encoding))| column_pages(array, kind, encoding, options))
+                    .collect::<polars::error::PolarsResult<_>>()
+                    .map_err(failed)?;
+                let pages: Vec<_> = pages.into_iter().flatten().collect();
+                self.writer.write_row_group(batch.len() as u64, &pages).map_err(failed)?;
+            }
         }
         Ok(())
     }
@@ -461,6 +494,20 @@ impl ParquetFile {
     pub fn finish(self) -> Result<u64> {
         self.writer.finish().map_err(|e| failed_write(&self.path, e))
     }
+}
+
+/// One column of a row group as its Parquet leaves' pages, encoded and compressed.
+fn column_pages(
+    array: &polars_arrow::array::ArrayRef,
+    kind: &polars_parquet::write::ParquetType,
+    encoding: &[polars_parquet::write::Encoding],
+    options: polars_parquet::write::WriteOptions,
+) -> polars::error::PolarsResult<Vec<Vec<polars_parquet::write::CompressedPage>>> {
+    let leaves = polars_parquet::write::array_to_columns(array, kind.clone(), options, encoding)?;
+    let compress = |page: polars::error::PolarsResult<polars_parquet::write::Page>| {
+        Ok(polars_parquet::write::compress(page?, Vec::new(), options.compression)?)
+    };
+    leaves.into_iter().map(|pages| pages.map(compress).collect()).collect()
 }
 
 /// A full disk or a vanished folder, said with the file's path.
