@@ -427,8 +427,9 @@ pub fn write_parquet(frame: &DataFrame, path: &Path, metadata: &[(String, String
 pub struct ParquetFile {
     writer: polars::io::parquet::write::BatchedWriter<File>,
     path: std::path::PathBuf,
-    /// Each column's Parquet type and encodings, as the writer has them.
+    /// Each column's Parquet type and encodings.
     columns: Vec<(polars_parquet::write::ParquetType, Vec<polars_parquet::write::Encoding>)>,
+    options: polars_parquet::write::WriteOptions,
 }
 
 /// How the published tables are written: zstd, full statistics (as [`ParquetFile::create`]
@@ -450,18 +451,54 @@ impl ParquetFile {
         let shape = enums_as_text(&shape.head(Some(0)))?;
         let mut pairs = vec![plain_arrow_schema(&shape)];
         pairs.extend(metadata.iter().cloned());
-        let mut writer = ParquetWriter::new(file)
+        let writer = ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::full())
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs)))
             .batched(shape.schema())
             .map_err(|e| failed_write(path, e))?;
-        let types = writer.parquet_schema().fields().to_vec();
         let arrow = shape.schema().to_arrow(CompatLevel::newest());
         let encodings =
             arrow.iter_values().map(|f| polars_parquet::write::get_dtype_encoding(&f.dtype));
+        ParquetFile::with_writer(path, writer, encodings.collect(), published_options())
+    }
+
+    /// Start a file for edustat alone ([`write_unpublished`]): `shape`'s own types (enums
+    /// read back as enums), no statistics, LZ4, and every column but an enum's written plain.
+    fn create_unpublished(path: &Path, shape: &DataFrame) -> Result<Self> {
+        use polars::prelude::SchemaExt;
+        use polars_arrow::datatypes::PhysicalType;
+        let file = File::create(path).map_err(|e| Error::io(path, e))?;
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Lz4Raw)
+            .with_statistics(StatisticsOptions::empty())
+            .batched(shape.schema())
+            .map_err(|e| failed_write(path, e))?;
+        let arrow = shape.schema().to_arrow(CompatLevel::newest());
+        let encodings = arrow.iter_values().map(|field| {
+            let mut leaves = polars_parquet::write::get_dtype_encoding(&field.dtype);
+            if !matches!(field.dtype.to_physical_type(), PhysicalType::Dictionary(_)) {
+                leaves.iter_mut().for_each(|e| *e = polars_parquet::write::Encoding::Plain);
+            }
+            leaves
+        });
+        let options = polars_parquet::write::WriteOptions {
+            statistics: StatisticsOptions::empty(),
+            compression: polars_parquet::write::CompressionOptions::Lz4Raw,
+            ..published_options()
+        };
+        ParquetFile::with_writer(path, writer, encodings.collect(), options)
+    }
+
+    fn with_writer(
+        path: &Path,
+        mut writer: polars::io::parquet::write::BatchedWriter<File>,
+        encodings: Vec<Vec<polars_parquet::write::Encoding>>,
+        options: polars_parquet::write::WriteOptions,
+    ) -> Result<Self> {
+        let types = writer.parquet_schema().fields().to_vec();
         let columns = types.into_iter().zip(encodings).collect();
-        Ok(ParquetFile { writer, path: path.to_path_buf(), columns })
+        Ok(ParquetFile { writer, path: path.to_path_buf(), columns, options })
     }
 
     /// Write the rows of `frame`, a row group at a time, its columns encoded and compressed on
@@ -469,7 +506,7 @@ impl ParquetFile {
     pub fn write(&mut self, frame: &DataFrame) -> Result<()> {
         use rayon::prelude::*;
         let failed = |e: polars::error::PolarsError| failed_write(&self.path, e);
-        let options = published_options();
+        let options = self.options;
         let mut offset = 0;
         while offset < frame.height() {
             let mut group = frame.slice(offset as i64, ROW_GROUP);
@@ -606,70 +643,24 @@ pub fn read_parquet_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
 /// writes them, no statistics): not one of the published files. LZ4, as [`write_scratch`]:
 /// written on every run, read only on the next.
 pub fn write_parquet_plain(frame: &mut DataFrame, path: &Path) -> Result<()> {
-    write_unpublished(frame, path, ParquetCompression::Lz4Raw)
+    write_unpublished(frame, path)
 }
 
 /// A frame as a Parquet file read back within the same run (a large table's rows between the
 /// steps of staging it): LZ4, the fastest compression Parquet has, and no statistics.
 pub fn write_scratch(frame: &mut DataFrame, path: &Path) -> Result<()> {
-    write_unpublished(frame, path, ParquetCompression::Lz4Raw)
+    write_unpublished(frame, path)
 }
 
-/// A frame as Parquet for edustat alone: no statistics, `compression`, and every column but
-/// an enum's written plain. (polars would try a dictionary for every text and integer column of
-/// every row group: two thirds of the time of writing a year of national enrolment, to make a
-/// file that is read once.) An enum's codes are its dictionary already. The file keeps
-/// polars' own schema, so it reads back with the types it was written with.
-fn write_unpublished(
-    frame: &mut DataFrame,
-    path: &Path,
-    compression: ParquetCompression,
-) -> Result<()> {
-    use polars::prelude::SchemaExt;
-    use polars_arrow::datatypes::PhysicalType;
-    use polars_parquet::write::{
-        CompressionOptions, Encoding, FileWriter, RowGroupIterator, Version, WriteOptions,
-    };
-    let failed = |e: polars::error::PolarsError| failed_write(path, e);
-    let schema = frame.schema().to_arrow(CompatLevel::newest());
-    let encodings = schema
-        .iter_values()
-        .map(|field| {
-            let mut leaves = polars_parquet::write::get_dtype_encoding(&field.dtype);
-            if !matches!(field.dtype.to_physical_type(), PhysicalType::Dictionary(_)) {
-                leaves.iter_mut().for_each(|e| *e = Encoding::Plain);
-            }
-            leaves
-        })
-        .collect();
-    let compression = match compression {
-        ParquetCompression::Lz4Raw => CompressionOptions::Lz4Raw,
-        _ => CompressionOptions::Uncompressed,
-    };
-    let options = WriteOptions {
-        statistics: StatisticsOptions::empty(),
-        compression,
-        version: Version::V1,
-        data_page_size: None,
-    };
-    let mut groups = Vec::new();
-    let mut offset = 0;
-    while offset < frame.height() {
-        let mut group = frame.slice(offset as i64, ROW_GROUP);
-        group.rechunk_mut_par();
-        groups.push(group);
-        offset += ROW_GROUP;
-    }
-    let batches = groups.iter().flat_map(|g| g.iter_chunks(CompatLevel::newest(), false).map(Ok));
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut writer = FileWriter::try_new(file, schema.clone(), options).map_err(failed)?;
-    let encoded =
-        RowGroupIterator::try_new(batches, &schema, options, encodings).map_err(failed)?;
-    // One batch a group: each group is one chunk.
-    for (group, rows) in encoded.zip(groups.iter().map(DataFrame::height)) {
-        writer.write(rows as u64, group.map_err(failed)?).map_err(failed)?;
-    }
-    writer.end(None).map_err(failed)?;
+/// A frame as Parquet for edustat alone: no statistics, LZ4, and every column but an enum's
+/// written plain. (polars would try a dictionary for every text and integer column of every
+/// row group: two thirds of the time of writing a year of national enrolment, to make a file
+/// that is read once.) An enum's codes are its dictionary already. The file keeps polars' own
+/// schema, so it reads back with the types it was written with.
+fn write_unpublished(frame: &DataFrame, path: &Path) -> Result<()> {
+    let mut file = ParquetFile::create_unpublished(path, frame)?;
+    file.write(frame)?;
+    file.finish()?;
     Ok(())
 }
 

@@ -140,9 +140,9 @@ def report(r):
     print(f"\n## {r['preset']} scale {r['scale']}: {r['input_mb']:.1f} MB of input, median of {r['rounds']} alternating rounds\n")
     print("| | wall | peak RSS | vs DuckDB slice |")
     print("| --- | --- | --- | --- |")
-    print(f"| edustat forced full run | {e[0]:.2f} s | {e[1]:.0f} MB | {e[0] / d[0]:.1f}x |")
-    print(f"| DuckDB slice (duckdb_slice.py) | {d[0]:.2f} s | {d[1]:.0f} MB | 1.0x |")
-    print(f"| parse floor (every file as text) | {f[0]:.2f} s | {f[1]:.0f} MB | {f[0] / d[0]:.1f}x |")
+    print(f"| edustat forced full run | {e[0]:.2f} s | {e[1]:.0f} MB | {e[0] / d[0]:.2f}x |")
+    print(f"| DuckDB slice (duckdb_slice.py) | {d[0]:.2f} s | {d[1]:.0f} MB | 1.00x |")
+    print(f"| parse floor (every file as text) | {f[0]:.2f} s | {f[1]:.0f} MB | {f[0] / d[0]:.2f}x |")
     print(f"\nedustat stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in s.items()))
     print(f"edustat ingest / parse floor: {s.get('ingest', 0) / f[0]:.1f}x; "
           f"peak RSS / input: {e[1] / r['input_mb']:.1f}x; unchanged rerun: {r['rerun']:.2f} s (then {r['steady']:.2f} s); "
