@@ -432,35 +432,19 @@ pub struct ParquetFile {
     options: polars_parquet::write::WriteOptions,
 }
 
-/// How the published tables are written: zstd, full statistics (as [`ParquetFile::create`]
-/// tells polars).
-fn published_options() -> polars_parquet::write::WriteOptions {
-    polars_parquet::write::WriteOptions {
-        statistics: StatisticsOptions::full(),
-        compression: polars_parquet::write::CompressionOptions::Zstd(None),
-        version: polars_parquet::write::Version::V1,
-        data_page_size: None,
-    }
-}
-
 impl ParquetFile {
     /// Start the file; `shape` has the columns and types of every frame to be written.
     pub fn create(path: &Path, shape: &DataFrame, metadata: &[(String, String)]) -> Result<Self> {
         use polars::prelude::SchemaExt;
-        let file = File::create(path).map_err(|e| Error::io(path, e))?;
         let shape = enums_as_text(&shape.head(Some(0)))?;
         let mut pairs = vec![plain_arrow_schema(&shape)];
         pairs.extend(metadata.iter().cloned());
-        let writer = ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_statistics(StatisticsOptions::full())
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs)))
-            .batched(shape.schema())
-            .map_err(|e| failed_write(path, e))?;
         let arrow = shape.schema().to_arrow(CompatLevel::newest());
         let encodings =
             arrow.iter_values().map(|f| polars_parquet::write::get_dtype_encoding(&f.dtype));
-        ParquetFile::with_writer(path, writer, encodings.collect(), published_options())
+        let how = (StatisticsOptions::full(), ParquetCompression::Zstd(None));
+        let metadata = Some(KeyValueMetadata::from_static(pairs));
+        ParquetFile::begin(path, &shape, how, metadata, encodings.collect())
     }
 
     /// Start a file for edustat alone ([`write_unpublished`]): `shape`'s own types (enums
@@ -468,12 +452,6 @@ impl ParquetFile {
     fn create_unpublished(path: &Path, shape: &DataFrame) -> Result<Self> {
         use polars::prelude::SchemaExt;
         use polars_arrow::datatypes::PhysicalType;
-        let file = File::create(path).map_err(|e| Error::io(path, e))?;
-        let writer = ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Lz4Raw)
-            .with_statistics(StatisticsOptions::empty())
-            .batched(shape.schema())
-            .map_err(|e| failed_write(path, e))?;
         let arrow = shape.schema().to_arrow(CompatLevel::newest());
         let encodings = arrow.iter_values().map(|field| {
             let mut leaves = polars_parquet::write::get_dtype_encoding(&field.dtype);
@@ -482,20 +460,34 @@ impl ParquetFile {
             }
             leaves
         });
-        let options = polars_parquet::write::WriteOptions {
-            statistics: StatisticsOptions::empty(),
-            compression: polars_parquet::write::CompressionOptions::Lz4Raw,
-            ..published_options()
-        };
-        ParquetFile::with_writer(path, writer, encodings.collect(), options)
+        let how = (StatisticsOptions::empty(), ParquetCompression::Lz4Raw);
+        ParquetFile::begin(path, shape, how, None, encodings.collect())
     }
 
-    fn with_writer(
+    /// The file begun: polars' writer (which writes the footer and its metadata) and the same
+    /// statistics and compression for the pages [`ParquetFile::write`] makes.
+    fn begin(
         path: &Path,
-        mut writer: polars::io::parquet::write::BatchedWriter<File>,
+        shape: &DataFrame,
+        (statistics, compression): (StatisticsOptions, ParquetCompression),
+        metadata: Option<KeyValueMetadata>,
         encodings: Vec<Vec<polars_parquet::write::Encoding>>,
-        options: polars_parquet::write::WriteOptions,
     ) -> Result<Self> {
+        use polars_parquet::write::{CompressionOptions, Version, WriteOptions};
+        let file = File::create(path).map_err(|e| Error::io(path, e))?;
+        let mut writer = ParquetWriter::new(file)
+            .with_compression(compression)
+            .with_statistics(statistics)
+            .with_key_value_metadata(metadata)
+            .batched(shape.schema())
+            .map_err(|e| failed_write(path, e))?;
+        let compression = match compression {
+            ParquetCompression::Zstd(level) => CompressionOptions::Zstd(level),
+            ParquetCompression::Lz4Raw => CompressionOptions::Lz4Raw,
+            _ => CompressionOptions::Uncompressed,
+        };
+        let options =
+            WriteOptions { statistics, compression, version: Version::V1, data_page_size: None };
         let types = writer.parquet_schema().fields().to_vec();
         let columns = types.into_iter().zip(encodings).collect();
         Ok(ParquetFile { writer, path: path.to_path_buf(), columns, options })
@@ -642,13 +634,13 @@ pub fn read_parquet_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
 /// A frame as a Parquet file for edustat's own later reading (its column types as polars
 /// writes them, no statistics): not one of the published files. LZ4, as [`write_scratch`]:
 /// written on every run, read only on the next.
-pub fn write_parquet_plain(frame: &mut DataFrame, path: &Path) -> Result<()> {
+pub fn write_parquet_plain(frame: &DataFrame, path: &Path) -> Result<()> {
     write_unpublished(frame, path)
 }
 
 /// A frame as a Parquet file read back within the same run (a large table's rows between the
 /// steps of staging it): LZ4, the fastest compression Parquet has, and no statistics.
-pub fn write_scratch(frame: &mut DataFrame, path: &Path) -> Result<()> {
+pub fn write_scratch(frame: &DataFrame, path: &Path) -> Result<()> {
     write_unpublished(frame, path)
 }
 
@@ -990,19 +982,18 @@ mod tests {
         let names: Vec<Option<String>> =
             (0..n).map(|i| Some(format!("school {}", i % 50))).collect();
         let counts: Vec<Option<i64>> = (0..n).map(|i| (i % 7 != 0).then_some(i as i64)).collect();
-        let mut df =
-            df.hstack(&[text_column("name", names), Column::new("n".into(), counts)]).unwrap();
+        let df = df.hstack(&[text_column("name", names), Column::new("n".into(), counts)]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scratch.parquet");
-        write_scratch(&mut df, &path).unwrap();
+        write_scratch(&df, &path).unwrap();
         let back = collect(scan_parquet(&path, &[]).unwrap()).unwrap();
         assert!(matches!(back.column("sex").unwrap().dtype(), DataType::Enum(..)));
         assert_eq!(back.schema(), df.schema());
         assert!(back.equals_missing(&df));
         assert_eq!(back.height(), n);
         // An empty frame too.
-        let mut empty = df.head(Some(0));
-        write_scratch(&mut empty, &path).unwrap();
+        let empty = df.head(Some(0));
+        write_scratch(&empty, &path).unwrap();
         let back = collect(scan_parquet(&path, &[]).unwrap()).unwrap();
         assert_eq!((back.height(), back.schema()), (0, empty.schema()));
     }

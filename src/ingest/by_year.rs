@@ -98,12 +98,12 @@ pub(super) fn stage(
             let plan = reshape::to_canonical(table, t, &pipeline.last_grade, pipeline.boundaries);
             t.accepted = all;
             let long = frame::collect(plan?)?;
-            for (year, mut rows) in by_year(&long)? {
+            for (year, rows) in by_year(&long)? {
                 if years.is_empty() {
                     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                 }
                 let path = dir.join(format!("{year}-{group}.parquet"));
-                frame::write_scratch(&mut rows, &path)?;
+                frame::write_scratch(&rows, &path)?;
                 years.entry(year).or_default().push(path);
             }
             group += 1;

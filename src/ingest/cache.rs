@@ -328,7 +328,7 @@ fn write(
         crate::digest::sha256_of_parts(keys.iter().flatten().map(|k| k.as_bytes()))
     );
     let (rows_file, tmp) = (dir.join(&name), dir.join(format!("{name}.tmp")));
-    frame::write_parquet_plain(&mut frame::without(accepted, "__file")?, &tmp)?;
+    frame::write_parquet_plain(&frame::without(accepted, "__file")?, &tmp)?;
     let sha256 = crate::digest::sha256_file(&tmp).map_err(io(&tmp))?;
     std::fs::rename(&tmp, &rows_file).map_err(io(&rows_file))?;
     for ((key, mut entry), (offset, len)) in keys.iter().zip(entries).zip(spans) {
