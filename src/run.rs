@@ -11,10 +11,10 @@ use crate::assess::{self, Assessment};
 use crate::divisions::Divisions;
 use crate::error::{Error, Result};
 use crate::fingerprint;
-use crate::frame::DataFrame;
+use crate::frame::{self, DataFrame};
 use crate::gates::{self, Check};
 use crate::hashes::Hashes;
-use crate::indicators;
+use crate::indicators::{self, scope};
 use crate::ingest::{self, Ingested, Reused, Staged, TypedCache};
 use crate::lock::RunLock;
 use crate::manifest::{InputFile, Manifest, StageCount, TableState};
@@ -170,7 +170,7 @@ fn run_stages(pipeline_file: &Path, out: &Path, options: Options) -> Result<RunS
     let mut staging = Staging::begin(out, &pipeline.id, &pipeline.spec_hash)?;
     let computed = {
         let hold_rows = options.hold_rows.unwrap_or(HOLD_ROWS);
-        let mut keep = IntoRun { staging: &mut staging, hold_rows, publishing: true };
+        let mut keep = IntoRun::new(&mut staging, hold_rows, true);
         let kept = (reuse, &cache, &mut keep as &mut (dyn ingest::Keep + Send));
         compute(&mut stages, (&pipeline, divisions), kept, options.progress)
     };
@@ -266,6 +266,40 @@ struct IntoRun<'s> {
     /// The run is to be published: every table is written, the small ones held as well.
     /// (`validate` writes only the large ones.)
     publishing: bool,
+    /// The register as kept, and its counties ([`scope::counties_of`]) once a year needs them.
+    register: (Option<Table>, Option<DataFrame>),
+    /// The county sums of the tables staged a year at a time, a part a year, made as each year
+    /// is written ([`scope::year_sums`]): compute reads them instead of the tables' files.
+    sums: BTreeMap<&'static str, Vec<DataFrame>>,
+}
+
+impl<'s> IntoRun<'s> {
+    fn new(staging: &'s mut Staging, hold_rows: usize, publishing: bool) -> Self {
+        let (register, sums) = ((None, None), BTreeMap::new());
+        IntoRun { staging, hold_rows, publishing, register, sums }
+    }
+}
+
+/// Add the county sums of one year's `rows` of `def` to `sums`, if it has any: the register's
+/// counties collected the first time.
+fn sum_year(
+    def: &TableDef,
+    rows: &DataFrame,
+    (schools, counties): &mut (Option<Table>, Option<DataFrame>),
+    sums: &mut BTreeMap<&'static str, Vec<DataFrame>>,
+) -> Result<()> {
+    let Some(schools) = schools.as_ref().filter(|_| scope::SUMMED.contains(&def.name)) else {
+        return Ok(());
+    };
+    if counties.is_none() {
+        *counties = Some(frame::collect(scope::counties_of(schools))?);
+    }
+    if let Some(register) = counties.as_ref() {
+        for (name, part) in scope::year_sums(def.name, rows, register)? {
+            sums.entry(name).or_default().push(part);
+        }
+    }
+    Ok(())
 }
 
 impl ingest::Keep for IntoRun<'_> {
@@ -274,14 +308,44 @@ impl ingest::Keep for IntoRun<'_> {
     }
 
     fn keep(&mut self, def: &'static TableDef, staged: Staged) -> Result<Table> {
+        let table = self.keep_rows(def, staged)?;
+        if def.name == "schools" {
+            self.register = (Some(table.clone()), None);
+        }
+        Ok(table)
+    }
+
+    fn made(&mut self) -> Vec<(&'static str, DataFrame)> {
+        let mut made = Vec::new();
+        for (name, parts) in std::mem::take(&mut self.sums) {
+            let parts: Vec<_> = parts.iter().map(frame::lazy).collect();
+            match frame::concat(parts).and_then(frame::collect) {
+                Ok(sums) => made.push((name, sums)),
+                // Compute sums them from the table's file, as without these.
+                Err(e) => tracing::debug!(sums = name, error = %e, "year sums not joined"),
+            }
+        }
+        made
+    }
+}
+
+impl IntoRun<'_> {
+    /// [`ingest::Keep::keep`]'s work: the table written (or held), a large one a year at a
+    /// time, each year's county sums made as it passes.
+    fn keep_rows(&mut self, def: &'static TableDef, staged: Staged) -> Result<Table> {
         match staged {
             Staged::Whole(frame) if !self.publishing && frame.height() <= self.hold_rows => {
                 Ok(Table::held(frame))
             }
             Staged::Whole(frame) => self.staging.canonical(def, frame, self.hold_rows),
             Staged::ByYear(years) => {
-                let parts = years.into_iter().map(|year| year.take());
-                let table = self.staging.canonical_parts(def, parts)?;
+                let IntoRun { staging, register, sums, .. } = self;
+                let parts = years.into_iter().map(|year| {
+                    let rows = year.take()?;
+                    sum_year(def, &rows, register, sums)?;
+                    Ok(rows)
+                });
+                let table = staging.canonical_parts(def, parts)?;
                 // Each year's scratch files went as it was taken: their folder goes now (the
                 // next table's may be being filled; `scratch/` goes as the run settles).
                 let dir = self.staging.scratch().join(def.name);
@@ -459,7 +523,7 @@ fn validate_stages(
     let none = (BTreeMap::new(), &TypedCache::none());
     let ingested = match unpublished.as_mut().ok().and_then(|u| u.staging.as_mut()) {
         Some(staging) => {
-            let mut keep = IntoRun { staging, hold_rows: HOLD_ROWS, publishing: false };
+            let mut keep = IntoRun::new(staging, HOLD_ROWS, false);
             ingest::ingest_kept(&pipeline, &divisions, none, &mut keep, progress)?
         }
         None => ingest::ingest(&pipeline, &divisions, BTreeMap::new(), progress)?,

@@ -35,9 +35,9 @@ impl<'a> IntoIterator for &'a Tables {
 }
 
 impl Tables {
-    /// Rows over all tables.
+    /// Rows over all canonical tables (not the sums kept for the families, named `__…`).
     pub fn rows(&self) -> u64 {
-        self.0.values().map(|t| t.height() as u64).sum()
+        self.0.iter().filter(|(n, _)| !n.starts_with("__")).map(|(_, t)| t.height() as u64).sum()
     }
 
     /// Keep a frame (a table, or sums kept for the families) in memory under `name`.

@@ -9,13 +9,17 @@ use crate::tables::{ENROLMENT_MEASURES as MEASURES, Table, Tables};
 /// The register's `year, school_id, from_code` (the school's county) and `area` (urban / town /
 /// rural, null where the register has none), if there is a register.
 pub fn school_counties(tables: &Tables) -> Option<LazyFrame> {
-    let schools = tables.get("schools")?;
-    Some(schools.lazy().select([
+    Some(counties_of(tables.get("schools")?))
+}
+
+/// [`school_counties`] of the register `schools`.
+pub fn counties_of(schools: &Table) -> LazyFrame {
+    schools.lazy().select([
         col("year"),
         col("school_id"),
         col("region_code").alias("from_code"),
         col("area"),
-    ]))
+    ])
 }
 
 /// `year, from_code` of every county with schools in that year's register: the counties that
@@ -48,11 +52,11 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
     let register = frame::collect(register)?;
     let mut planned: Vec<(&'static str, &'static str, LazyFrame)> = Vec::new();
     let mut summed_tables = Vec::new();
-    for name in ["enrolment", "classes", "teachers"] {
+    for name in SUMMED {
         let Some(rows) = tables.get(name) else { continue };
         let by_county =
             || frame::inner_join_small(rows.lazy(), frame::lazy(&register), &["year", "school_id"]);
-        let sums = sums_of(name, rows, by_county);
+        let sums = sums_of(name, |c| rows.has_column(c), by_county);
         if !sums.is_empty() {
             summed_tables.push(name);
         }
@@ -66,11 +70,18 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
     // more.)
     let mut located_all = Vec::new();
     for (table, summed, plan) in planned {
-        let sums = frame::collect_streamed(plan)?;
+        // Summed already as the table's years were written into the run ([`year_sums`]).
+        let sums = match tables.get(summed) {
+            Some(sums) => sums.frame()?,
+            None => frame::collect_streamed(plan)?,
+        };
         if kept_sums((table, summed), tables, &sums) {
             out.hold(summed, sums);
-        } else if summed != PUPILS_BY_SCHOOL {
-            located_all.push(table);
+        } else {
+            out.remove(summed);
+            if summed != PUPILS_BY_SCHOOL {
+                located_all.push(table);
+            }
         }
     }
     for name in ["enrolment", "classes", "teachers"] {
@@ -82,24 +93,48 @@ pub fn located_tables(tables: &Tables) -> Result<Tables> {
     Ok(out)
 }
 
+/// The school-level tables with sums kept once per run ([`located_tables`]).
+pub const SUMMED: [&str; 3] = ["enrolment", "classes", "teachers"];
+
 /// The sums kept once per run of the school-level table `name` that has the columns they
 /// read: (name of the sums, plan over its rows `located` by county).
 fn sums_of(
     name: &str,
-    rows: &Table,
+    has: impl Fn(&str) -> bool,
     located: impl Fn() -> LazyFrame,
 ) -> Vec<(&'static str, LazyFrame)> {
     let mut planned: Vec<(&'static str, LazyFrame)> = COUNTY_SUMS
         .iter()
-        .filter(|(t, m, keep, _)| {
-            *t == name && [*m].iter().chain(*keep).all(|c| rows.has_column(c))
-        })
+        .filter(|(t, m, keep, _)| *t == name && [*m].iter().chain(*keep).all(|c| has(c)))
         .map(|(_, measure, keep, summed)| (*summed, county_sums(located(), measure, keep)))
         .collect();
-    if name == "enrolment" && MEASURES.iter().all(|m| rows.has_column(m)) {
+    if name == "enrolment" && MEASURES.iter().all(|m| has(m)) {
         planned.push((ENROLMENT_BY_GRADE, by_grade(located())));
     }
     planned
+}
+
+/// The sums [`located_tables`] would make of one year of the school-level table `name`, made
+/// from that year's `rows` (one year's, in memory as they are written into the run) and the
+/// register's [`counties_of`], `register`: so that compute need not read the table again for
+/// them. The sums of every year together are the table's: the year is one of their keys.
+/// Nothing for a table without sums.
+pub fn year_sums(
+    name: &str,
+    rows: &DataFrame,
+    register: &DataFrame,
+) -> Result<Vec<(&'static str, DataFrame)>> {
+    let Some(year) = frame::first_int(rows, "year")? else { return Ok(Vec::new()) };
+    // Every row has the year: one year's register is all a row can be located by.
+    let register = frame::lazy(register).filter(col("year").eq(lit(year as i32)));
+    let has = |c: &str| frame::has_column(rows, c);
+    let by_county =
+        || frame::inner_join_small(frame::lazy(rows), register.clone(), &["year", "school_id"]);
+    let mut planned = sums_of(name, has, by_county);
+    if name == "enrolment" {
+        planned.push((PUPILS_BY_SCHOOL, pupils_of(frame::lazy(rows))));
+    }
+    planned.into_iter().map(|(summed, plan)| Ok((summed, frame::collect_streamed(plan)?))).collect()
 }
 
 /// School-level `rows` with their school's `from_code` and `area` beside them (new columns;

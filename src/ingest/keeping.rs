@@ -59,6 +59,15 @@ impl<'scope, 'k> Keeping<'scope, 'k> {
         Ok(())
     }
 
+    /// What the keeper made of the tables' rows as it kept them ([`Keep::made`]); call once
+    /// every table is kept.
+    pub(super) fn made(&mut self) -> Result<Vec<(&'static str, crate::frame::DataFrame)>> {
+        let keep = self.keeper()?;
+        let made = keep.made();
+        self.keep = Some(keep);
+        Ok(made)
+    }
+
     /// Every table of `names` handed so far kept, in `tables` (the others may still be being
     /// kept).
     pub(super) fn ready(&mut self, names: &[&str], tables: &mut Tables) -> Result<()> {

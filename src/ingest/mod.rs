@@ -185,6 +185,11 @@ pub trait Keep {
     fn scratch(&self) -> Option<(std::path::PathBuf, usize)>;
     /// Take a staged table.
     fn keep(&mut self, def: &'static TableDef, staged: Staged) -> Result<Table>;
+    /// Frames made from the tables' rows as they were kept, for compute (sums by county, named
+    /// `__…`), handed over once every table is kept. None by default.
+    fn made(&mut self) -> Vec<(&'static str, DataFrame)> {
+        Vec::new()
+    }
 }
 
 /// Every table held in memory, staged whole.
@@ -215,8 +220,8 @@ pub fn ingest_kept(
     keep: &mut (dyn Keep + Send),
     progress: bool,
 ) -> Result<Ingested> {
-    let wanted: Vec<&SourceSpec> = TABLES
-        .iter()
+    let wanted: Vec<&SourceSpec> = ingest_order(pipeline)
+        .into_iter()
         .filter(|t| !reuse.contains_key(t.name))
         .flat_map(|t| pipeline.sources.iter().filter(|s| s.table.name == t.name))
         .filter(|s| !cache.likely_kept(s))
@@ -258,7 +263,7 @@ fn ingest_tables<'a>(
     };
     let mut quarantine: Vec<DataFrame> = Vec::new();
     let mut unmapped = Unmapped::default();
-    for table in TABLES.iter().copied() {
+    for table in ingest_order(pipeline) {
         if let Some(r) = reuse.remove(table.name) {
             tracing::info!(
                 table = table.name,
@@ -300,6 +305,9 @@ fn ingest_tables<'a>(
         keeping.hand(table, staged, &mut done.tables)?;
     }
     keeping.settle(&mut done.tables)?;
+    for (name, made) in keeping.made()? {
+        done.tables.hold(name, made);
+    }
     bar.finish_and_clear();
     unmapped.warn();
     let parts: Vec<_> = std::iter::once(done.quarantine.lazy())
@@ -643,6 +651,17 @@ fn type_files<'a>(
     let rejected = with_early(sources[0], code_map, early, t.quarantine)?;
     let typed = Typed { sources, first, reports, accepted: t.accepted, values: t.values };
     Ok((typed, rejected))
+}
+
+/// The order tables are ingested in: [`TABLES`]' own, except that a table whose checks read
+/// more than its references (classes, whose capacity check reads enrolment) comes after those
+/// whose checks do not. A table it reads that is being written into the run (a large one,
+/// staged a year at a time) is then written while the others are read, typed and checked,
+/// rather than waited for.
+fn ingest_order(pipeline: &Pipeline) -> Vec<&'static TableDef> {
+    let mut order: Vec<&'static TableDef> = TABLES.to_vec();
+    order.sort_by_key(|t| read_by_checks(pipeline, t).len() > usize::from(t.references.is_some()));
+    order
 }
 
 /// The tables the checks of `table` read ([`stage_table`]): its references, and enrolment for
