@@ -768,7 +768,7 @@ pub fn text_lists(df: &DataFrame, name: &str) -> Result<Vec<Vec<String>>> {
 
 /// The first value of an integer column (a one-row count), `None` when empty or null.
 pub fn first_int(df: &DataFrame, name: &str) -> Result<Option<i64>> {
-    Ok(ints(df, name)?.first().copied().flatten())
+    Ok(ints(&df.head(Some(1)), name)?.first().copied().flatten())
 }
 
 /// `df` with a column `name` holding `value` on every row: a constant, not a buffer per row,
