@@ -316,7 +316,9 @@ impl ingest::Keep for IntoRun<'_> {
     }
 
     fn made(&mut self) -> Vec<(&'static str, DataFrame)> {
-        let mut made = Vec::new();
+        // The register's counties, if a year's sums read them: compute need not read them again.
+        let mut made: Vec<_> =
+            self.register.1.take().map(|c| (scope::COUNTIES, c)).into_iter().collect();
         for (name, parts) in std::mem::take(&mut self.sums) {
             let parts: Vec<_> = parts.iter().map(frame::lazy).collect();
             match frame::concat(parts).and_then(frame::collect) {

@@ -9,8 +9,18 @@ use crate::tables::{ENROLMENT_MEASURES as MEASURES, Table, Tables};
 /// The register's `year, school_id, from_code` (the school's county) and `area` (urban / town /
 /// rural, null where the register has none), if there is a register.
 pub fn school_counties(tables: &Tables) -> Option<LazyFrame> {
-    Some(counties_of(tables.get("schools")?))
+    match tables.get(COUNTIES) {
+        Some(counties) => Some(counties.lazy()),
+        None => Some(counties_of(tables.get("schools")?)),
+    }
 }
+
+/// The name [`school_counties`] are kept under once read from the register (by
+/// [`located_tables`], or as ingest writes the tables they locate), for every family that reads
+/// them.
+pub const COUNTIES: &str = "__school_counties";
+/// The name [`located_tables`] keeps [`register_counties`] under.
+const REGISTER_COUNTIES: &str = "__register_counties";
 
 /// [`school_counties`] of the register `schools`.
 pub fn counties_of(schools: &Table) -> LazyFrame {
@@ -25,7 +35,12 @@ pub fn counties_of(schools: &Table) -> LazyFrame {
 /// `year, from_code` of every county with schools in that year's register: the counties that
 /// delivered, whose count of schools meeting a condition is a number even where it is 0.
 pub fn register_counties(tables: &Tables) -> Option<LazyFrame> {
-    Some(frame::distinct(school_counties(tables)?.select([col("year"), col("from_code")])))
+    match tables.get(REGISTER_COUNTIES) {
+        Some(counties) => Some(counties.lazy()),
+        None => {
+            Some(frame::distinct(school_counties(tables)?.select([col("year"), col("from_code")])))
+        }
+    }
 }
 
 /// School-level `rows` (keyed by `year, school_id`) with the county of their school as
@@ -45,11 +60,15 @@ pub fn located(rows: LazyFrame, tables: &Tables) -> Option<LazyFrame> {
 /// the joined rows are never held. A table whose sums are all kept stays as delivered: the
 /// families read it by county only through them, and by school without the register. A table
 /// with a sum not kept gets its school's county (`from_code`) and `area` beside every row,
-/// joined once for the families that sum it themselves ([`located`]).
+/// joined once for the families that sum it themselves ([`located`]). The register's counties
+/// ([`school_counties`], [`register_counties`]) are kept too, read once for every family.
 pub fn located_tables(tables: &Tables) -> Result<Tables> {
     let mut out = tables.clone();
     let Some(register) = school_counties(tables) else { return Ok(out) };
     let register = frame::collect(register)?;
+    out.hold(COUNTIES, register.clone());
+    let counties = frame::lazy(&register).select([col("year"), col("from_code")]);
+    out.hold(REGISTER_COUNTIES, frame::collect(frame::distinct(counties))?);
     let mut planned: Vec<(&'static str, &'static str, LazyFrame)> = Vec::new();
     let mut summed_tables = Vec::new();
     for name in SUMMED {
