@@ -271,12 +271,42 @@ struct IntoRun<'s> {
     /// The county sums of the tables staged a year at a time, a part a year, made as each year
     /// is written ([`scope::year_sums`]): compute reads them instead of the tables' files.
     sums: BTreeMap<&'static str, Vec<DataFrame>>,
+    /// The county sums of the tables held whole, each made on a thread of its own while ingest
+    /// goes on ([`scope::table_sums`]).
+    behind: Vec<(&'static str, SumsBehind)>,
 }
+
+/// A thread making a held table's county sums.
+type SumsBehind = std::thread::JoinHandle<Result<Vec<(&'static str, DataFrame)>>>;
 
 impl<'s> IntoRun<'s> {
     fn new(staging: &'s mut Staging, hold_rows: usize, publishing: bool) -> Self {
         let (register, sums) = ((None, None), BTreeMap::new());
-        IntoRun { staging, hold_rows, publishing, register, sums }
+        IntoRun { staging, hold_rows, publishing, register, sums, behind: Vec::new() }
+    }
+
+    /// Start making the county sums of `table`, held whole, on a thread of its own (where one
+    /// can be had; else compute makes them, as without).
+    fn sum_behind(&mut self, def: &'static TableDef, table: &Table) -> Result<()> {
+        let Some(schools) = self.register.0.as_ref() else { return Ok(()) };
+        if table.is_written() || !scope::SUMMED.contains(&def.name) {
+            return Ok(());
+        }
+        if self.register.1.is_none() {
+            self.register.1 = Some(frame::collect(scope::counties_of(schools))?);
+        }
+        let (Some(register), rows) = (self.register.1.clone(), table.frame()?) else {
+            return Ok(());
+        };
+        let name = def.name;
+        let thread = std::thread::Builder::new()
+            .name("county-sums".into())
+            .spawn(move || scope::table_sums(name, &rows, &register));
+        match thread {
+            Ok(thread) => self.behind.push((name, thread)),
+            Err(e) => tracing::debug!(table = name, error = %e, "no thread for the county sums"),
+        }
+        Ok(())
     }
 }
 
@@ -312,6 +342,7 @@ impl ingest::Keep for IntoRun<'_> {
         if def.name == "schools" {
             self.register = (Some(table.clone()), None);
         }
+        self.sum_behind(def, &table)?;
         Ok(table)
     }
 
@@ -319,6 +350,14 @@ impl ingest::Keep for IntoRun<'_> {
         // The register's counties, if a year's sums read them: compute need not read them again.
         let mut made: Vec<_> =
             self.register.1.take().map(|c| (scope::COUNTIES, c)).into_iter().collect();
+        for (table, thread) in std::mem::take(&mut self.behind) {
+            match thread.join() {
+                Ok(Ok(sums)) => made.extend(sums),
+                // Compute makes them from the table, as without these.
+                Ok(Err(e)) => tracing::debug!(table, error = %e, "county sums not made"),
+                Err(_) => tracing::debug!(table, "the thread making county sums failed"),
+            }
+        }
         for (name, parts) in std::mem::take(&mut self.sums) {
             let parts: Vec<_> = parts.iter().map(frame::lazy).collect();
             match frame::concat(parts).and_then(frame::collect) {

@@ -146,6 +146,26 @@ pub fn year_sums(
     let Some(year) = frame::first_int(rows, "year")? else { return Ok(Vec::new()) };
     // Every row has the year: one year's register is all a row can be located by.
     let register = frame::lazy(register).filter(col("year").eq(lit(year as i32)));
+    sums_by(name, rows, register)
+}
+
+/// The sums [`located_tables`] would make of the whole school-level table `name`, made from
+/// its `rows` and the register's [`counties_of`], `register`, as the table is kept: compute
+/// takes them instead of making them. Nothing for a table without sums.
+pub fn table_sums(
+    name: &str,
+    rows: &DataFrame,
+    register: &DataFrame,
+) -> Result<Vec<(&'static str, DataFrame)>> {
+    sums_by(name, rows, frame::lazy(register))
+}
+
+/// [`year_sums`] and [`table_sums`]: `rows` located by `register` (lazy) and summed.
+fn sums_by(
+    name: &str,
+    rows: &DataFrame,
+    register: LazyFrame,
+) -> Result<Vec<(&'static str, DataFrame)>> {
     let has = |c: &str| frame::has_column(rows, c);
     let by_county =
         || frame::inner_join_small(frame::lazy(rows), register.clone(), &["year", "school_id"]);
