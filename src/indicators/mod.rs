@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::frame::{
     self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
 };
-use crate::spec::{Family, Phase, Pipeline};
+use crate::spec::{CountSpec, Family, Phase, Pipeline};
 use crate::tables::Tables;
 
 /// Columns of `indicators.parquet`, in order.
@@ -69,7 +69,27 @@ fn compute_values(
     let mut all = None;
     for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
         let mut new: Vec<LazyFrame> = Vec::new();
+        // Counted targets, all in one plan: dozens of families of a few rows each.
+        let counted: Vec<&CountSpec> = pipeline
+            .families
+            .iter()
+            .filter(|f| f.phase() == phase)
+            .filter_map(|f| if let Family::Count(s) = f { Some(s) } else { None })
+            .collect();
+        if !counted.is_empty() {
+            let started = std::time::Instant::now();
+            new.push(counts::compute_all(&counted, pipeline, tables, hierarchy)?);
+            tracing::debug!(
+                family = "count",
+                indicators = counted.len(),
+                millis = started.elapsed().as_millis() as u64,
+                "planned"
+            );
+        }
         for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
+            if let Family::Count(_) = family {
+                continue;
+            }
             let started = std::time::Instant::now();
             new.extend(rows(family, pipeline, tables, hierarchy, &base)?);
             let ids = family.ids();
@@ -139,7 +159,7 @@ fn rows(
         Family::GrossEnrolment(s) => {
             vec![gross_enrolment::compute(s, pipeline, tables, hierarchy)?]
         }
-        Family::Count(s) => vec![counts::compute(s, pipeline, tables, hierarchy)?],
+        Family::Count(s) => vec![counts::compute_all(&[s], pipeline, tables, hierarchy)?],
         Family::ClassShare(s) => vec![class_size::share(s, pipeline, tables, hierarchy)?],
         Family::ClassAverage(s) => vec![class_size::average(s, pipeline, tables, hierarchy)?],
         Family::SchoolShare(s) => school_share::share(s, pipeline, tables, hierarchy)?,
@@ -170,16 +190,42 @@ pub fn totals(
     hierarchy: &Hierarchy,
     years: (i32, i32),
 ) -> Result<LazyFrame> {
+    totals_of(lit(id.to_string()), &["year"], (unit, data), hierarchy, years)
+}
+
+/// [`totals`] of several indicators in one plan: `data` has `__id` (the indicator) beside
+/// `year, from_code, __n`, and each indicator is summed and covered on its own.
+pub fn totals_by_id(
+    unit: &str,
+    data: LazyFrame,
+    hierarchy: &Hierarchy,
+    years: (i32, i32),
+) -> Result<LazyFrame> {
+    totals_of(col("__id"), &["year", "__id"], (unit, data), hierarchy, years)
+}
+
+/// [`totals`] with the indicator `indicator` (an expression over the rows) and `by` the keys
+/// summed by (the year first).
+fn totals_of(
+    indicator: Expr,
+    by: &[&str],
+    (unit, data): (&str, LazyFrame),
+    hierarchy: &Hierarchy,
+    years: (i32, i32),
+) -> Result<LazyFrame> {
     let data = frame::shared(data);
-    let reported =
-        data.clone().filter(col("__n").is_not_null()).select([col("year"), col("from_code")]);
-    let coverage = hierarchy.coverage(reported, &["year"]);
-    let rolled = hierarchy.roll_up(data, &["year"], &["__n"]);
-    let joined = frame::left_join(rolled, coverage, &["year", "region_code"]);
+    let mut keys: Vec<Expr> = by.iter().map(|k| col(*k)).collect();
+    keys.push(col("from_code"));
+    let reported = data.clone().filter(col("__n").is_not_null()).select(keys);
+    let coverage = hierarchy.coverage(reported, by);
+    let rolled = hierarchy.roll_up(data, by, &["__n"]);
+    let mut on = by.to_vec();
+    on.push("region_code");
+    let joined = frame::left_join(rolled, coverage, &on);
     let joined = frame::left_join(joined, hierarchy.names.clone().lazy(), &["region_code"]);
     let low = col("coverage").fill_null(lit(0.0)).lt(lit(LOW_COVERAGE));
     Ok(joined.filter(scope::in_years(years)).select(
-        Output::new(lit(id.to_string()), unit, col("__n"))
+        Output::new(indicator, unit, col("__n"))
             .flags(flags(vec![flag_if(low, "low_coverage")])?)
             .coverage(col("coverage").fill_null(lit(0.0)))
             .columns()?,
