@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::frame::{
     self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
 };
-use crate::spec::{CountSpec, Family, Phase, Pipeline};
+use crate::spec::{CountSpec, Family, Phase, Pipeline, SchoolShareSpec};
 use crate::tables::Tables;
 
 /// Columns of `indicators.parquet`, in order.
@@ -69,25 +69,9 @@ fn compute_values(
     let mut all = None;
     for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
         let mut new: Vec<LazyFrame> = Vec::new();
-        // Counted targets, all in one plan: dozens of families of a few rows each.
-        let counted: Vec<&CountSpec> = pipeline
-            .families
-            .iter()
-            .filter(|f| f.phase() == phase)
-            .filter_map(|f| if let Family::Count(s) = f { Some(s) } else { None })
-            .collect();
-        if !counted.is_empty() {
-            let started = std::time::Instant::now();
-            new.push(counts::compute_all(&counted, pipeline, tables, hierarchy)?);
-            tracing::debug!(
-                family = "count",
-                indicators = counted.len(),
-                millis = started.elapsed().as_millis() as u64,
-                "planned"
-            );
-        }
+        new.extend(batched(phase, pipeline, tables, hierarchy)?);
         for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
-            if let Family::Count(_) = family {
+            if matches!(family, Family::Count(_) | Family::SchoolShare(_)) {
                 continue;
             }
             let started = std::time::Instant::now();
@@ -136,6 +120,42 @@ fn compute_values(
     frame::collect(frame::lazy(&sorted).select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
 }
 
+/// The rows of the families of `phase` planned together, each kind in one plan keyed by the
+/// indicator's id: counted targets (dozens of a few rows each) and school shares (each a roll-up,
+/// coverage and flags of its own otherwise).
+fn batched(
+    phase: Phase,
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<Vec<LazyFrame>> {
+    let families = || pipeline.families.iter().filter(|f| f.phase() == phase);
+    let counted: Vec<&CountSpec> =
+        families().filter_map(|f| if let Family::Count(s) = f { Some(s) } else { None }).collect();
+    let shares: Vec<&SchoolShareSpec> = families()
+        .filter_map(|f| if let Family::SchoolShare(s) = f { Some(s) } else { None })
+        .collect();
+    if counted.is_empty() && shares.is_empty() {
+        return Ok(Vec::new());
+    }
+    let started = std::time::Instant::now();
+    let mut rows = Vec::new();
+    if !counted.is_empty() {
+        rows.push(counts::compute_all(&counted, pipeline, tables, hierarchy)?);
+    }
+    if !shares.is_empty() {
+        if !tables.contains_key("schools") {
+            let ids: Vec<&str> = shares.iter().map(|s| s.id.as_str()).collect();
+            tracing::warn!(indicators = ?ids, "these indicators need school records (a schools table); the delivery has none, so they have no rows");
+        }
+        rows.extend(school_share::shares(&shares, pipeline, tables, hierarchy)?);
+    }
+    let (counts, shares) = (counted.len(), shares.len());
+    let millis = started.elapsed().as_millis() as u64;
+    tracing::debug!(counts, shares, millis, "planned the batched families");
+    Ok(rows)
+}
+
 /// One family's rows. `base` holds the indicators of the earlier phases (empty in the first),
 /// which growths and county rules read.
 fn rows(
@@ -162,7 +182,7 @@ fn rows(
         Family::Count(s) => vec![counts::compute_all(&[s], pipeline, tables, hierarchy)?],
         Family::ClassShare(s) => vec![class_size::share(s, pipeline, tables, hierarchy)?],
         Family::ClassAverage(s) => vec![class_size::average(s, pipeline, tables, hierarchy)?],
-        Family::SchoolShare(s) => school_share::share(s, pipeline, tables, hierarchy)?,
+        Family::SchoolShare(s) => school_share::shares(&[s], pipeline, tables, hierarchy)?,
         Family::SchoolTotal(s) => vec![school_share::total(s, pipeline, tables, hierarchy)?],
         Family::TownshipCoverage(s) => {
             vec![school_share::townships(s, pipeline, tables, hierarchy)?]
@@ -574,16 +594,43 @@ pub fn ratio(
     years: (i32, i32),
     count_flags: &[(&str, &str)],
 ) -> Result<LazyFrame> {
+    let of = (lit(id.to_string()), &[] as &[&str]);
+    ratio_of(of, (unit, scale), data, (hierarchy, years), count_flags)
+}
+
+/// [`ratio`] of several indicators in one plan: `data` has `__id` (the indicator) beside the
+/// columns `ratio` reads, and each indicator is rolled up and covered on its own.
+pub fn ratio_by_id(
+    (unit, scale): (&str, f64),
+    data: LazyFrame,
+    hierarchy: &Hierarchy,
+    years: (i32, i32),
+    count_flags: &[(&str, &str)],
+) -> Result<LazyFrame> {
+    ratio_of((col("__id"), &["__id"]), (unit, scale), data, (hierarchy, years), count_flags)
+}
+
+/// [`ratio`] with the indicator an expression over the rows, and `ids` the keys that tell
+/// indicators apart (none, or `__id`).
+fn ratio_of(
+    (indicator, ids): (Expr, &[&str]),
+    (unit, scale): (&str, f64),
+    data: LazyFrame,
+    (hierarchy, years): (&Hierarchy, (i32, i32)),
+    count_flags: &[(&str, &str)],
+) -> Result<LazyFrame> {
     let extra: Vec<&str> = count_flags.iter().map(|(c, _)| *c).collect();
-    let joined = frame::shared(paired(data, &["area"], hierarchy, &extra)?);
-    let total = joined.clone().filter(col("area").eq(lit("total"))).select([
-        col("year"),
-        col("region_code"),
-        col("coverage").alias("__total_coverage"),
-    ]);
-    let joined = frame::left_join(joined, total, &["year", "region_code"])
-        .with_column(col("__total_coverage").alias("coverage"));
-    let out = Output::new(lit(id.to_string()), unit, paired_value(scale))
+    let mut by = ids.to_vec();
+    by.push("area");
+    let joined = frame::shared(paired(data, &by, hierarchy, &extra)?);
+    let mut on = vec!["year", "region_code"];
+    on.extend(ids);
+    let mut total: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    total.push(col("coverage").alias("__total_coverage"));
+    let total = joined.clone().filter(col("area").eq(lit("total"))).select(total);
+    let joined =
+        frame::left_join(joined, total, &on).with_column(col("__total_coverage").alias("coverage"));
+    let out = Output::new(indicator, unit, paired_value(scale))
         .parts(col("__pnum"), col("__pden"))
         .flags(flags(paired_flags(unit, scale, count_flags))?)
         .coverage(col("coverage").fill_null(lit(0.0)))

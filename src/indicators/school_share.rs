@@ -98,23 +98,66 @@ fn school_frame(tables: &Tables, super_large_from: Option<i64>) -> Result<Option
     ])))
 }
 
-/// Share of schools (or pupils) meeting the conditions, percent; and optionally their count.
-pub fn share(
-    spec: &SchoolShareSpec,
+/// Shares of schools (or pupils) meeting the conditions, percent, and the counts some of them
+/// also publish: every share of `specs` in one plan, keyed by its id (a plan each cost the
+/// roll-up, coverage and flags once per indicator).
+pub fn shares(
+    specs: &[&SchoolShareSpec],
     pipeline: &Pipeline,
     tables: &Tables,
     hierarchy: &Hierarchy,
 ) -> Result<Vec<LazyFrame>> {
+    let (mut data, mut counted) = (Vec::new(), Vec::new());
+    for spec in specs {
+        let Some(per_school) = per_school(spec, tables)? else { continue };
+        let per_school = frame::shared(per_school);
+        let keyed = per_school.clone().with_column(lit(spec.id.clone()).alias("__id"));
+        data.push(scope::by_area(
+            keyed,
+            &["__id", "year", "from_code"],
+            vec![
+                col("__num").sum(),
+                col("__den").sum(),
+                col("__proxy").sum(),
+                col("__straddling").sum(),
+            ],
+            &["__num", "__den", "__proxy", "__straddling"],
+            pipeline.by_area,
+        ));
+        if let Some(count_id) = &spec.count_id {
+            let rows = per_school.select([col("year"), col("from_code"), col("__n")]);
+            let rows = with_register_zeros(rows, tables)?;
+            counted.push(rows.with_column(lit(count_id.clone()).alias("__id")));
+        }
+    }
+    let mut out = Vec::new();
+    if !data.is_empty() {
+        let flags = [("__proxy", "proxy_definition"), ("__straddling", "band_straddles_cutoff")];
+        let data = frame::concat(data)?;
+        out.push(super::ratio_by_id(("percent", 100.0), data, hierarchy, pipeline.years, &flags)?);
+    }
+    if !counted.is_empty() {
+        let counted = frame::concat(counted)?;
+        out.push(super::totals_by_id("count", counted, hierarchy, pipeline.years)?);
+    }
+    if out.is_empty() {
+        out.push(super::empty()?.lazy());
+    }
+    Ok(out)
+}
+
+/// One share's schools in scope (`year, from_code, area`), each with its weight met
+/// (`__num`), its weight (`__den`), whether it meets the conditions (`__n`), `__proxy` and
+/// `__straddling`. `None` without a register, or without enrolment for a share of pupils.
+fn per_school(spec: &SchoolShareSpec, tables: &Tables) -> Result<Option<LazyFrame>> {
     let Some(schools) = school_frame(tables, spec.conditions.super_large_from)? else {
-        return Ok(vec![super::empty()?.lazy()]);
+        return Ok(None);
     };
     let scoped = schools.filter(kind_filter(&spec.kinds));
     let weighted = if spec.pupil_stages.is_empty() {
         scoped.with_column(lit(1.0).alias("__w"))
     } else {
-        let Some(pupils) = scope::pupils_by_school(tables) else {
-            return Ok(vec![super::empty()?.lazy()]);
-        };
+        let Some(pupils) = scope::pupils_by_school(tables) else { return Ok(None) };
         let pupils = pupils
             .filter(scope::of_stages(&spec.pupil_stages))
             .group_by([col("year"), col("school_id")])
@@ -122,7 +165,7 @@ pub fn share(
         frame::inner_join(scoped, pupils, &["year", "school_id"])
     };
     let met = all_of(&spec.conditions.all).and(any_of(&spec.conditions.any));
-    let per_school = weighted.select([
+    Ok(Some(weighted.select([
         col("year"),
         col("from_code"),
         col("area"),
@@ -131,34 +174,7 @@ pub fn share(
         when(met).then(lit(1.0)).otherwise(lit(0.0)).alias("__n"),
         lit(if spec.proxy { 1.0 } else { 0.0 }).alias("__proxy"),
         col("__straddling"),
-    ]);
-    let data = scope::by_area(
-        per_school.clone(),
-        scope::REGION_YEAR,
-        vec![
-            col("__num").sum(),
-            col("__den").sum(),
-            col("__proxy").sum(),
-            col("__straddling").sum(),
-        ],
-        &["__num", "__den", "__proxy", "__straddling"],
-        pipeline.by_area,
-    );
-    let mut out = vec![ratio(
-        &spec.id,
-        "percent",
-        100.0,
-        data,
-        hierarchy,
-        pipeline.years,
-        &[("__proxy", "proxy_definition"), ("__straddling", "band_straddles_cutoff")],
-    )?];
-    if let Some(count_id) = &spec.count_id {
-        let counted = per_school.select([col("year"), col("from_code"), col("__n")]);
-        let counted = with_register_zeros(counted, tables)?;
-        out.push(totals(count_id, "count", counted, hierarchy, pipeline.years)?);
-    }
-    Ok(out)
+    ])))
 }
 
 /// Sum of a register column over schools of the kinds.
