@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Hierarchy, ratio, scope};
+use super::{Hierarchy, scope};
 use crate::error::Result;
 use crate::frame::{self, Column, DataType, Expr, IntoLazy, LazyFrame, col, lit, when};
 use crate::spec::{ClassAverageSpec, ClassShareSpec, Pipeline, Straddling};
@@ -19,15 +19,31 @@ fn located_classes(tables: &Tables, stages: &[String]) -> Option<LazyFrame> {
 }
 
 /// Share of classes in the band(s) the spec names, percent.
-pub fn share(
-    spec: &ClassShareSpec,
+pub fn shares(
+    specs: &[&ClassShareSpec],
     pipeline: &Pipeline,
     tables: &Tables,
     hierarchy: &Hierarchy,
-) -> Result<LazyFrame> {
-    let Some(classes) = located_classes(tables, &spec.stages) else {
-        return super::empty().map(|d| d.lazy());
-    };
+) -> Result<Vec<LazyFrame>> {
+    let mut parts = Vec::new();
+    for spec in specs {
+        if let Some(rows) = share_rows(spec, pipeline, tables)? {
+            parts.push((spec.id.clone(), rows));
+        }
+    }
+    let flags = [("__straddling", "band_straddles_cutoff")];
+    let how = (("percent", 100.0), &flags[..]);
+    Ok(super::keyed_ratio(parts, how, hierarchy, pipeline.years)?.into_iter().collect())
+}
+
+/// One class share's rows before the roll-up (`year, from_code, area, __num, __den,
+/// __straddling`); `None` without classes of its stages.
+fn share_rows(
+    spec: &ClassShareSpec,
+    pipeline: &Pipeline,
+    tables: &Tables,
+) -> Result<Option<LazyFrame>> {
+    let Some(classes) = located_classes(tables, &spec.stages) else { return Ok(None) };
     // Which bands count, decided once per distinct label (a handful), not per row.
     let labels = frame::collect(frame::distinct(classes.clone().select([col("size_band")])))?;
     let labels = frame::texts(&labels, "size_band")?;
@@ -62,31 +78,22 @@ pub fn share(
         counted(col("__straddles"), "__straddling"),
     ]);
     let sums = vec![col("__num").sum(), col("__den").sum(), col("__straddling").sum()];
-    let data = scope::by_area(
+    Ok(Some(scope::by_area(
         masked,
         scope::REGION_YEAR,
         sums,
         &["__num", "__den", "__straddling"],
         pipeline.by_area,
-    );
-    ratio(
-        &spec.id,
-        "percent",
-        100.0,
-        data,
-        hierarchy,
-        pipeline.years,
-        &[("__straddling", "band_straddles_cutoff")],
-    )
+    )))
 }
 
-/// Pupils per class: enrolment of the stages over their classes.
-pub fn average(
+/// Pupils per class: enrolment of the stages over their classes, before the roll-up (`year,
+/// from_code, area, __num, __den`); `None` without classes or enrolment of the stages.
+pub fn average_rows(
     spec: &ClassAverageSpec,
     pipeline: &Pipeline,
     tables: &Tables,
-    hierarchy: &Hierarchy,
-) -> Result<LazyFrame> {
+) -> Result<Option<LazyFrame>> {
     let pupils = scope::by_region(
         tables,
         ("enrolment", "regional_enrolment"),
@@ -95,7 +102,7 @@ pub fn average(
         &[],
     );
     let (Some(classes), Some(pupils)) = (located_classes(tables, &spec.stages), pupils) else {
-        return super::empty().map(|d| d.lazy());
+        return Ok(None);
     };
     // Pupils: the sex parts (female + male), or the total where no parts were delivered.
     let pupils = scope::by_area(
@@ -114,6 +121,5 @@ pub fn average(
     );
     // Pupils without classes (or classes without pupils) are unpaired: flagged, never divided
     // (classes without pupils would read as 0 pupils per class).
-    let data = frame::full_join(pupils, classes, &["year", "from_code", "area"]);
-    ratio(&spec.id, "ratio", 1.0, data, hierarchy, pipeline.years, &[])
+    Ok(Some(frame::full_join(pupils, classes, &["year", "from_code", "area"])))
 }

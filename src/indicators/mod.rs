@@ -18,7 +18,10 @@ use crate::error::Result;
 use crate::frame::{
     self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
 };
-use crate::spec::{CountSpec, Family, Phase, Pipeline, SchoolShareSpec};
+use crate::spec::{
+    ClassAverageSpec, ClassShareSpec, CountSpec, Family, Phase, Pipeline, PupilTeacherRatioSpec,
+    SchoolShareSpec,
+};
 use crate::tables::Tables;
 
 /// Columns of `indicators.parquet`, in order.
@@ -71,7 +74,15 @@ fn compute_values(
         let mut new: Vec<LazyFrame> = Vec::new();
         new.extend(batched(phase, pipeline, tables, hierarchy)?);
         for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
-            if matches!(family, Family::Count(_) | Family::SchoolShare(_)) {
+            let batched = matches!(
+                family,
+                Family::Count(_)
+                    | Family::SchoolShare(_)
+                    | Family::ClassShare(_)
+                    | Family::ClassAverage(_)
+                    | Family::PupilTeacherRatio(_)
+            );
+            if batched {
                 continue;
             }
             let started = std::time::Instant::now();
@@ -135,7 +146,17 @@ fn batched(
     let shares: Vec<&SchoolShareSpec> = families()
         .filter_map(|f| if let Family::SchoolShare(s) = f { Some(s) } else { None })
         .collect();
-    if counted.is_empty() && shares.is_empty() {
+    let class_shares: Vec<&ClassShareSpec> = families()
+        .filter_map(|f| if let Family::ClassShare(s) = f { Some(s) } else { None })
+        .collect();
+    let averages: Vec<&ClassAverageSpec> = families()
+        .filter_map(|f| if let Family::ClassAverage(s) = f { Some(s) } else { None })
+        .collect();
+    let teachers: Vec<&PupilTeacherRatioSpec> = families()
+        .filter_map(|f| if let Family::PupilTeacherRatio(s) = f { Some(s) } else { None })
+        .collect();
+    let others = class_shares.len() + averages.len() + teachers.len();
+    if counted.is_empty() && shares.is_empty() && others == 0 {
         return Ok(Vec::new());
     }
     let started = std::time::Instant::now();
@@ -150,9 +171,12 @@ fn batched(
         }
         rows.extend(school_share::shares(&shares, pipeline, tables, hierarchy)?);
     }
+    rows.extend(class_size::shares(&class_shares, pipeline, tables, hierarchy)?);
+    let per = (&averages[..], &teachers[..]);
+    rows.extend(per_class_and_teacher(per, pipeline, tables, hierarchy)?);
     let (counts, shares) = (counted.len(), shares.len());
     let millis = started.elapsed().as_millis() as u64;
-    tracing::debug!(counts, shares, millis, "planned the batched families");
+    tracing::debug!(counts, shares, others, millis, "planned the batched families");
     Ok(rows)
 }
 
@@ -180,15 +204,15 @@ fn rows(
             vec![gross_enrolment::compute(s, pipeline, tables, hierarchy)?]
         }
         Family::Count(s) => vec![counts::compute_all(&[s], pipeline, tables, hierarchy)?],
-        Family::ClassShare(s) => vec![class_size::share(s, pipeline, tables, hierarchy)?],
-        Family::ClassAverage(s) => vec![class_size::average(s, pipeline, tables, hierarchy)?],
+        Family::ClassShare(s) => class_size::shares(&[s], pipeline, tables, hierarchy)?,
+        Family::ClassAverage(s) => per_class_and_teacher((&[s], &[]), pipeline, tables, hierarchy)?,
         Family::SchoolShare(s) => school_share::shares(&[s], pipeline, tables, hierarchy)?,
         Family::SchoolTotal(s) => vec![school_share::total(s, pipeline, tables, hierarchy)?],
         Family::TownshipCoverage(s) => {
             vec![school_share::townships(s, pipeline, tables, hierarchy)?]
         }
         Family::PupilTeacherRatio(s) => {
-            vec![staffing::pupil_teacher_ratio(s, pipeline, tables, hierarchy)?]
+            per_class_and_teacher((&[], &[s]), pipeline, tables, hierarchy)?
         }
         Family::Measure(s) => vec![staffing::measure(s, pipeline, tables, hierarchy)?],
         Family::Balance(s) => balance::compute(s, pipeline, tables, hierarchy)?,
@@ -608,6 +632,51 @@ pub fn ratio_by_id(
     count_flags: &[(&str, &str)],
 ) -> Result<LazyFrame> {
     ratio_of((col("__id"), &["__id"]), (unit, scale), data, (hierarchy, years), count_flags)
+}
+
+/// The ratios of `parts` (indicator id, rows before the roll-up: `year, from_code, area, __num,
+/// __den` and the columns `flags` count), each `unit` × `scale` with the flags where its
+/// counted column is positive, all in one plan ([`ratio_by_id`]); `None` for no parts.
+pub fn keyed_ratio(
+    parts: Vec<(String, LazyFrame)>,
+    ((unit, scale), flags): ((&str, f64), &[(&str, &str)]),
+    hierarchy: &Hierarchy,
+    years: (i32, i32),
+) -> Result<Option<LazyFrame>> {
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let columns = ["year", "from_code", "area", "__num", "__den"];
+    let keyed = parts.into_iter().map(|(id, rows)| {
+        let mut sel = vec![lit(id).alias("__id")];
+        sel.extend(columns.iter().chain(flags.iter().map(|(c, _)| c)).map(|c| col(*c)));
+        rows.select(sel)
+    });
+    let data = frame::concat(keyed.collect())?;
+    ratio_by_id((unit, scale), data, hierarchy, years, flags).map(Some)
+}
+
+/// Pupils per class and pupils per teacher (ratios of summed counts, no flags of their own),
+/// every one in one plan.
+fn per_class_and_teacher(
+    (averages, teachers): (&[&ClassAverageSpec], &[&PupilTeacherRatioSpec]),
+    pipeline: &Pipeline,
+    tables: &Tables,
+    hierarchy: &Hierarchy,
+) -> Result<Vec<LazyFrame>> {
+    let mut parts = Vec::new();
+    for spec in averages {
+        if let Some(rows) = class_size::average_rows(spec, pipeline, tables)? {
+            parts.push((spec.id.clone(), rows));
+        }
+    }
+    for spec in teachers {
+        if let Some(rows) = staffing::pupil_teacher_rows(spec, pipeline, tables) {
+            parts.push((spec.id.clone(), rows));
+        }
+    }
+    let how = (("ratio", 1.0), &[][..]);
+    Ok(keyed_ratio(parts, how, hierarchy, pipeline.years)?.into_iter().collect())
 }
 
 /// [`ratio`] with the indicator an expression over the rows, and `ids` the keys that tell

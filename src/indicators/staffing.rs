@@ -9,22 +9,18 @@ use crate::spec::{GrowthSpec, MeasureSpec, Pipeline, PupilTeacherRatioSpec};
 use crate::tables::Tables;
 
 /// Pupils of the stages over their full-time teachers, where a region has both (from school
-/// records, or from region-level tables where a region and stage has none).
-pub fn pupil_teacher_ratio(
+/// records, or from region-level tables where a region and stage has none), before the roll-up
+/// (`year, from_code, area, __num, __den`); `None` without pupils or teachers of the stages.
+pub fn pupil_teacher_rows(
     spec: &PupilTeacherRatioSpec,
     pipeline: &Pipeline,
     tables: &Tables,
-    hierarchy: &Hierarchy,
-) -> Result<LazyFrame> {
+) -> Option<LazyFrame> {
     let of = |tables_of: (&str, &str), measure: &str| {
         scope::by_region(tables, tables_of, &spec.stages, measure, &[])
     };
-    let (Some(pupils), Some(staff)) = (
-        of(("enrolment", "regional_enrolment"), "enrolled"),
-        of(("teachers", "regional_teachers"), "fulltime"),
-    ) else {
-        return super::empty().map(|d| d.lazy());
-    };
+    let pupils = of(("enrolment", "regional_enrolment"), "enrolled")?;
+    let staff = of(("teachers", "regional_teachers"), "fulltime")?;
     let pupils = scope::by_area(
         pupils,
         scope::REGION_YEAR,
@@ -40,15 +36,7 @@ pub fn pupil_teacher_ratio(
         pipeline.by_area,
     );
     // Pupils without teachers (or teachers without pupils) are unpaired: flagged, not divided.
-    ratio(
-        &spec.id,
-        "ratio",
-        1.0,
-        frame::full_join(pupils, staff, &["year", "from_code", "area"]),
-        hierarchy,
-        pipeline.years,
-        &[],
-    )
+    Some(frame::full_join(pupils, staff, &["year", "from_code", "area"]))
 }
 
 /// A summed measure, or one measure over another, of a region-level table.
