@@ -5,21 +5,55 @@
 //! (flagged `condition_unknown`) and it is left out of every region above it, whose coverage
 //! shows it. Rows carry the `INHERITED` flags of the values they were decided on.
 
-use super::{Hierarchy, flag_if, flags, inherited_columns, inherited_flags, ratio};
+use super::{Hierarchy, flag_if, flags, inherited_columns, inherited_flags, keyed_ratio};
 use crate::error::Result;
 use crate::frame::{
     self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, first_match, lit, when,
 };
 use crate::spec::{Comparator, CountyRuleSpec, Pipeline};
 
-/// Compute one county rule from the county rows of already computed indicators. One flat plan:
-/// the rows of every condition's indicator are tested, then counted per county and year.
-pub fn compute(
-    rule: &CountyRuleSpec,
+/// Compute the county rules `rules` from the county rows of already computed indicators: the
+/// rows of every condition's indicator tested, then counted per county and year; the counties
+/// decided of every rule rolled up in one plan keyed by the rule's id.
+pub fn compute_all(
+    rules: &[&CountyRuleSpec],
     indicators: &DataFrame,
     pipeline: &Pipeline,
     hierarchy: &Hierarchy,
-) -> Result<LazyFrame> {
+) -> Result<Vec<LazyFrame>> {
+    let columns = inherited_columns();
+    let count_flags: Vec<(&str, &str)> = columns.iter().map(|(c, f)| (c.as_str(), *f)).collect();
+    let (mut decided, mut out) = (Vec::new(), Vec::new());
+    for rule in rules {
+        let (per_county, known) = per_county(rule, indicators, hierarchy);
+        let mut data: Vec<Expr> = vec![
+            col("year"),
+            col("from_code"),
+            lit("total").alias("area"),
+            when(col("__met").eq(lit(known.1))).then(lit(1.0)).otherwise(lit(0.0)).alias("__num"),
+            lit(1.0).alias("__den"),
+        ];
+        data.extend(columns.iter().map(|(c, _)| col(c.as_str())));
+        decided.push((rule.id.clone(), per_county.clone().filter(known.0.clone()).select(data)));
+        let unknown =
+            unknown_rows(rule, per_county.filter(known.0.not()), hierarchy, &count_flags)?;
+        out.push(unknown.filter(super::scope::in_years(pipeline.years)));
+    }
+    let how = (("percent", 100.0), &count_flags[..]);
+    if let Some(decided) = keyed_ratio(decided, how, hierarchy, pipeline.years)? {
+        out.insert(0, decided);
+    }
+    Ok(out)
+}
+
+/// One rule's tests counted per county and year (`__present`: conditions with a value,
+/// `__met`: conditions met, and the inherited flags), and what makes a county known (a value
+/// for each of the rule's conditions, of which there are the number given).
+fn per_county(
+    rule: &CountyRuleSpec,
+    indicators: &DataFrame,
+    hierarchy: &Hierarchy,
+) -> (LazyFrame, (Expr, u32)) {
     let n = rule.conditions.len() as u32;
     let ids = frame::any_of(
         rule.conditions.iter().map(|c| col("indicator").eq(lit(c.indicator.clone()))).collect(),
@@ -46,28 +80,7 @@ pub fn compute(
     if rule.proxy {
         per_county = per_county.with_column(lit(1.0).alias("__f_proxy_definition"));
     }
-    let known = col("__present").eq(lit(n));
-    let mut data: Vec<Expr> = vec![
-        col("year"),
-        col("from_code"),
-        lit("total").alias("area"),
-        when(col("__met").eq(lit(n))).then(lit(1.0)).otherwise(lit(0.0)).alias("__num"),
-        lit(1.0).alias("__den"),
-    ];
-    let columns = inherited_columns();
-    data.extend(columns.iter().map(|(c, _)| col(c.as_str())));
-    let count_flags: Vec<(&str, &str)> = columns.iter().map(|(c, f)| (c.as_str(), *f)).collect();
-    let decided = ratio(
-        &rule.id,
-        "percent",
-        100.0,
-        per_county.clone().filter(known.clone()).select(data),
-        hierarchy,
-        pipeline.years,
-        &count_flags,
-    )?;
-    let unknown = unknown_rows(rule, per_county.filter(known.not()), hierarchy, &count_flags)?;
-    frame::concat(vec![decided, unknown.filter(super::scope::in_years(pipeline.years))])
+    (per_county, (col("__present").eq(lit(n)), n))
 }
 
 /// True where a row meets its condition; null where its value is null.

@@ -19,8 +19,8 @@ use crate::frame::{
     self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
 };
 use crate::spec::{
-    ClassAverageSpec, ClassShareSpec, CountSpec, Family, Phase, Pipeline, PupilTeacherRatioSpec,
-    SchoolShareSpec,
+    ClassAverageSpec, ClassShareSpec, CountSpec, CountyRuleSpec, Family, Phase, Pipeline,
+    PupilTeacherRatioSpec, SchoolShareSpec,
 };
 use crate::tables::Tables;
 
@@ -72,7 +72,7 @@ fn compute_values(
     let mut all = None;
     for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
         let mut new: Vec<LazyFrame> = Vec::new();
-        new.extend(batched(phase, pipeline, tables, hierarchy)?);
+        new.extend(batched(phase, pipeline, (tables, &base), hierarchy)?);
         for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
             let batched = matches!(
                 family,
@@ -81,6 +81,7 @@ fn compute_values(
                     | Family::ClassShare(_)
                     | Family::ClassAverage(_)
                     | Family::PupilTeacherRatio(_)
+                    | Family::CountyRule(_)
             );
             if batched {
                 continue;
@@ -137,7 +138,7 @@ fn compute_values(
 fn batched(
     phase: Phase,
     pipeline: &Pipeline,
-    tables: &Tables,
+    (tables, base): (&Tables, &DataFrame),
     hierarchy: &Hierarchy,
 ) -> Result<Vec<LazyFrame>> {
     let families = || pipeline.families.iter().filter(|f| f.phase() == phase);
@@ -155,7 +156,10 @@ fn batched(
     let teachers: Vec<&PupilTeacherRatioSpec> = families()
         .filter_map(|f| if let Family::PupilTeacherRatio(s) = f { Some(s) } else { None })
         .collect();
-    let others = class_shares.len() + averages.len() + teachers.len();
+    let rules: Vec<&CountyRuleSpec> = families()
+        .filter_map(|f| if let Family::CountyRule(s) = f { Some(s) } else { None })
+        .collect();
+    let others = class_shares.len() + averages.len() + teachers.len() + rules.len();
     if counted.is_empty() && shares.is_empty() && others == 0 {
         return Ok(Vec::new());
     }
@@ -174,6 +178,9 @@ fn batched(
     rows.extend(class_size::shares(&class_shares, pipeline, tables, hierarchy)?);
     let per = (&averages[..], &teachers[..]);
     rows.extend(per_class_and_teacher(per, pipeline, tables, hierarchy)?);
+    if !rules.is_empty() {
+        rows.extend(county_rule::compute_all(&rules, base, pipeline, hierarchy)?);
+    }
     let (counts, shares) = (counted.len(), shares.len());
     let millis = started.elapsed().as_millis() as u64;
     tracing::debug!(counts, shares, others, millis, "planned the batched families");
@@ -219,7 +226,7 @@ fn rows(
         Family::Retention(s) => vec![retention::retention(s, pipeline, tables, hierarchy)?],
         Family::Survival(s) => vec![retention::survival(s, pipeline, tables, hierarchy)?],
         Family::Growth(s) => vec![staffing::growth(s, base)?],
-        Family::CountyRule(s) => vec![county_rule::compute(s, base, pipeline, hierarchy)?],
+        Family::CountyRule(s) => county_rule::compute_all(&[s], base, pipeline, hierarchy)?,
     })
 }
 
