@@ -3,6 +3,7 @@
 //! by summing numerators and denominators, then dividing.
 
 pub mod balance;
+mod batch;
 pub mod class_size;
 pub mod counts;
 pub mod county_rule;
@@ -18,11 +19,9 @@ use crate::error::Result;
 use crate::frame::{
     self, DataFrame, DataType, Expr, IntoLazy, LazyFrame, NULL, col, concat_list, lit, when,
 };
-use crate::spec::{
-    ClassAverageSpec, ClassShareSpec, CountSpec, CountyRuleSpec, Family, Phase, Pipeline,
-    PupilTeacherRatioSpec, SchoolShareSpec,
-};
+use crate::spec::{Family, Phase, Pipeline};
 use crate::tables::Tables;
+use batch::Batch;
 
 /// Columns of `indicators.parquet`, in order.
 pub const COLUMNS: &[&str] = &[
@@ -72,18 +71,10 @@ fn compute_values(
     let mut all = None;
     for phase in [Phase::Tables, Phase::Values, Phase::Rules] {
         let mut new: Vec<LazyFrame> = Vec::new();
-        new.extend(batched(phase, pipeline, (tables, &base), hierarchy)?);
+        // Kinds of many small indicators are planned together, after the loop.
+        let mut together = Batch::default();
         for family in pipeline.families.iter().filter(|f| f.phase() == phase) {
-            let batched = matches!(
-                family,
-                Family::Count(_)
-                    | Family::SchoolShare(_)
-                    | Family::ClassShare(_)
-                    | Family::ClassAverage(_)
-                    | Family::PupilTeacherRatio(_)
-                    | Family::CountyRule(_)
-            );
-            if batched {
+            if together.take(family) {
                 continue;
             }
             let started = std::time::Instant::now();
@@ -91,6 +82,7 @@ fn compute_values(
             let ids = family.ids();
             tracing::debug!(family = family.table(), first = ?ids.first(), millis = started.elapsed().as_millis() as u64, "planned");
         }
+        new.extend(together.rows(pipeline, (tables, &base), hierarchy)?);
         if new.is_empty() {
             continue;
         }
@@ -132,61 +124,6 @@ fn compute_values(
     frame::collect(frame::lazy(&sorted).select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
 }
 
-/// The rows of the families of `phase` planned together, each kind in one plan keyed by the
-/// indicator's id: counted targets (dozens of a few rows each) and school shares (each a roll-up,
-/// coverage and flags of its own otherwise).
-fn batched(
-    phase: Phase,
-    pipeline: &Pipeline,
-    (tables, base): (&Tables, &DataFrame),
-    hierarchy: &Hierarchy,
-) -> Result<Vec<LazyFrame>> {
-    let families = || pipeline.families.iter().filter(|f| f.phase() == phase);
-    let counted: Vec<&CountSpec> =
-        families().filter_map(|f| if let Family::Count(s) = f { Some(s) } else { None }).collect();
-    let shares: Vec<&SchoolShareSpec> = families()
-        .filter_map(|f| if let Family::SchoolShare(s) = f { Some(s) } else { None })
-        .collect();
-    let class_shares: Vec<&ClassShareSpec> = families()
-        .filter_map(|f| if let Family::ClassShare(s) = f { Some(s) } else { None })
-        .collect();
-    let averages: Vec<&ClassAverageSpec> = families()
-        .filter_map(|f| if let Family::ClassAverage(s) = f { Some(s) } else { None })
-        .collect();
-    let teachers: Vec<&PupilTeacherRatioSpec> = families()
-        .filter_map(|f| if let Family::PupilTeacherRatio(s) = f { Some(s) } else { None })
-        .collect();
-    let rules: Vec<&CountyRuleSpec> = families()
-        .filter_map(|f| if let Family::CountyRule(s) = f { Some(s) } else { None })
-        .collect();
-    let others = class_shares.len() + averages.len() + teachers.len() + rules.len();
-    if counted.is_empty() && shares.is_empty() && others == 0 {
-        return Ok(Vec::new());
-    }
-    let started = std::time::Instant::now();
-    let mut rows = Vec::new();
-    if !counted.is_empty() {
-        rows.push(counts::compute_all(&counted, pipeline, tables, hierarchy)?);
-    }
-    if !shares.is_empty() {
-        if !tables.contains_key("schools") {
-            let ids: Vec<&str> = shares.iter().map(|s| s.id.as_str()).collect();
-            tracing::warn!(indicators = ?ids, "these indicators need school records (a schools table); the delivery has none, so they have no rows");
-        }
-        rows.extend(school_share::shares(&shares, pipeline, tables, hierarchy)?);
-    }
-    rows.extend(class_size::shares(&class_shares, pipeline, tables, hierarchy)?);
-    let per = (&averages[..], &teachers[..]);
-    rows.extend(per_class_and_teacher(per, pipeline, tables, hierarchy)?);
-    if !rules.is_empty() {
-        rows.extend(county_rule::compute_all(&rules, base, pipeline, hierarchy)?);
-    }
-    let (counts, shares) = (counted.len(), shares.len());
-    let millis = started.elapsed().as_millis() as u64;
-    tracing::debug!(counts, shares, others, millis, "planned the batched families");
-    Ok(rows)
-}
-
 /// One family's rows. `base` holds the indicators of the earlier phases (empty in the first),
 /// which growths and county rules read.
 fn rows(
@@ -196,37 +133,34 @@ fn rows(
     hierarchy: &Hierarchy,
     base: &DataFrame,
 ) -> Result<Vec<LazyFrame>> {
-    let needs_schools = matches!(
-        family,
-        Family::SchoolShare(_)
-            | Family::SchoolTotal(_)
-            | Family::TownshipCoverage(_)
-            | Family::Balance(_)
-    );
+    let needs_schools =
+        matches!(family, Family::SchoolTotal(_) | Family::TownshipCoverage(_) | Family::Balance(_));
     if needs_schools && !tables.contains_key("schools") {
         tracing::warn!(indicators = ?family.ids(), "these indicators need school records (a schools table); the delivery has none, so they have no rows");
     }
     Ok(match family {
+        Family::Count(_)
+        | Family::SchoolShare(_)
+        | Family::ClassShare(_)
+        | Family::ClassAverage(_)
+        | Family::PupilTeacherRatio(_)
+        | Family::CountyRule(_) => {
+            let mut alone = Batch::default();
+            alone.take(family);
+            alone.rows(pipeline, (tables, base), hierarchy)?
+        }
         Family::GrossEnrolment(s) => {
             vec![gross_enrolment::compute(s, pipeline, tables, hierarchy)?]
         }
-        Family::Count(s) => vec![counts::compute_all(&[s], pipeline, tables, hierarchy)?],
-        Family::ClassShare(s) => class_size::shares(&[s], pipeline, tables, hierarchy)?,
-        Family::ClassAverage(s) => per_class_and_teacher((&[s], &[]), pipeline, tables, hierarchy)?,
-        Family::SchoolShare(s) => school_share::shares(&[s], pipeline, tables, hierarchy)?,
         Family::SchoolTotal(s) => vec![school_share::total(s, pipeline, tables, hierarchy)?],
         Family::TownshipCoverage(s) => {
             vec![school_share::townships(s, pipeline, tables, hierarchy)?]
-        }
-        Family::PupilTeacherRatio(s) => {
-            per_class_and_teacher((&[], &[s]), pipeline, tables, hierarchy)?
         }
         Family::Measure(s) => vec![staffing::measure(s, pipeline, tables, hierarchy)?],
         Family::Balance(s) => balance::compute(s, pipeline, tables, hierarchy)?,
         Family::Retention(s) => vec![retention::retention(s, pipeline, tables, hierarchy)?],
         Family::Survival(s) => vec![retention::survival(s, pipeline, tables, hierarchy)?],
         Family::Growth(s) => vec![staffing::growth(s, base)?],
-        Family::CountyRule(s) => county_rule::compute_all(&[s], base, pipeline, hierarchy)?,
     })
 }
 
@@ -661,29 +595,6 @@ pub fn keyed_ratio(
     });
     let data = frame::concat(keyed.collect())?;
     ratio_by_id((unit, scale), data, hierarchy, years, flags).map(Some)
-}
-
-/// Pupils per class and pupils per teacher (ratios of summed counts, no flags of their own),
-/// every one in one plan.
-fn per_class_and_teacher(
-    (averages, teachers): (&[&ClassAverageSpec], &[&PupilTeacherRatioSpec]),
-    pipeline: &Pipeline,
-    tables: &Tables,
-    hierarchy: &Hierarchy,
-) -> Result<Vec<LazyFrame>> {
-    let mut parts = Vec::new();
-    for spec in averages {
-        if let Some(rows) = class_size::average_rows(spec, pipeline, tables)? {
-            parts.push((spec.id.clone(), rows));
-        }
-    }
-    for spec in teachers {
-        if let Some(rows) = staffing::pupil_teacher_rows(spec, pipeline, tables) {
-            parts.push((spec.id.clone(), rows));
-        }
-    }
-    let how = (("ratio", 1.0), &[][..]);
-    Ok(keyed_ratio(parts, how, hierarchy, pipeline.years)?.into_iter().collect())
 }
 
 /// [`ratio`] with the indicator an expression over the rows, and `ids` the keys that tell
