@@ -288,16 +288,11 @@ impl<'s> IntoRun<'s> {
     /// Start making the county sums of `table`, held whole, on a thread of its own (where one
     /// can be had; else compute makes them, as without).
     fn sum_behind(&mut self, def: &'static TableDef, table: &Table) -> Result<()> {
-        let Some(schools) = self.register.0.as_ref() else { return Ok(()) };
         if table.is_written() || !scope::SUMMED.contains(&def.name) {
             return Ok(());
         }
-        if self.register.1.is_none() {
-            self.register.1 = Some(frame::collect(scope::counties_of(schools))?);
-        }
-        let (Some(register), rows) = (self.register.1.clone(), table.frame()?) else {
-            return Ok(());
-        };
+        let Some(register) = counties_once(&mut self.register)?.cloned() else { return Ok(()) };
+        let rows = table.frame()?;
         let name = def.name;
         let thread = std::thread::Builder::new()
             .name("county-sums".into())
@@ -315,21 +310,30 @@ impl<'s> IntoRun<'s> {
 fn sum_year(
     def: &TableDef,
     rows: &DataFrame,
-    (schools, counties): &mut (Option<Table>, Option<DataFrame>),
+    register: &mut (Option<Table>, Option<DataFrame>),
     sums: &mut BTreeMap<&'static str, Vec<DataFrame>>,
 ) -> Result<()> {
-    let Some(schools) = schools.as_ref().filter(|_| scope::SUMMED.contains(&def.name)) else {
+    if !scope::SUMMED.contains(&def.name) {
         return Ok(());
-    };
-    if counties.is_none() {
-        *counties = Some(frame::collect(scope::counties_of(schools))?);
     }
-    if let Some(register) = counties.as_ref() {
+    if let Some(register) = counties_once(register)? {
         for (name, part) in scope::year_sums(def.name, rows, register)? {
             sums.entry(name).or_default().push(part);
         }
     }
     Ok(())
+}
+
+/// The register's counties ([`scope::counties_of`]), collected the first time they are asked
+/// for; `None` before the register is kept.
+fn counties_once(
+    (schools, counties): &mut (Option<Table>, Option<DataFrame>),
+) -> Result<Option<&DataFrame>> {
+    let Some(schools) = schools.as_ref() else { return Ok(None) };
+    if counties.is_none() {
+        *counties = Some(frame::collect(scope::counties_of(schools))?);
+    }
+    Ok(counties.as_ref())
 }
 
 impl ingest::Keep for IntoRun<'_> {
